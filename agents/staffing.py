@@ -1,0 +1,101 @@
+"""The staffing agent: for each task of a plan, find people inside the company and propose one."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import timedelta
+
+from pydantic_ai import Agent
+from pydantic_ai.durable_exec.temporal import TemporalDurability
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
+
+from agents.local_planner import propose_staffing
+from agents.models import last_user_prompt, select_model
+from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal
+from infra.runtime import get_pool
+from tools import matching
+
+PROMPT_VERSION = "propose-staffing/1"
+"""Version of the instructions below; recorded in the audit trail."""
+
+INSTRUCTIONS = """You staff a plan with people from inside the company. For every task call
+find_candidates, then return, per task, the candidates best first: the first one is proposed.
+Never propose someone for more time than they have free, and give each a one-line reason taken
+from their evidence."""
+
+_PLAN_MARKER = "Plan (JSON):\n"
+
+
+def staffing_prompt(plan: GoalPlan) -> str:
+    """The user prompt for a plan (the local planner reads it back)."""
+    return f"Propose who should do each task.\n{_PLAN_MARKER}{plan.model_dump_json()}"
+
+
+def task_fraction(task: PlannedTask) -> float:
+    """Share of one person's time a task needs over its window, rounded up to 5%."""
+    weeks = task.end_week - task.start_week
+    return min(1.0, max(0.05, math.ceil(task.effort_hours / (weeks * 40) * 20) / 20))
+
+
+def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    prompt = last_user_prompt(messages)
+    plan = GoalPlan.model_validate_json(prompt.split(_PLAN_MARKER, 1)[1])
+    returns = [p for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, ToolReturnPart)]
+    if not returns:
+        calls: list[ToolCallPart | object] = [
+            ToolCallPart("find_candidates", {
+                "task_id": t.task_id, "description": f"{t.title}. {t.description}", "skills": t.skills,
+                "start_week": t.start_week, "end_week": t.end_week, "fraction": task_fraction(t),
+            }, tool_call_id=f"find-{t.task_id}")
+            for t in plan.tasks
+        ]
+        return ModelResponse(parts=calls)  # type: ignore[arg-type]
+    found: dict[str, list[Candidate]] = {}
+    for part in returns:
+        task_id = part.tool_call_id.removeprefix("find-")
+        content = part.content if isinstance(part.content, list) else json.loads(str(part.content))
+        found[task_id] = [Candidate.model_validate(c) for c in content]
+    proposal = propose_staffing(plan, found)
+    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, proposal.model_dump(mode="json"))])
+
+
+staffing_agent = Agent(
+    select_model(_local_staffing),
+    name="propose_staffing",
+    output_type=StaffingProposal,
+    instructions=INSTRUCTIONS,
+    defer_model_check=True,
+    capabilities=[
+        TemporalDurability(
+            model_activity_config=ActivityConfig(
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        )
+    ],
+)
+
+
+@staffing_agent.tool_plain
+async def find_candidates(
+    task_id: str, description: str, skills: list[str], start_week: int, end_week: int, fraction: float
+) -> list[Candidate]:
+    """Employees ranked for a task by skills fit, evidence and free capacity in its window.
+
+    Args:
+        task_id: The task's id in the plan.
+        description: What the task is about.
+        skills: Skills the task needs.
+        start_week: First week of the task.
+        end_week: Week the task ends (exclusive).
+        fraction: Share of a person's time the task needs.
+    """
+    del task_id  # echoed back by the model to pair results with tasks
+    return await matching.find_candidates(
+        get_pool(), description=description, skills=skills, start_week=start_week, end_week=end_week,
+        fraction=fraction,
+    )

@@ -1,0 +1,49 @@
+"""Postgres access: the connection pool and the ordered SQL migrations."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+MIGRATION_LOCK = 7_204_2026
+"""Advisory lock id so that concurrent processes never apply migrations twice."""
+
+
+async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[Any]:
+    """Open a pool whose connections decode ``jsonb`` into Python objects."""
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """The shipped migrations as ``(name, sql)``, in the order they apply."""
+    folder = resources.files("infra") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, (folder / name).read_text()) for name in names]
+
+
+async def migrate(pool: asyncpg.Pool[Any]) -> list[str]:
+    """Apply the migrations not yet applied; return the names applied now."""
+    applied_now: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for name, sql in migration_files():
+            if name in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+            applied_now.append(name)
+    return applied_now

@@ -1,0 +1,84 @@
+"""One place for every setting, read from the environment (prefix ``TALENTOPS_``)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_PLANNER = "local-planner"
+"""Model name of the offline deterministic planner (no network, no key)."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "talentops"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. When a URL or address is set, nothing embedded is started for it."""
+
+    model_config = SettingsConfigDict(env_prefix="TALENTOPS_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    """Folder holding all embedded state (Postgres data, Temporal SQLite file, secrets)."""
+    database_url: str | None = None
+    """Postgres URL; unset means the embedded pgserver in ``data_dir/pg``."""
+    temporal_address: str | None = None
+    """Temporal frontend host:port; unset means the embedded dev server."""
+    temporal_namespace: str = "default"
+    """Temporal namespace the workflows run in."""
+    task_queue: str = "talentops"
+    """Task queue the worker polls."""
+    console_host: str = "127.0.0.1"
+    """Interface the review console binds to."""
+    console_port: int = 8000
+    """Port of the review console."""
+    temporal_port: int = 7233
+    """Port of the embedded Temporal frontend."""
+    temporal_ui_port: int = 8233
+    """Port of the embedded Temporal web UI."""
+    model: str = LOCAL_PLANNER
+    """Model for every agent: ``local-planner`` or any pydantic-ai model string (``openai:gpt-4o``)."""
+    review_sla_seconds: int = 2 * 24 * 3600
+    """How long a review may wait before it is escalated."""
+    session_secret: str | None = None
+    """Secret for signing console sessions; generated into ``data_dir`` when unset."""
+    otel_console_export: bool = False
+    """Print OpenTelemetry spans to stderr (debugging)."""
+
+    @property
+    def embedded_postgres(self) -> bool:
+        """Whether Postgres is the embedded pgserver."""
+        return self.database_url is None
+
+    @property
+    def embedded_temporal(self) -> bool:
+        """Whether Temporal is the embedded dev server."""
+        return self.temporal_address is None
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data folder if needed and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def secret(self) -> str:
+        """Return the session secret, creating a persistent one in the data folder if needed."""
+        if self.session_secret:
+            return self.session_secret
+        path = self.ensure_data_dir() / "session_secret"
+        if not path.exists():
+            import secrets
+
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings of this process (cached)."""
+    return Settings()

@@ -1,0 +1,75 @@
+"""Which agent actions a human must review, and why. Pure: no I/O.
+
+The trust ramp plugs in here: ``sample_share`` will come from the ramp's level for the action type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+POLICY_VERSION = "review-routing/1"
+"""Version of these rules, recorded on every review request and audit event."""
+
+
+class RiskTier(StrEnum):
+    """How much harm a wrong action can do."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionType:
+    """A kind of agent action and the facts routing needs about it."""
+
+    name: str
+    """Stable name, e.g. ``propose_staffing``."""
+    risk_tier: RiskTier
+    """Risk tier of the action."""
+    affects_people: bool
+    """Whether it significantly affects a person (GDPR Art. 22, EU AI Act Art. 14)."""
+
+
+PROPOSE_STAFFING = ActionType(name="propose_staffing", risk_tier=RiskTier.HIGH, affects_people=True)
+"""Decide who is staffed on a goal's tasks."""
+DECOMPOSE_GOAL = ActionType(name="decompose_goal", risk_tier=RiskTier.LOW, affects_people=False)
+"""Break a goal into tasks."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Routing:
+    """The routing decision for one action."""
+
+    review: bool
+    """Whether a human must review before it executes."""
+    because: str
+    """Why: ``forced: ...`` for rule-based routing, ``sampled`` / ``not sampled`` for random draws."""
+    risk_tier: RiskTier
+    """Risk tier copied from the action type."""
+    policy_version: str
+    """Version of the rules that decided."""
+    forced: bool
+    """Whether a rule (not the random draw) decided; errors count toward the ramp only when False."""
+
+
+def route_review(action: ActionType, *, sample_share: float = 1.0, draw: float = 0.0) -> Routing:
+    """Decide whether an action goes to human review.
+
+    Args:
+        action: The action type.
+        sample_share: Share of actions of this type to review (the trust-ramp level, 0-1).
+        draw: A replay-safe uniform draw in [0, 1) (``workflow.random().random()``).
+    """
+    if not 0.0 <= sample_share <= 1.0:
+        raise ValueError("sample_share must be between 0 and 1")
+    if action.affects_people:
+        return Routing(review=True, because="forced: decision significantly affects a person",
+                       risk_tier=action.risk_tier, policy_version=POLICY_VERSION, forced=True)
+    if action.risk_tier is RiskTier.HIGH:
+        return Routing(review=True, because="forced: high-risk action", risk_tier=action.risk_tier,
+                       policy_version=POLICY_VERSION, forced=True)
+    sampled = draw < sample_share
+    return Routing(review=sampled, because="sampled" if sampled else "not sampled",
+                   risk_tier=action.risk_tier, policy_version=POLICY_VERSION, forced=False)

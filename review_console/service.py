@@ -1,0 +1,245 @@
+"""What the console's API and the CLI both do: submit goals, read them, decide reviews, read the audit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from agents.intake import check_goal_text
+from agents.local_planner import PlanningError
+from infra import audit
+from infra.settings import Settings
+from workflows.goal import GoalWorkflow
+from workflows.messages import Decision, DecisionOutcome, GoalInput, StaffingArguments
+
+
+class ServiceError(Exception):
+    """A request that cannot be served; ``status`` is the HTTP status, the message is for people."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class Invalid(ServiceError):
+    status = 422
+
+
+@dataclass(kw_only=True)
+class Services:
+    """The handles every operation needs."""
+
+    pool: asyncpg.Pool[Any]
+    """Postgres."""
+    client: Client | None
+    """Temporal (None for read-only use)."""
+    settings: Settings
+    """Settings in force."""
+
+    def temporal(self) -> Client:
+        """The Temporal client; fails with a clear message when there is none."""
+        if self.client is None:
+            raise ServiceError("Temporal is not reachable; start talentops with `talentops up`")
+        return self.client
+
+
+async def get_user(svc: Services, login: str) -> dict[str, Any]:
+    """A user by login (without the password hash)."""
+    row = await svc.pool.fetchrow(
+        "SELECT login, display_name, role, employee_id, department FROM users WHERE login = $1", login)
+    if row is None:
+        raise NotFound(f"unknown user {login!r}")
+    return dict(row)
+
+
+async def list_users(svc: Services, role: str | None = None) -> list[dict[str, Any]]:
+    """Users, optionally of one role."""
+    rows = await svc.pool.fetch(
+        "SELECT login, display_name, role, employee_id, department FROM users"
+        " WHERE $1::text IS NULL OR role = $1 ORDER BY role, login", role)
+    return [dict(r) for r in rows]
+
+
+async def submit_goal(svc: Services, *, text: str, manager_login: str, submitted_by: str) -> str:
+    """Validate a goal, store it and start its workflow; return the goal id."""
+    manager = await get_user(svc, manager_login)
+    if manager["role"] != "manager":
+        raise Invalid(f"{manager_login!r} is not a manager")
+    today = datetime.now(UTC).date()
+    try:
+        cleaned = check_goal_text(text, today)
+    except PlanningError as err:
+        raise Invalid(str(err)) from err
+    client = svc.temporal()
+    goal_id = f"g-{uuid.uuid4().hex[:12]}"
+    workflow_id = f"goal-{goal_id}"
+    async with svc.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model)"
+            " VALUES ($1, $2, $3, $4, 'submitted', $5, $6)",
+            goal_id, cleaned, manager_login, manager["department"], workflow_id, svc.settings.model)
+        await audit.append(conn, audit.AuditEvent(
+            actor_type="human", actor=submitted_by, action="goal.submitted", goal_id=goal_id,
+            workflow_id=workflow_id, args_hash=audit.args_hash({"text": cleaned, "manager": manager_login}),
+            payload={"text": cleaned, "manager_login": manager_login, "model": svc.settings.model}))
+    try:
+        await client.start_workflow(
+            GoalWorkflow.run,
+            GoalInput(goal_id=goal_id, text=cleaned, manager_login=manager_login, submitted_on=today.isoformat(),
+                      review_sla_seconds=svc.settings.review_sla_seconds),
+            id=workflow_id, task_queue=svc.settings.task_queue)
+    except RPCError as err:
+        await svc.pool.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
+                               goal_id, f"could not start the workflow: {err.message}")
+        raise ServiceError(f"could not start the goal's workflow: {err.message}") from err
+    return goal_id
+
+
+async def list_goals(svc: Services, *, manager_login: str | None = None) -> list[dict[str, Any]]:
+    """Goals, newest first; only one manager's when ``manager_login`` is given."""
+    rows = await svc.pool.fetch(
+        "SELECT goal_id, text, manager_login, department, status, status_detail, model, created_at, updated_at"
+        " FROM goals WHERE $1::text IS NULL OR manager_login = $1 ORDER BY created_at DESC", manager_login)
+    return [dict(r) for r in rows]
+
+
+async def get_goal(svc: Services, goal_id: str) -> dict[str, Any]:
+    """A goal with its tasks, its latest review and its assignments."""
+    goal = await svc.pool.fetchrow("SELECT * FROM goals WHERE goal_id = $1", goal_id)
+    if goal is None:
+        raise NotFound(f"no goal {goal_id!r}")
+    tasks = await svc.pool.fetch(
+        "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code"
+        " FROM tasks WHERE goal_id = $1 ORDER BY position", goal_id)
+    review = await svc.pool.fetchrow(
+        "SELECT review_id, status, decided_by, reason, decided_at, due_at, escalations FROM review_requests"
+        " WHERE goal_id = $1 ORDER BY created_at DESC LIMIT 1", goal_id)
+    assignments = await svc.pool.fetch(
+        "SELECT a.task_id, a.employee_id, e.name, e.title, a.fraction, a.start_week, a.end_week, a.score, a.reason"
+        " FROM assignments a JOIN employees e USING (employee_id) WHERE a.goal_id = $1 ORDER BY a.task_id", goal_id)
+    return {**dict(goal), "tasks": [dict(t) for t in tasks], "review": dict(review) if review else None,
+            "assignments": [dict(a) for a in assignments]}
+
+
+async def list_reviews(svc: Services, *, status: str | None = "pending") -> list[dict[str, Any]]:
+    """Reviews, oldest due first; pending and parked ones when ``status`` is ``pending``."""
+    statuses = ["pending", "parked"] if status == "pending" else ([status] if status else None)
+    rows = await svc.pool.fetch(
+        "SELECT r.review_id, r.goal_id, r.action_type, r.risk_tier, r.status, r.due_at, r.escalations,"
+        " r.requested_by, r.created_at, g.text AS goal_text, g.department"
+        " FROM review_requests r JOIN goals g USING (goal_id)"
+        " WHERE $1::text[] IS NULL OR r.status = ANY($1::text[]) ORDER BY r.due_at, r.created_at", statuses)
+    return [dict(r) for r in rows]
+
+
+async def get_review(svc: Services, review_id: str) -> dict[str, Any]:
+    """A review with its exact arguments, evidence and explanation."""
+    row = await svc.pool.fetchrow(
+        "SELECT r.*, g.text AS goal_text, g.manager_login FROM review_requests r JOIN goals g USING (goal_id)"
+        " WHERE r.review_id = $1", review_id)
+    if row is None:
+        raise NotFound(f"no review {review_id!r}")
+    return dict(row)
+
+
+async def decide_review(
+    svc: Services,
+    *,
+    review_id: str,
+    decision: str,
+    reviewer: str,
+    reason: str | None = None,
+    edits: dict[str, str] | None = None,
+    args_hash: str | None = None,
+) -> DecisionOutcome:
+    """Send a reviewer's decision to the goal's workflow.
+
+    Args:
+        svc: Handles.
+        review_id: The review decided.
+        decision: ``approve``, ``reject`` or ``edit``.
+        reviewer: Login of the reviewer.
+        reason: Why (required to reject).
+        edits: For ``edit``: task id → employee id to put on it instead.
+        args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
+    """
+    if decision not in ("approve", "reject", "edit"):
+        raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
+    review = await get_review(svc, review_id)
+    user = await get_user(svc, reviewer)
+    if user["role"] not in ("reviewer", "admin"):
+        raise Forbidden(f"{reviewer!r} is a {user['role']}; only reviewers decide reviews")
+    if review["status"] not in ("pending", "parked"):
+        raise Conflict(f"review {review_id} was already decided ({review['status']} by {review['decided_by']})")
+    if reviewer in (review["requested_by"], review["manager_login"]):
+        raise Forbidden("separation of duties: whoever submitted the goal cannot decide its staffing")
+    if decision == "reject" and not (reason or "").strip():
+        raise Invalid("a rejection needs a reason")
+    edited: StaffingArguments | None = None
+    if decision == "edit":
+        edited = await _edited_arguments(svc, review, edits or {})
+    try:
+        return await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
+            GoalWorkflow.decide,
+            Decision(review_id=review_id, args_hash=args_hash or review["args_hash"], decision=decision,  # type: ignore[arg-type]
+                     reviewer=reviewer, reason=(reason or "").strip() or None, edited_arguments=edited))
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        message = getattr(cause, "message", None) or str(cause or err)
+        raise Conflict(message) from err
+    except RPCError as err:
+        raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
+
+
+async def _edited_arguments(svc: Services, review: dict[str, Any], edits: dict[str, str]) -> StaffingArguments:
+    if not edits:
+        raise Invalid("an edit needs at least one task → employee change")
+    current = StaffingArguments.model_validate(review["arguments"])
+    by_task = {a.task_id: a for a in current.assignments}
+    unknown_tasks = sorted(set(edits) - set(by_task))
+    if unknown_tasks:
+        raise Invalid(f"unknown task(s) in the edit: {', '.join(unknown_tasks)}")
+    wanted = sorted(set(edits.values()))
+    found = {r["employee_id"] for r in await svc.pool.fetch(
+        "SELECT employee_id FROM employees WHERE employee_id = ANY($1::text[])", wanted)}
+    missing = [e for e in wanted if e not in found]
+    if missing:
+        raise Invalid(f"unknown employee(s): {', '.join(missing)}")
+    return StaffingArguments(assignments=[
+        a.model_copy(update={"employee_id": edits.get(a.task_id, a.employee_id)}) for a in current.assignments])
+
+
+async def audit_for_goal(svc: Services, goal_id: str) -> list[dict[str, Any]]:
+    """The goal's audit events in order."""
+    if await svc.pool.fetchval("SELECT 1 FROM goals WHERE goal_id = $1", goal_id) is None:
+        raise NotFound(f"no goal {goal_id!r}")
+    rows = await svc.pool.fetch(
+        "SELECT seq, at, actor_type, actor, action, args_hash, payload, model, prompt_version, policy_version,"
+        " workflow_id, run_id, trace_id, hash FROM audit_events WHERE goal_id = $1 ORDER BY seq", goal_id)
+    return [dict(r) for r in rows]
+
+
+async def employee_names(svc: Services, ids: list[str]) -> dict[str, str]:
+    """Display names of employees by id."""
+    rows = await svc.pool.fetch("SELECT employee_id, name FROM employees WHERE employee_id = ANY($1::text[])", ids)
+    return {r["employee_id"]: r["name"] for r in rows}

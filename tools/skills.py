@@ -1,0 +1,39 @@
+"""Turn evidence rows into per-employee skill levels and confidences, with time decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+HALF_LIFE_DAYS = 540
+"""A skill's evidence counts half after this long without practice."""
+
+
+def skill_key(name: str) -> str:
+    """Normalised form used to join skills from different sources."""
+    return " ".join(name.lower().split())
+
+
+# level: 1 + 0.8 per unit of decayed evidence, capped at 5; confidence: 1 - exp(-decayed evidence / 2)
+_RECOMPUTE_SQL = f"""
+WITH weighted AS (
+    SELECT employee_id, skill,
+           power(0.5, extract(epoch FROM (now() - observed_at)) / 86400.0 / {HALF_LIFE_DAYS}) AS weight,
+           observed_at
+    FROM skill_evidence
+    WHERE employee_id = ANY($1::text[])
+)
+INSERT INTO employee_skills (employee_id, skill, skill_key, level, confidence, evidence_count, last_evidence)
+SELECT employee_id, min(skill), lower(regexp_replace(skill, '\\s+', ' ', 'g')),
+       least(5.0, 1.0 + 0.8 * sum(weight)), 1.0 - exp(-sum(weight) / 2.0), count(*), max(observed_at)
+FROM weighted
+GROUP BY employee_id, lower(regexp_replace(skill, '\\s+', ' ', 'g'))
+"""
+
+
+async def recompute_employee_skills(conn: asyncpg.Connection[Any], employee_ids: list[str]) -> None:
+    """Rebuild ``employee_skills`` for these employees from their evidence."""
+    async with conn.transaction():
+        await conn.execute("DELETE FROM employee_skills WHERE employee_id = ANY($1::text[])", employee_ids)
+        await conn.execute(_RECOMPUTE_SQL, employee_ids)

@@ -1,0 +1,167 @@
+"""Activities of the goal workflow: every write to Postgres, each with its audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from infra import audit
+from infra.runtime import get_pool
+from workflows.activity_inputs import ApplyStaffing, Escalation, OpenReview, RecordDecision, SavePlan, StatusChange
+
+
+def _event(action: str, *, goal_id: str, actor_type: audit.ActorType = "system", actor: str = "goal-workflow",
+           **fields: Any) -> audit.AuditEvent:
+    info = activity.info()
+    span = trace.get_current_span().get_span_context()
+    return audit.AuditEvent(
+        actor_type=actor_type, actor=actor, action=action, goal_id=goal_id, workflow_id=info.workflow_id,
+        run_id=info.workflow_run_id, trace_id=f"{span.trace_id:032x}" if span.is_valid else None, **fields,
+    )
+
+
+@activity.defn
+async def set_goal_status(change: StatusChange) -> None:
+    """Record a goal's new status (and audit it)."""
+    async with get_pool().acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE goals SET status = $2, status_detail = $3, updated_at = now() WHERE goal_id = $1",
+            change.goal_id, change.status, change.detail,
+        )
+        await audit.append(conn, _event(f"goal.{change.status}", goal_id=change.goal_id,
+                                        payload={"detail": change.detail}))
+
+
+@activity.defn
+async def save_plan(data: SavePlan) -> None:
+    """Store the tasks of a goal; idempotent on retry."""
+    plan = data.plan
+    async with get_pool().acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM tasks WHERE goal_id = $1", data.goal_id)
+        await conn.executemany(
+            "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
+            " start_week, end_week, onet_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            [(data.goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
+              t.end_week, t.onet_code) for n, t in enumerate(plan.tasks)],
+        )
+        await conn.execute(
+            "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now() WHERE goal_id = $1",
+            data.goal_id, plan.deadline_weeks,
+        )
+        await audit.append(conn, _event(
+            "agent.decompose_goal", goal_id=data.goal_id, actor_type="agent", actor="decompose_goal",
+            model=data.step.model, prompt_version=data.step.prompt_version,
+            args_hash=audit.args_hash(plan.model_dump(mode="json")),
+            payload={"output": plan.model_dump(mode="json"), "tool_calls": data.step.tool_calls},
+        ))
+
+
+@activity.defn
+async def open_review(data: OpenReview) -> None:
+    """Store a review request; the goal now waits for a human."""
+    req = data.request
+    async with get_pool().acquire() as conn, conn.transaction():
+        await audit.append(conn, _event(
+            "agent.propose_staffing", goal_id=req.goal_id, actor_type="agent", actor="propose_staffing",
+            model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
+            payload={"output": data.proposal.model_dump(mode="json"), "tool_calls": data.step.tool_calls},
+        ))
+        await conn.execute(
+            "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
+            " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz)"
+            " ON CONFLICT (review_id) DO NOTHING",
+            req.review_id, req.goal_id, activity.info().workflow_id, req.action_type, req.arguments,
+            req.args_hash, {"plan": data.plan.model_dump(mode="json"),
+                            "proposal": data.proposal.model_dump(mode="json")},
+            data.proposal.explanation, req.risk_tier, req.policy_version, req.routed_because,
+            req.requested_by, req.due_at,
+        )
+        await conn.execute(
+            "UPDATE goals SET status = 'awaiting_review', status_detail = NULL, updated_at = now()"
+            " WHERE goal_id = $1", req.goal_id,
+        )
+        await audit.append(conn, _event(
+            "review.requested", goal_id=req.goal_id, args_hash=req.args_hash, policy_version=req.policy_version,
+            payload={"review_id": req.review_id, "action_type": req.action_type, "risk_tier": req.risk_tier,
+                     "routed_because": req.routed_because, "due_at": req.due_at, "arguments": req.arguments},
+        ))
+
+
+@activity.defn
+async def record_decision(data: RecordDecision) -> None:
+    """Store a reviewer's decision and audit it as a human action."""
+    d = data.decision
+    status = {"approve": "approved", "reject": "rejected", "edit": "edited"}[d.decision]
+    executed = data.executed_arguments.model_dump(mode="json") if data.executed_arguments else None
+    async with get_pool().acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE review_requests SET status = $2, decided_by = $3, reason = $4, decided_arguments = $5,"
+            " decided_at = now() WHERE review_id = $1",
+            d.review_id, status, d.reviewer, d.reason, executed,
+        )
+        await audit.append(conn, _event(
+            "review.decided", goal_id=data.goal_id, actor_type="human", actor=d.reviewer,
+            args_hash=data.executed_args_hash,
+            payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
+                     "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
+        ))
+
+
+@activity.defn
+async def escalate_review(data: Escalation) -> None:
+    """Record an SLA breach: escalate, and park the review when the policy says so."""
+    async with get_pool().acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE review_requests SET escalations = $2, due_at = $3::text::timestamptz,"
+            " status = CASE WHEN $4 THEN 'parked' ELSE status END WHERE review_id = $1",
+            data.review_id, data.escalations, data.due_at, data.parked,
+        )
+        if data.parked:
+            await conn.execute(
+                "UPDATE goals SET status = 'parked', status_detail = $2, updated_at = now() WHERE goal_id = $1",
+                data.goal_id, "review SLA missed; parked until a reviewer decides (never auto-approved)",
+            )
+        await audit.append(conn, _event(
+            "review.parked" if data.parked else "review.escalated", goal_id=data.goal_id,
+            payload={"review_id": data.review_id, "escalations": data.escalations, "due_at": data.due_at},
+        ))
+
+
+@activity.defn
+async def apply_staffing(data: ApplyStaffing) -> None:
+    """Store the approved assignments; the goal is staffed."""
+    reasons = {(t.task_id, c.employee_id): c for t in data.proposal.tasks for c in t.candidates}
+    rows = []
+    for a in data.arguments.assignments:
+        candidate = reasons.get((a.task_id, a.employee_id))
+        score = candidate.score if candidate else 0.0
+        reason = candidate.reason if candidate else "chosen by the reviewer"
+        rows.append((data.goal_id, a.task_id, a.employee_id, a.fraction, a.start_week, a.end_week, score, reason,
+                     data.review_id))
+    async with get_pool().acquire() as conn, conn.transaction():
+        known = {r["employee_id"] for r in await conn.fetch(
+            "SELECT employee_id FROM employees WHERE employee_id = ANY($1::text[])", [r[2] for r in rows])}
+        unknown = sorted({r[2] for r in rows} - known)
+        if unknown:
+            raise ApplicationError(f"unknown employees: {', '.join(unknown)}", non_retryable=True)
+        await conn.execute("DELETE FROM assignments WHERE goal_id = $1", data.goal_id)
+        await conn.executemany(
+            "INSERT INTO assignments (goal_id, task_id, employee_id, fraction, start_week, end_week, score,"
+            " reason, review_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", rows,
+        )
+        await conn.execute(
+            "UPDATE goals SET status = 'staffed', status_detail = NULL, updated_at = now() WHERE goal_id = $1",
+            data.goal_id,
+        )
+        await audit.append(conn, _event(
+            "goal.staffed", goal_id=data.goal_id, args_hash=audit.args_hash(data.arguments.model_dump(mode="json")),
+            payload={"review_id": data.review_id, "assignments": data.arguments.model_dump(mode="json")["assignments"]},
+        ))
+
+
+ALL_ACTIVITIES = [set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing]
+"""Registered by the worker."""

@@ -1,0 +1,25 @@
+"""Worker entry point: the goal workflow, its activities and the agents' activities on one task queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.worker import Worker
+
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from workers.activities import ALL_ACTIVITIES
+from workflows.goal import GoalWorkflow
+
+
+async def connect_client(address: str, namespace: str = "default") -> Client:
+    """A Temporal client with the pydantic-ai plugin (agent activities, pydantic payloads) and tracing."""
+    return await Client.connect(address, namespace=namespace, plugins=[PydanticAIPlugin()],
+                                interceptors=[TracingInterceptor()])
+
+
+def build_worker(client: Client, task_queue: str) -> Worker:
+    """A worker for the goal workflow; the plugin adds the agents' model and tool activities."""
+    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow], activities=ALL_ACTIVITIES,
+                  graceful_shutdown_timeout=timedelta(seconds=10))

@@ -1,0 +1,97 @@
+"""Inputs of the goal workflow's activities (the workflow builds them; workers execute them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from agents.schemas import GoalPlan, StaffingProposal
+from workflows.messages import Decision, GoalStatus, ReviewRequest, StaffingArguments
+
+
+class StatusChange(BaseModel):
+    """Move a goal to a new status."""
+
+    goal_id: str
+    """Goal."""
+    status: GoalStatus
+    """New status."""
+    detail: str | None = None
+    """Sentence shown next to the status (e.g. the rejection reason)."""
+
+
+class AgentStep(BaseModel):
+    """Who produced an agent output, for the audit trail."""
+
+    model: str | None
+    """Model that answered."""
+    prompt_version: str
+    """Version of the agent's instructions."""
+    tool_calls: list[dict[str, Any]]
+    """Tools the agent called, with arguments."""
+
+
+class SavePlan(BaseModel):
+    """Store a goal's tasks."""
+
+    goal_id: str
+    """Goal."""
+    plan: GoalPlan
+    """The decomposition."""
+    step: AgentStep
+    """Agent provenance."""
+
+
+class OpenReview(BaseModel):
+    """Store a review request and what the reviewer needs to judge it."""
+
+    request: ReviewRequest
+    """The request."""
+    plan: GoalPlan
+    """The goal's plan."""
+    proposal: StaffingProposal
+    """The staffing agent's full proposal (candidates, evidence)."""
+    step: AgentStep
+    """Agent provenance."""
+
+
+class RecordDecision(BaseModel):
+    """Store a reviewer's decision."""
+
+    goal_id: str
+    """Goal."""
+    decision: Decision
+    """The decision as sent."""
+    executed_arguments: StaffingArguments | None
+    """What will execute (None on reject)."""
+    executed_args_hash: str | None
+    """Its hash."""
+
+
+class Escalation(BaseModel):
+    """An SLA breach on a review."""
+
+    goal_id: str
+    """Goal."""
+    review_id: str
+    """Review that breached its SLA."""
+    escalations: int
+    """Escalations so far, including this one."""
+    parked: bool
+    """Whether the policy default (park, never approve) now applies."""
+    due_at: str
+    """New due time, ISO."""
+
+
+class ApplyStaffing(BaseModel):
+    """Execute an approved staffing."""
+
+    goal_id: str
+    """Goal."""
+    review_id: str
+    """Review that approved it."""
+    arguments: StaffingArguments
+    """The assignments to store."""
+    proposal: StaffingProposal
+    """For scores and reasons of the people assigned."""

@@ -1,0 +1,208 @@
+"""The goal workflow: plan, propose staffing, wait for a human decision, then staff or stop.
+
+Deterministic: all I/O happens in activities and in the agents' model/tool activities.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
+
+with workflow.unsafe.imports_passed_through():
+    from agents import decompose, staffing
+    from agents.models import run_summary
+    from agents.schemas import GoalPlan, StaffingProposal
+    from policies import review_routing
+    from policies.arguments import args_hash
+    from workflows.activity_inputs import (
+        AgentStep,
+        ApplyStaffing,
+        Escalation,
+        OpenReview,
+        RecordDecision,
+        SavePlan,
+        StatusChange,
+    )
+    from workflows.messages import (
+        Assignment,
+        Decision,
+        DecisionOutcome,
+        GoalInput,
+        GoalState,
+        GoalStatus,
+        ReviewRequest,
+        StaffingArguments,
+    )
+
+_ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+
+def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingArguments:
+    """The staffing that executes on approval: the first candidate of every task that has one."""
+    tasks = {t.task_id: t for t in plan.tasks}
+    return StaffingArguments(assignments=[
+        Assignment(task_id=s.task_id, employee_id=s.candidates[0].employee_id, fraction=s.candidates[0].fraction,
+                   start_week=tasks[s.task_id].start_week, end_week=tasks[s.task_id].end_week)
+        for s in proposal.tasks if s.candidates and s.task_id in tasks
+    ])
+
+
+@workflow.defn
+class GoalWorkflow(PydanticAIWorkflow):
+    """One manager goal from plain text to stored assignments."""
+
+    __pydantic_ai_agents__ = [decompose.decompose_agent, staffing.staffing_agent]
+
+    def __init__(self) -> None:
+        self._status: GoalStatus = "submitted"
+        self._goal: GoalInput | None = None
+        self._plan: GoalPlan | None = None
+        self._review: ReviewRequest | None = None
+        self._decision: Decision | None = None
+        self._executed: StaffingArguments | None = None
+        self._decision_recorded = False
+
+    @workflow.run
+    async def run(self, goal: GoalInput) -> GoalStatus:
+        """Run the goal to a final status."""
+        self._goal = goal
+        try:
+            await self._set_status("planning")
+            plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
+            plan = self._plan = plan_run.output
+            await self._activity("save_plan", SavePlan(
+                goal_id=goal.goal_id, plan=plan, step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
+            self._status = "staffing"
+            staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan))
+            proposal = staffing_run.output
+        except ActivityError as err:
+            await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+            return self._status
+        arguments = proposed_arguments(plan, proposal)
+        routing = review_routing.route_review(review_routing.PROPOSE_STAFFING, draw=workflow.random().random())
+        self._review = ReviewRequest(
+            review_id=f"r-{workflow.uuid4().hex[:12]}", goal_id=goal.goal_id,
+            action_type=review_routing.PROPOSE_STAFFING.name, arguments=arguments.model_dump(mode="json"),
+            args_hash=args_hash(arguments.model_dump(mode="json")), risk_tier=routing.risk_tier.value,
+            policy_version=routing.policy_version, routed_because=routing.because,
+            requested_by=goal.manager_login, due_at=self._due_at(),
+        )
+        await self._activity("open_review", OpenReview(
+            request=self._review, plan=plan, proposal=proposal,
+            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION)))
+        self._status = "awaiting_review"
+        await self._wait_for_decision(goal)
+
+        decision = self._decision
+        assert decision is not None
+        if decision.decision == "reject":
+            await self._set_status("rejected", decision.reason)
+            return self._status
+        assert self._executed is not None
+        await self._activity("apply_staffing", ApplyStaffing(
+            goal_id=goal.goal_id, review_id=self._review.review_id, arguments=self._executed, proposal=proposal))
+        self._status = "staffed"
+        return self._status
+
+    async def _wait_for_decision(self, goal: GoalInput) -> None:
+        """Wait for the decision; escalate on each SLA breach, then park (never auto-approve a people decision)."""
+        assert self._review is not None
+        while not self._decision_recorded:
+            parked = self._review.escalations > goal.max_escalations
+            timeout = None if parked else timedelta(seconds=goal.review_sla_seconds)
+            try:
+                await workflow.wait_condition(lambda: self._decision_recorded, timeout=timeout)
+            except TimeoutError:
+                if self._decision is not None:  # decided while the timer fired; the record is on its way
+                    continue
+                escalations = self._review.escalations + 1
+                self._review = self._review.model_copy(update={"escalations": escalations, "due_at": self._due_at()})
+                now_parked = escalations > goal.max_escalations
+                await self._activity("escalate_review", Escalation(
+                    goal_id=goal.goal_id, review_id=self._review.review_id, escalations=escalations,
+                    parked=now_parked, due_at=self._review.due_at))
+                if now_parked:
+                    self._status = "parked"
+
+    @workflow.query
+    def state(self) -> GoalState:
+        """Where the goal is and the review waiting for a decision, if any."""
+        pending = self._review if self._review is not None and self._decision is None else None
+        return GoalState(status=self._status, pending_review=pending)
+
+    @workflow.update
+    async def decide(self, decision: Decision) -> DecisionOutcome:
+        """Take a reviewer's decision; it is recorded before the update returns."""
+        if self._decision is not None:  # a second update raced past the validator
+            raise ApplicationError("this review was already decided", type="AlreadyDecided")
+        assert self._goal is not None
+        self._decision = decision
+        if decision.decision == "edit":
+            self._executed = decision.edited_arguments
+        elif decision.decision == "approve":
+            self._executed = StaffingArguments.model_validate(self._review.arguments if self._review else {})
+        executed_hash = args_hash(self._executed.model_dump(mode="json")) if self._executed else None
+        await self._activity("record_decision", RecordDecision(
+            goal_id=self._goal.goal_id, decision=decision, executed_arguments=self._executed,
+            executed_args_hash=executed_hash))
+        self._decision_recorded = True
+        return DecisionOutcome(review_id=decision.review_id, decision=decision.decision,
+                               executed_args_hash=executed_hash)
+
+    @decide.validator
+    def _validate_decide(self, decision: Decision) -> None:
+        review = self._review
+        if review is None:
+            raise ValueError("no review is pending for this goal")
+        if self._decision is not None:
+            raise ValueError("this review was already decided")
+        if decision.review_id != review.review_id:
+            raise ValueError(f"stale review id {decision.review_id}; the pending review is {review.review_id}")
+        if decision.args_hash != review.args_hash:
+            raise ValueError("the arguments changed since this review was loaded; reload it")
+        if not decision.reviewer.strip():
+            raise ValueError("a decision needs a reviewer")
+        if decision.reviewer == review.requested_by:
+            raise ValueError("separation of duties: whoever submitted the goal cannot decide its staffing")
+        if decision.decision == "reject" and not (decision.reason or "").strip():
+            raise ValueError("a rejection needs a reason")
+        if decision.decision == "edit":
+            _validate_edit(review, decision.edited_arguments)
+
+    async def _set_status(self, status: GoalStatus, detail: str | None = None) -> None:
+        assert self._goal is not None
+        self._status = status
+        await self._activity("set_goal_status", StatusChange(goal_id=self._goal.goal_id, status=status, detail=detail))
+
+    @staticmethod
+    async def _activity(name: str, arg: object) -> None:
+        await workflow.execute_activity(name, arg, start_to_close_timeout=_ACTIVITY_TIMEOUT)
+
+    @staticmethod
+    def _step(messages: list[object], prompt_version: str) -> AgentStep:
+        summary = run_summary(messages)  # type: ignore[arg-type]
+        return AgentStep(model=summary["model"], prompt_version=prompt_version, tool_calls=summary["tool_calls"])
+
+    def _due_at(self) -> str:
+        assert self._goal is not None
+        return (workflow.now() + timedelta(seconds=self._goal.review_sla_seconds)).isoformat()
+
+
+def _validate_edit(review: ReviewRequest, edited: StaffingArguments | None) -> None:
+    if edited is None or not edited.assignments:
+        raise ValueError("an edit needs the edited assignments")
+    proposed = StaffingArguments.model_validate(review.arguments)
+    proposed_tasks = {a.task_id for a in proposed.assignments}
+    edited_tasks = [a.task_id for a in edited.assignments]
+    if len(set(edited_tasks)) != len(edited_tasks):
+        raise ValueError("an edit may name each task only once")
+    unknown = set(edited_tasks) - proposed_tasks
+    if unknown:
+        raise ValueError(f"an edit may only change proposed tasks; unknown: {', '.join(sorted(unknown))}")
+    for a in edited.assignments:
+        if a.end_week <= a.start_week:
+            raise ValueError(f"task {a.task_id}: end_week must be after start_week")

@@ -1,0 +1,113 @@
+"""Messages in and out of the goal workflow."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+GoalStatus = Literal["submitted", "planning", "staffing", "awaiting_review", "parked", "staffed", "rejected", "failed"]
+DecisionKind = Literal["approve", "reject", "edit"]
+
+
+class GoalInput(BaseModel):
+    """Start arguments of a goal workflow."""
+
+    goal_id: str
+    """Goal id (row in ``goals``)."""
+    text: str
+    """The goal as the manager wrote it."""
+    manager_login: str
+    """Who submitted it."""
+    submitted_on: str
+    """ISO date the goal was submitted (deadlines are relative to it)."""
+    review_sla_seconds: int = Field(ge=1)
+    """How long a review waits before it is escalated."""
+    max_escalations: int = Field(default=1, ge=0)
+    """Escalations before the policy's default (park) applies."""
+
+
+class Assignment(BaseModel):
+    """One person on one task: what an approved staffing executes."""
+
+    task_id: str
+    """Task id within the goal."""
+    employee_id: str = Field(min_length=1)
+    """Who."""
+    fraction: float = Field(gt=0, le=1)
+    """Share of their time."""
+    start_week: int = Field(ge=0)
+    """First week."""
+    end_week: int = Field(ge=1)
+    """Week it ends (exclusive)."""
+
+
+class StaffingArguments(BaseModel):
+    """The exact arguments of a staffing action."""
+
+    assignments: list[Assignment]
+    """One entry per staffed task."""
+
+
+class ReviewRequest(BaseModel):
+    """A pending human review, as the workflow exposes it by query."""
+
+    review_id: str
+    """Id the decision must name."""
+    goal_id: str
+    """Goal it belongs to."""
+    action_type: str
+    """Kind of action under review."""
+    arguments: dict[str, Any]
+    """Exact arguments that will execute on approval."""
+    args_hash: str
+    """SHA-256 of the canonical arguments; a decision must quote it."""
+    risk_tier: str
+    """Risk tier of the action."""
+    policy_version: str
+    """Routing policy that sent it to review."""
+    routed_because: str
+    """Why it was routed to review."""
+    requested_by: str
+    """Login of whoever triggered the action (cannot decide it)."""
+    due_at: str
+    """ISO timestamp of the SLA."""
+    escalations: int = 0
+    """Times it has been escalated."""
+
+
+class Decision(BaseModel):
+    """A reviewer's decision, sent by update."""
+
+    review_id: str
+    """The review decided."""
+    args_hash: str
+    """Hash of the arguments the reviewer saw."""
+    decision: DecisionKind
+    """approve, reject or edit."""
+    reviewer: str
+    """Login of the reviewer."""
+    reason: str | None = None
+    """Required for reject; optional otherwise."""
+    edited_arguments: StaffingArguments | None = None
+    """For edit: the arguments to execute instead."""
+
+
+class DecisionOutcome(BaseModel):
+    """What the workflow did with a decision."""
+
+    review_id: str
+    """The review decided."""
+    decision: DecisionKind
+    """The decision taken."""
+    executed_args_hash: str | None
+    """Hash of the arguments that will execute (None on reject)."""
+
+
+class GoalState(BaseModel):
+    """Live state of a goal workflow (query)."""
+
+    status: GoalStatus
+    """Where the goal is."""
+    pending_review: ReviewRequest | None
+    """The review waiting for a decision, if any."""
