@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -86,7 +87,7 @@ def _candidate(score: float, r: Any, fraction: float) -> Candidate:
         evidence.append("skills: " + ", ".join(r["matched"][:5]))
     evidence.append(f"free capacity: {round(float(r['free']) * 100)}%")
     if r["detail"]:
-        reason = f"because they did “{_clip(r['detail'])}” ({r['observed_at']:%b %Y})"
+        reason = f"because they did “{_clip(_statement(r['detail']))}”{_context(r['detail'])} ({r['observed_at']:%b %Y})"
     elif r["matched"]:
         reason = f"because their record shows {', '.join(r['matched'][:3])}"
     else:
@@ -100,3 +101,15 @@ def _candidate(score: float, r: Any, fraction: float) -> Candidate:
 def _clip(text: str, limit: int = 90) -> str:
     text = text.rstrip(".")
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _statement(detail: str) -> str:
+    """The work done, without the '(as Title)' / '(project Name)' suffix evidence rows carry."""
+    return re.sub(r"\s*\((?:as|project) [^()]*\)\s*$", "", detail)
+
+
+def _context(detail: str) -> str:
+    found = re.search(r"\((as|project) ([^()]*)\)\s*$", detail)
+    if not found:
+        return ""
+    return f" as {found.group(2)}" if found.group(1) == "as" else f" on project {found.group(2)}"

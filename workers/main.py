@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+
+import asyncpg
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
 
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from infra import runtime
 from workers.activities import ALL_ACTIVITIES
 from workflows.goal import GoalWorkflow
 
@@ -19,7 +23,11 @@ async def connect_client(address: str, namespace: str = "default") -> Client:
                                 interceptors=[TracingInterceptor()])
 
 
-def build_worker(client: Client, task_queue: str) -> Worker:
-    """A worker for the goal workflow; the plugin adds the agents' model and tool activities."""
+def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any]) -> Worker:
+    """A worker for the goal workflow; the plugin adds the agents' model and tool activities.
+
+    ``pool`` becomes the process's pool for activities and agent tools.
+    """
+    runtime.set_pool(pool)
     return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow], activities=ALL_ACTIVITIES,
                   graceful_shutdown_timeout=timedelta(seconds=10))

@@ -1,0 +1,126 @@
+"""JSON API routes: auth, goals, reviews, audit, users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+
+from review_console import service
+from review_console.api.models import (
+    DecisionIn,
+    DecisionOut,
+    GoalCreate,
+    GoalCreated,
+    GoalSummary,
+    ListOf,
+    LoginIn,
+    ReviewSummary,
+    UserPublic,
+)
+from review_console.deps import AdminUser, CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["meta"])
+async def health(svc: SvcDep) -> dict[str, Any]:
+    """Liveness and what this console is connected to (no secrets)."""
+    await svc.pool.fetchval("SELECT 1")
+    return {"ok": True, "model": svc.settings.model, "temporal": svc.client is not None}
+
+
+@router.post("/login", tags=["auth"])
+async def login(body: LoginIn, request: Request, svc: SvcDep) -> UserPublic:
+    """Start a session (cookie)."""
+    user = await authenticate(svc, body.login, body.password)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong login or password")
+    request.session["login"] = user["login"]
+    return UserPublic(**user)
+
+
+@router.post("/logout", tags=["auth"])
+async def logout(request: Request) -> dict[str, bool]:
+    """End the session."""
+    request.session.clear()
+    return {"ok": True}
+
+
+@router.get("/me", tags=["auth"])
+async def me(user: CurrentUser) -> UserPublic:
+    """The signed-in user."""
+    return UserPublic(**user)
+
+
+@router.get("/users", tags=["users"])
+async def users(svc: SvcDep, _: AdminUser, role: str | None = None) -> ListOf[UserPublic]:
+    """All users (admins only)."""
+    rows = await service.list_users(svc, role)
+    return ListOf(data=[UserPublic(**r) for r in rows], count=len(rows))
+
+
+@router.post("/goals", status_code=status.HTTP_201_CREATED, tags=["goals"])
+async def create_goal(body: GoalCreate, svc: SvcDep, user: ManagerUser) -> GoalCreated:
+    """Submit a goal; a manager submits for themself, an admin names the manager."""
+    manager = body.manager_login or user["login"]
+    if user["role"] == "manager" and manager != user["login"]:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "managers submit goals for themselves only")
+    if user["role"] == "admin" and body.manager_login is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "admins must name manager_login")
+    goal_id = await service.submit_goal(svc, text=body.text, manager_login=manager, submitted_by=user["login"])
+    return GoalCreated(goal_id=goal_id, status="submitted")
+
+
+@router.get("/goals", tags=["goals"])
+async def goals(svc: SvcDep, user: CurrentUser) -> ListOf[GoalSummary]:
+    """Goals you can see: your own as a manager, all as a reviewer or admin."""
+    if user["role"] not in ("manager", "reviewer", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
+    rows = await service.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
+    return ListOf(data=[GoalSummary(**r) for r in rows], count=len(rows))
+
+
+async def _visible_goal(svc: service.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+    goal = await service.get_goal(svc, goal_id)
+    if not can_see_goal(user, goal):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
+    return goal
+
+
+@router.get("/goals/{goal_id}", tags=["goals"])
+async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
+    """A goal with its tasks, latest review and assignments."""
+    return jsonable_encoder(await _visible_goal(svc, user, goal_id))
+
+
+@router.get("/goals/{goal_id}/audit", tags=["audit"])
+async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
+    """The goal's audit events, in order."""
+    await _visible_goal(svc, user, goal_id)
+    rows = await service.audit_for_goal(svc, goal_id)
+    return {"data": jsonable_encoder(rows), "count": len(rows)}
+
+
+@router.get("/reviews", tags=["reviews"])
+async def reviews(svc: SvcDep, _: ReviewerUser,
+                  state: str = Query("pending", pattern="^(pending|approved|rejected|edited|parked|all)$"),
+                  ) -> ListOf[ReviewSummary]:
+    """The review queue, oldest due first."""
+    rows = await service.list_reviews(svc, status=None if state == "all" else state)
+    return ListOf(data=[ReviewSummary(**r) for r in rows], count=len(rows))
+
+
+@router.get("/reviews/{review_id}", tags=["reviews"])
+async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
+    """A review: exact arguments, evidence, explanation."""
+    return jsonable_encoder(await service.get_review(svc, review_id))
+
+
+@router.post("/reviews/{review_id}/decision", tags=["reviews"])
+async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut:
+    """Approve, reject (reason required) or edit (swap people) a review."""
+    outcome = await service.decide_review(svc, review_id=review_id, decision=body.decision, reviewer=user["login"],
+                                          reason=body.reason, edits=body.edits, args_hash=body.args_hash)
+    return DecisionOut(**outcome.model_dump())

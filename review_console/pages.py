@@ -1,0 +1,161 @@
+"""HTML console: Jinja2 pages, htmx for live status. Same role checks as the API."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from infra.settings import LOCAL_PLANNER
+from review_console import service
+from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
+from tools.taxonomy import load_task_library
+
+templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
+router = APIRouter(include_in_schema=False)
+FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a template with what every page shows (user, model, attribution)."""
+    svc: service.Services = request.app.state.services
+    model = svc.settings.model
+    context.setdefault("user", None)
+    context["model_label"] = "offline deterministic planner (local-planner)" if model == LOCAL_PLANNER else model
+    context["attribution"] = load_task_library().attribution
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
+    """An error shown as a page."""
+    return render(request, "error.html", status_code=status_code, message=message, status_code_value=status_code)
+
+
+@router.get("/")
+async def home(user: CurrentUser) -> Response:
+    """Managers land on their goals, reviewers on the queue."""
+    return RedirectResponse("/reviews" if user["role"] == "reviewer" else "/goals", status_code=303)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "/") -> Response:
+    """Sign-in form."""
+    return render(request, "login.html", next=next, error=None)
+
+
+@router.post("/login")
+async def login_submit(request: Request, svc: SvcDep, login: Annotated[str, Form()],
+                       password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    """Check credentials and start a session."""
+    user = await authenticate(svc, login.strip(), password)
+    if user is None:
+        return render(request, "login.html", status_code=401, next=next, error="Wrong login or password.")
+    request.session["login"] = user["login"]
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session."""
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/goals")
+async def goals_page(request: Request, svc: SvcDep, user: CurrentUser) -> Response:
+    """Goals you can see, and the form to write a new one (managers)."""
+    if user["role"] not in ("manager", "reviewer", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
+    rows = await service.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
+    return render(request, "goals.html", user=user, goals=rows, error=None, text="")
+
+
+@router.post("/goals")
+async def goals_submit(request: Request, svc: SvcDep, user: ManagerUser, text: Annotated[str, Form()] = "") -> Response:
+    """Submit a goal from the form."""
+    if user["role"] != "manager":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "submit goals as the manager they are for (or use the API)")
+    try:
+        goal_id = await service.submit_goal(svc, text=text, manager_login=user["login"], submitted_by=user["login"])
+    except service.Invalid as err:
+        rows = await service.list_goals(svc, manager_login=user["login"])
+        return render(request, "goals.html", status_code=422, user=user, goals=rows, error=err.message, text=text)
+    return RedirectResponse(f"/goals/{goal_id}", status_code=303)
+
+
+async def _goal_for(svc: service.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+    goal = await service.get_goal(svc, goal_id)
+    if not can_see_goal(user, goal):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
+    return goal
+
+
+@router.get("/goals/{goal_id}")
+async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
+    """A goal: status (live), tasks, assignments."""
+    goal = await _goal_for(svc, user, goal_id)
+    return render(request, "goal.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES)
+
+
+@router.get("/goals/{goal_id}/live")
+async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
+    """The live part of the goal page (polled by htmx until the goal is final)."""
+    goal = await _goal_for(svc, user, goal_id)
+    return render(request, "goal_live.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES)
+
+
+@router.get("/goals/{goal_id}/audit")
+async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
+    """The goal's audit trail."""
+    goal = await _goal_for(svc, user, goal_id)
+    events = await service.audit_for_goal(svc, goal_id)
+    return render(request, "audit.html", user=user, goal=goal, events=events)
+
+
+@router.get("/reviews")
+async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser, state: str = "pending") -> Response:
+    """The review queue."""
+    if state not in ("pending", "approved", "rejected", "edited", "all"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown state {state!r}")
+    rows = await service.list_reviews(svc, status=None if state == "all" else state)
+    return render(request, "reviews.html", user=user, reviews=rows, state=state)
+
+
+@router.get("/reviews/{review_id}")
+async def review_page(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser,
+                      error: str | None = None) -> Response:
+    """A review: what will execute, the candidates and their evidence, and the decision forms."""
+    review = await service.get_review(svc, review_id)
+    plan = review["evidence"]["plan"]
+    proposal = {t["task_id"]: t for t in review["evidence"]["proposal"]["tasks"]}
+    ids = [a["employee_id"] for a in review["arguments"]["assignments"]]
+    if review.get("decided_arguments"):
+        ids += [a["employee_id"] for a in review["decided_arguments"]["assignments"]]
+    names = await service.employee_names(svc, ids)
+    return render(request, "review.html", user=user, review=review, plan=plan, proposal=proposal, names=names,
+                  error=error, own=user["login"] in (review["requested_by"], review["manager_login"]))
+
+
+@router.post("/reviews/{review_id}/decision")
+async def review_decide(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
+    """Decide from the review page's forms."""
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    edits = {k[5:]: str(v).strip() for k, v in form.items() if k.startswith("edit_") and str(v).strip()}
+    try:
+        await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=user["login"],
+                                    reason=str(form.get("reason", "")) or None, edits=edits or None,
+                                    args_hash=str(form.get("args_hash", "")) or None)
+    except service.ServiceError as err:
+        review = await service.get_review(svc, review_id)
+        plan = review["evidence"]["plan"]
+        proposal = {t["task_id"]: t for t in review["evidence"]["proposal"]["tasks"]}
+        names = await service.employee_names(svc, [a["employee_id"] for a in review["arguments"]["assignments"]])
+        return render(request, "review.html", status_code=err.status, user=user, review=review, plan=plan,
+                      proposal=proposal, names=names, error=err.message,
+                      own=user["login"] in (review["requested_by"], review["manager_login"]))
+    return RedirectResponse(f"/reviews/{review_id}", status_code=303)

@@ -1,0 +1,297 @@
+"""The ``talentops`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from infra import audit, db
+from infra.embedded import EmbeddedError, start_postgres
+from infra.settings import get_settings
+from review_console import service
+from review_console.service import Services, ServiceError
+from workers import runtime_file
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
+goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
+review_app = typer.Typer(no_args_is_help=True, help="The review queue.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
+users_app = typer.Typer(no_args_is_help=True, help="Users and demo logins.")
+app.add_typer(goal_app, name="goal")
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+
+T = TypeVar("T")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def emit_json(value: Any) -> None:
+    """Print JSON for machines."""
+    print(json.dumps(value, indent=2, default=_default))
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error sentence and exit with ``code``."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(code)
+
+
+def run(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; turn known errors into a sentence and an exit code, never a traceback."""
+    try:
+        return asyncio.run(make())  # type: ignore[arg-type]
+    except ServiceError as err:
+        fail(err.message, 4 if err.status == 404 else 1)
+    except EmbeddedError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"cannot reach a service: {err}")
+    raise AssertionError("unreachable")
+
+
+def finish() -> None:
+    """Exit without running interpreter teardown (the Temporal SDK can abort there)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+@asynccontextmanager
+async def connect(*, temporal: bool):  # type: ignore[no-untyped-def]
+    """Services for a CLI command: the running ``up``'s, configured ones, or the embedded Postgres."""
+    settings = get_settings()
+    running = runtime_file.read(settings) or {}
+    pg_handle = None
+    url = settings.database_url or running.get("database_url")
+    if url is None:
+        pg_handle, url = start_postgres(settings.ensure_data_dir())
+    pool = await db.create_pool(url, max_size=2)
+    client = None
+    try:
+        await db.migrate(pool)
+        if temporal:
+            address = settings.temporal_address or running.get("temporal_address")
+            if address is None:
+                raise ServiceError("talentops is not running; start it with `talentops up` "
+                                   "(or set TALENTOPS_TEMPORAL_ADDRESS)")
+            from workers.main import connect_client
+
+            try:
+                client = await connect_client(address, settings.temporal_namespace)
+            except RuntimeError as err:
+                raise ServiceError(f"cannot reach Temporal at {address}: {err}") from err
+            if running.get("task_queue"):
+                settings = settings.model_copy(update={"task_queue": running["task_queue"]})
+        yield Services(pool=pool, client=client, settings=settings)
+    finally:
+        await pool.close()
+        if pg_handle is not None:
+            pg_handle.cleanup()
+
+
+@app.command()
+def up() -> None:
+    """Start everything on this machine: Postgres, Temporal, worker, console, demo organisation."""
+    from workers.up import run_up
+
+    try:
+        asyncio.run(run_up(get_settings()))
+    except EmbeddedError as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        pass
+    finish()
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Where the database, Temporal and the console are."""
+    settings = get_settings()
+    running = runtime_file.read(settings)
+    info = {
+        "running": running is not None,
+        "data_dir": str(settings.data_dir),
+        "database_url": settings.database_url or (running or {}).get("database_url")
+        or f"embedded pgserver in {settings.data_dir / 'pg'} (not running)",
+        "temporal_address": settings.temporal_address or (running or {}).get("temporal_address"),
+        "temporal_ui_url": (running or {}).get("temporal_ui_url"),
+        "console_url": (running or {}).get("console_url"),
+        "task_queue": (running or {}).get("task_queue", settings.task_queue),
+        "model": settings.model,
+    }
+    if as_json:
+        emit_json(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:<17} {value if value is not None else '-'}")
+    finish()
+
+
+@goal_app.command("submit")
+def goal_submit(text: str, manager: Annotated[str, typer.Option("--manager", help="Manager login.")],
+                as_json: JsonOpt = False) -> None:
+    """Submit a goal for a manager; prints the goal id."""
+    async def go() -> str:
+        async with connect(temporal=True) as svc:
+            return await service.submit_goal(svc, text=text, manager_login=manager, submitted_by=manager)
+
+    goal_id = run(go)
+    emit_json({"goal_id": goal_id}) if as_json else print(goal_id)
+    finish()
+
+
+@goal_app.command("show")
+def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
+    """A goal: status, tasks, review, assignments."""
+    async def go() -> dict[str, Any]:
+        async with connect(temporal=False) as svc:
+            return await service.get_goal(svc, goal_id)
+
+    goal = run(go)
+    if as_json:
+        emit_json(goal)
+        finish()
+    print(f"{goal['goal_id']}  [{goal['status']}]  {goal['text']}")
+    if goal["status_detail"]:
+        print(f"  {goal['status_detail']}")
+    for t in goal["tasks"]:
+        print(f"  {t['task_id']:<4} wk {t['start_week']:>2}-{t['end_week']:<3} {t['effort_hours']:>4} h  {t['title']}")
+        print(f"       skills: {', '.join(t['skills'])}")
+    if goal["review"]:
+        r = goal["review"]
+        print(f"  review {r['review_id']}: {r['status']}" + (f" by {r['decided_by']}" if r["decided_by"] else ""))
+    for a in goal["assignments"]:
+        print(f"  {a['task_id']:<4} → {a['name']} ({a['employee_id']}, {round(a['fraction'] * 100)}%): {a['reason']}")
+    finish()
+
+
+@goal_app.command("list")
+def goal_list(manager: Annotated[str | None, typer.Option(help="Only this manager's goals.")] = None,
+              as_json: JsonOpt = False) -> None:
+    """Goals, newest first."""
+    async def go() -> list[dict[str, Any]]:
+        async with connect(temporal=False) as svc:
+            return await service.list_goals(svc, manager_login=manager)
+
+    goals = run(go)
+    if as_json:
+        emit_json(goals)
+    for g in [] if as_json else goals:
+        print(f"{g['goal_id']}  {g['status']:<16} {g['manager_login']:<14} {g['text'][:70]}")
+    finish()
+
+
+@review_app.command("list")
+def review_list(state: Annotated[str, typer.Option(help="pending, approved, rejected, edited or all.")] = "pending",
+                as_json: JsonOpt = False) -> None:
+    """Reviews waiting for a decision (oldest due first)."""
+    async def go() -> list[dict[str, Any]]:
+        async with connect(temporal=False) as svc:
+            return await service.list_reviews(svc, status=None if state == "all" else state)
+
+    reviews = run(go)
+    if as_json:
+        emit_json(reviews)
+    for r in [] if as_json else reviews:
+        print(f"{r['review_id']}  {r['goal_id']}  {r['action_type']:<17} {r['status']:<8} due {r['due_at']:%Y-%m-%d %H:%M}"
+              f"  {r['goal_text'][:50]}")
+    finish()
+
+
+@review_app.command("decide")
+def review_decide(
+    review_id: str,
+    decision: Annotated[str, typer.Argument(help="approve, reject or edit.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Reviewer login.")],
+    reason: Annotated[str | None, typer.Option(help="Why (required to reject).")] = None,
+    swap: Annotated[list[str] | None, typer.Option(help="For edit: TASK=EMPLOYEE, repeatable.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide a review as a reviewer."""
+    edits: dict[str, str] = {}
+    for item in swap or []:
+        task, sep, employee = item.partition("=")
+        if not sep or not task or not employee:
+            fail(f"--swap takes TASK=EMPLOYEE, got {item!r}", 2)
+        edits[task.strip()] = employee.strip()
+
+    async def go() -> Any:
+        async with connect(temporal=True) as svc:
+            return await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
+                                               reason=reason, edits=edits or None)
+
+    outcome = run(go)
+    emit_json(outcome.model_dump()) if as_json else print(f"{review_id}: {outcome.decision} recorded")
+    finish()
+
+
+@audit_app.command("show")
+def audit_show(goal_id: str, as_json: JsonOpt = False) -> None:
+    """A goal's audit events in order."""
+    async def go() -> list[dict[str, Any]]:
+        async with connect(temporal=False) as svc:
+            return await service.audit_for_goal(svc, goal_id)
+
+    events = run(go)
+    if as_json:
+        emit_json(events)
+    for e in [] if as_json else events:
+        extra = f" model={e['model']}" if e["model"] else ""
+        print(f"{e['seq']:>6} {e['at']:%Y-%m-%d %H:%M:%S} {e['actor_type']:<6} {e['actor']:<18} {e['action']}{extra}")
+    finish()
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOpt = False) -> None:
+    """Check the whole hash chain; exit 3 and name the first broken row if it does not hold."""
+    async def go() -> audit.ChainReport:
+        async with connect(temporal=False) as svc, svc.pool.acquire() as conn:
+            return await audit.verify_chain(conn)
+
+    report = run(go)
+    if as_json:
+        emit_json(report.__dict__)
+    elif report.ok:
+        print(f"audit chain intact: {report.rows} rows verified")
+    else:
+        print(f"audit chain BROKEN at row {report.first_broken_seq}: {report.problem} "
+              f"({report.rows} rows verified before it)")
+    sys.stdout.flush()
+    os._exit(0 if report.ok else 3)
+
+
+@users_app.command("list")
+def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer, admin or employee.")] = None,
+               as_json: JsonOpt = False) -> None:
+    """Users (the demo logins)."""
+    async def go() -> list[dict[str, Any]]:
+        async with connect(temporal=False) as svc:
+            return await service.list_users(svc, role)
+
+    users = run(go)
+    if as_json:
+        emit_json(users)
+    for u in [] if as_json else users:
+        print(f"{u['login']:<14} {u['role']:<9} {u['display_name']:<24} {u['department'] or ''}")
+    finish()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

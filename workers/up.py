@@ -1,0 +1,136 @@
+"""``talentops up``: embedded Postgres + Temporal dev server + worker + console in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from infra import db
+from infra.embedded import EmbeddedError, TemporalDevServer, choose_port, start_postgres, start_temporal
+from infra.settings import Settings
+from infra.telemetry import setup_tracing
+from review_console.app import create_app
+from review_console.service import Services
+from tools.demo_org import DEMO_PASSWORD, seed_demo_org
+from workers import runtime_file
+from workers.main import build_worker, connect_client
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: ``up`` stops everything in order itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def say(message: str) -> None:
+    """Progress for the person who ran the command."""
+    print(message, file=sys.stderr, flush=True)
+
+
+async def run_up(settings: Settings) -> None:
+    """Start everything, print where it is, run until Ctrl-C, then stop in reverse order."""
+    data_dir = settings.ensure_data_dir()
+    lock = open(data_dir / "up.lock", "w")  # noqa: SIM115 - held for the process lifetime
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise EmbeddedError(f"talentops is already running on {data_dir}; stop it first "
+                            "or set TALENTOPS_DATA_DIR to another folder") from None
+    setup_tracing("talentops", console_export=settings.otel_console_export)
+    pg_handle: Any = None
+    temporal: TemporalDevServer | None = None
+    stack = contextlib.AsyncExitStack()
+    try:
+        if settings.database_url:
+            database_url = settings.database_url
+        else:
+            say(f"starting embedded Postgres in {data_dir / 'pg'} …")
+            pg_handle, database_url = start_postgres(data_dir)
+        pool = await db.create_pool(database_url)
+        stack.push_async_callback(pool.close)
+        applied = await db.migrate(pool)
+        if applied:
+            say(f"applied migrations: {', '.join(applied)}")
+        async with pool.acquire() as conn:
+            if await seed_demo_org(conn):
+                say("seeded the demo organisation (Northwind Bank)")
+
+        if settings.temporal_address:
+            address, ui_url = settings.temporal_address, None
+        else:
+            host = "127.0.0.1"
+            port, note = choose_port(host, settings.temporal_port, "Temporal")
+            ui_port, ui_note = choose_port(host, settings.temporal_ui_port, "the Temporal UI")
+            for line in (note, ui_note):
+                if line:
+                    say(line)
+            say("starting the embedded Temporal dev server …")
+            temporal = await start_temporal(data_dir / "temporal", host=host, port=port, ui_port=ui_port)
+            address, ui_url = temporal.address, temporal.ui_url
+        client = await connect_client(address, settings.temporal_namespace)
+
+        console_port, console_note = choose_port(settings.console_host, settings.console_port, "the console")
+        if console_note:
+            say(console_note)
+        console_url = f"http://{settings.console_host}:{console_port}"
+        services = Services(pool=pool, client=client, settings=settings)
+        server = _Server(uvicorn.Config(create_app(services), host=settings.console_host, port=console_port,
+                                        log_level="warning", lifespan="on"))
+        worker = build_worker(client, settings.task_queue, pool=pool)
+        runtime_file.write(settings, {"database_url": database_url, "temporal_address": address,
+                                      "temporal_ui_url": ui_url, "console_url": console_url,
+                                      "task_queue": settings.task_queue})
+        stack.callback(runtime_file.remove, settings)
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        worker_task = asyncio.create_task(worker.run())
+        server_task = asyncio.create_task(server.serve())
+        while not server.started:
+            if server_task.done():
+                await server_task
+                raise EmbeddedError(f"the console could not listen on {console_url}")
+            await asyncio.sleep(0.05)
+        users = await pool.fetch("SELECT login, role FROM users ORDER BY role, login")
+        print(_banner(console_url, ui_url, address, database_url, settings, users), flush=True)
+        await stop.wait()
+        say("stopping …")
+        server.should_exit = True
+        await server_task
+        await worker.shutdown()
+        await worker_task
+    finally:
+        await stack.aclose()
+        if temporal is not None:
+            temporal.stop()
+        if pg_handle is not None:
+            pg_handle.cleanup()
+        lock.close()
+        say("stopped.")
+
+
+def _banner(console_url: str, ui_url: str | None, address: str, database_url: str, settings: Settings,
+            users: list[Any]) -> str:
+    logins = "\n".join(f"    {u['login']:<14} ({u['role']})" for u in users)
+    return (
+        "\ntalentops is running\n"
+        f"  console      {console_url}\n"
+        f"  Temporal UI  {ui_url or '(external Temporal)'}\n"
+        f"  Temporal     {address}  namespace {settings.temporal_namespace}, task queue {settings.task_queue}\n"
+        f"  database     {database_url}\n"
+        f"  data folder  {settings.data_dir}\n"
+        f"  model        {settings.model}\n"
+        f"  demo logins (password: {DEMO_PASSWORD}):\n{logins}\n"
+        "Press Ctrl-C to stop.\n"
+    )
