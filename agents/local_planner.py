@@ -182,8 +182,9 @@ def decompose_goal(goal_text: str, today: date, *, max_tasks: int = 6) -> GoalPl
             effort_hours=max(4, round((end - start) * 40 * load / 4) * 4),
             start_week=start, end_week=end, onet_code=statement.onet_code,
         ))
-    titles = ", ".join(library.occupations[c].title for c in sorted(top_occupations, key=lambda c: -occupation_score[c]))
-    summary = (f"{len(tasks)} tasks over {deadline} weeks, drawn from O*NET task statements of: {titles}.")
+    ranked_codes = sorted(top_occupations, key=lambda c: -occupation_score[c])
+    titles = ", ".join(library.occupations[c].title for c in ranked_codes)
+    summary = f"{len(tasks)} tasks over {deadline} weeks, drawn from O*NET task statements of: {titles}."
     return GoalPlan(summary=summary, deadline_weeks=deadline, tasks=tasks)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
@@ -29,7 +30,7 @@ def last_user_prompt(messages: list[ModelMessage]) -> str:
     raise ValueError("no user prompt in the conversation")
 
 
-def run_summary(messages: list[ModelMessage]) -> dict[str, Any]:
+def run_summary(messages: Sequence[ModelMessage]) -> dict[str, Any]:
     """Model name and tool calls of an agent run, for the audit trail."""
     model: str | None = None
     tool_calls: list[dict[str, Any]] = []

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import asyncpg
-
+from infra.db import Connection
 from policies.arguments import args_hash, canonical_json
 
 __all__ = ["AuditEvent", "ChainReport", "append", "args_hash", "canonical_json", "verify_chain"]
@@ -65,7 +64,7 @@ def row_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
-async def append(conn: asyncpg.Connection[Any], event: AuditEvent) -> int:
+async def append(conn: Connection, event: AuditEvent) -> int:
     """Append one event inside the caller's transaction (or a new one); return its sequence number."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
@@ -111,7 +110,7 @@ class ChainReport:
     """What is wrong with that row."""
 
 
-async def verify_chain(conn: asyncpg.Connection[Any], *, batch: int = 5000) -> ChainReport:
+async def verify_chain(conn: Connection, *, batch: int = 5000) -> ChainReport:
     """Recompute every hash in order and check each row links to the one before."""
     expected_prev = GENESIS_HASH
     checked = 0

@@ -12,6 +12,10 @@ MIGRATION_LOCK = 7_204_2026
 """Advisory lock id so that concurrent processes never apply migrations twice."""
 
 
+Connection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+"""A connection, whether held directly or borrowed from a pool."""
+
+
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 

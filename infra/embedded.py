@@ -49,7 +49,7 @@ def start_postgres(data_dir: Path) -> tuple[Any, str]:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+        server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     except Exception as exc:  # pgserver raises plain exceptions with the initdb/pg_ctl output
         raise EmbeddedError(f"embedded Postgres did not start in {data_dir / 'pg'}: {exc}") from exc
     url: str = server.get_uri()

@@ -201,7 +201,7 @@ async def decide_review(
     try:
         return await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
             GoalWorkflow.decide,
-            Decision(review_id=review_id, args_hash=args_hash or review["args_hash"], decision=decision,  # type: ignore[arg-type]
+            Decision(review_id=review_id, args_hash=args_hash or review["args_hash"], decision=decision,
                      reviewer=reviewer, reason=(reason or "").strip() or None, edited_arguments=edited))
     except WorkflowUpdateFailedError as err:
         cause = err.cause

@@ -10,9 +10,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import asyncpg
 from argon2 import PasswordHasher
 
+from infra.db import Connection
 from tools.skills import recompute_employee_skills
 from tools.taxonomy import load_task_library
 
@@ -65,7 +65,7 @@ def evidence_rows(employee: dict[str, Any], now: datetime) -> list[tuple[str, st
     return rows
 
 
-async def seed_demo_org(conn: asyncpg.Connection[Any]) -> bool:
+async def seed_demo_org(conn: Connection) -> bool:
     """Load the demo organisation once; return False when it was already there."""
     async with conn.transaction():
         if await conn.fetchval("SELECT count(*) FROM departments") > 0:

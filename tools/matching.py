@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from infra.db import Connection
 from tools.schemas import Candidate
 from tools.skills import skill_key
 
@@ -48,7 +49,7 @@ WHERE (sf.employee_id IS NOT NULL OR tf.employee_id IS NOT NULL)
 
 
 async def find_candidates(
-    conn: asyncpg.Connection[Any] | asyncpg.Pool[Any],
+    conn: Connection | asyncpg.Pool[Any],
     *,
     description: str,
     skills: list[str],
@@ -87,7 +88,8 @@ def _candidate(score: float, r: Any, fraction: float) -> Candidate:
         evidence.append("skills: " + ", ".join(r["matched"][:5]))
     evidence.append(f"free capacity: {round(float(r['free']) * 100)}%")
     if r["detail"]:
-        reason = f"because they did “{_clip(_statement(r['detail']))}”{_context(r['detail'])} ({r['observed_at']:%b %Y})"
+        did = _clip(_statement(r["detail"]))
+        reason = f"because they did “{did}”{_context(r['detail'])} ({r['observed_at']:%b %Y})"
     elif r["matched"]:
         reason = f"because their record shows {', '.join(r['matched'][:3])}"
     else:

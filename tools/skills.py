@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import asyncpg
+from infra.db import Connection
 
 HALF_LIFE_DAYS = 540
 """A skill's evidence counts half after this long without practice."""
@@ -32,7 +30,7 @@ GROUP BY employee_id, lower(regexp_replace(skill, '\\s+', ' ', 'g'))
 """
 
 
-async def recompute_employee_skills(conn: asyncpg.Connection[Any], employee_ids: list[str]) -> None:
+async def recompute_employee_skills(conn: Connection, employee_ids: list[str]) -> None:
     """Rebuild ``employee_skills`` for these employees from their evidence."""
     async with conn.transaction():
         await conn.execute("DELETE FROM employee_skills WHERE employee_id = ANY($1::text[])", employee_ids)

@@ -14,9 +14,9 @@ from typing import Any
 
 _WORD = re.compile(r"[a-z][a-z0-9+#]*")
 _STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or our that the their this to was "
-    "were will with within we us you your all any can new make made need needs should would via per "
-    "week weeks month months quarter day days year years q1 q2 q3 q4 end by".split()
+    """a an and are as at be by for from has have in into is it its of on or our that the their this to was
+    were will with within we us you your all any can new make made need needs should would via per week
+    weeks month months quarter day days year years q1 q2 q3 q4 end by""".split()  # noqa: SIM905
 )
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "al")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import trace
@@ -163,5 +164,7 @@ async def apply_staffing(data: ApplyStaffing) -> None:
         ))
 
 
-ALL_ACTIVITIES = [set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing]
+ALL_ACTIVITIES: list[Callable[..., Any]] = [
+    set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
+]
 """Registered by the worker."""

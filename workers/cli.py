@@ -17,7 +17,7 @@ from infra import audit, db
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
 from review_console import service
-from review_console.service import Services, ServiceError
+from review_console.service import ServiceError, Services
 from workers import runtime_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
@@ -209,8 +209,8 @@ def review_list(state: Annotated[str, typer.Option(help="pending, approved, reje
     if as_json:
         emit_json(reviews)
     for r in [] if as_json else reviews:
-        print(f"{r['review_id']}  {r['goal_id']}  {r['action_type']:<17} {r['status']:<8} due {r['due_at']:%Y-%m-%d %H:%M}"
-              f"  {r['goal_text'][:50]}")
+        print(f"{r['review_id']}  {r['goal_id']}  {r['action_type']:<17} {r['status']:<8}"
+              f" due {r['due_at']:%Y-%m-%d %H:%M}  {r['goal_text'][:50]}")
     finish()
 
 

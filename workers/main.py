@@ -6,12 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
 
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from infra import runtime
 from workers.activities import ALL_ACTIVITIES
 from workflows.goal import GoalWorkflow

@@ -5,14 +5,16 @@ Deterministic: all I/O happens in activities and in the agents' model/tool activ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
+from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
-
 with workflow.unsafe.imports_passed_through():
+    from pydantic_ai.messages import ModelMessage
+
     from agents import decompose, staffing
     from agents.models import run_summary
     from agents.schemas import GoalPlan, StaffingProposal
@@ -55,7 +57,7 @@ def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingAr
 class GoalWorkflow(PydanticAIWorkflow):
     """One manager goal from plain text to stored assignments."""
 
-    __pydantic_ai_agents__ = [decompose.decompose_agent, staffing.staffing_agent]
+    __pydantic_ai_agents__ = (decompose.decompose_agent, staffing.staffing_agent)
 
     def __init__(self) -> None:
         self._status: GoalStatus = "submitted"
@@ -183,8 +185,8 @@ class GoalWorkflow(PydanticAIWorkflow):
         await workflow.execute_activity(name, arg, start_to_close_timeout=_ACTIVITY_TIMEOUT)
 
     @staticmethod
-    def _step(messages: list[object], prompt_version: str) -> AgentStep:
-        summary = run_summary(messages)  # type: ignore[arg-type]
+    def _step(messages: Sequence[ModelMessage], prompt_version: str) -> AgentStep:
+        summary = run_summary(messages)
         return AgentStep(model=summary["model"], prompt_version=prompt_version, tool_calls=summary["tool_calls"])
 
     def _due_at(self) -> str:

@@ -108,7 +108,7 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
 async def test_second_decision_and_bad_decisions_are_refused(services: Services) -> None:
     goal = await submit_and_wait(services)
     review_id = goal["review"]["review_id"]
-    with pytest.raises(service.Forbidden, match="separation of duties|only reviewers"):
+    with pytest.raises(service.Forbidden, match=r"separation of duties|only reviewers"):
         await service.decide_review(services, review_id=review_id, decision="approve", reviewer="mgr.payments")
     with pytest.raises(service.NotFound):
         await service.decide_review(services, review_id="r-doesnotexist", decision="approve", reviewer="hr.reviewer")

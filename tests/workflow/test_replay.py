@@ -1,0 +1,125 @@
+"""Replay: the goal workflow's code must reproduce the commands of histories it already wrote.
+
+A change that makes the workflow issue different commands for the same history (new activity, other order,
+a timer more or less) breaks every goal in flight; these tests catch that before deploy.
+
+The committed history ``histories/goal_approved.json`` is a goal that was planned, reviewed, approved and
+staffed. Regenerate it only on purpose (a change that is meant to be incompatible, e.g. behind
+``workflow.patched``, plus a note in the changelog)::
+
+    TALENTOPS_RECORD_HISTORY=1 .venv/bin/pytest tests/workflow/test_replay.py -k live -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.worker import Replayer
+
+from review_console import service
+from review_console.service import Services
+from workflows.goal import GoalWorkflow
+
+pytestmark = pytest.mark.integration
+
+HISTORY_FILE = Path(__file__).parent / "histories" / "goal_approved.json"
+RECORD = os.environ.get("TALENTOPS_RECORD_HISTORY") == "1"
+GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
+
+
+def replayer() -> Replayer:
+    """A replayer configured like the worker: the pydantic-ai plugin (payload converter, sandbox) and tracing."""
+    return Replayer(workflows=[GoalWorkflow], plugins=[PydanticAIPlugin()], interceptors=[TracingInterceptor()])
+
+
+def event_types(history: WorkflowHistory) -> list[int]:
+    return [e.event_type for e in history.events]
+
+
+def activity_names(history: WorkflowHistory) -> list[str]:
+    return [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+
+
+def assert_is_an_approved_goal(history: WorkflowHistory) -> None:
+    """The history covers the whole path: agents, review, a decision by update, staffing, completion."""
+    types = event_types(history)
+    assert types[0] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    assert types[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED in types
+    assert EventType.EVENT_TYPE_TIMER_STARTED in types, "the review SLA timer"
+    names = activity_names(history)
+    for name in ("set_goal_status", "save_plan", "open_review", "record_decision", "apply_staffing"):
+        assert name in names
+    assert sum("request" in n for n in names) >= 3, f"the agents' model activities are in the history: {names}"
+    assert names.index("record_decision") < names.index("apply_staffing")
+
+
+async def run_approved_goal(svc: Services) -> str:
+    """Submit a goal, approve its staffing and wait for the workflow to complete; return the workflow id."""
+    goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    for _ in range(600):
+        goal = await service.get_goal(svc, goal_id)
+        if goal["status"] == "awaiting_review":
+            break
+        assert goal["status"] != "failed", goal["status_detail"]
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"goal stuck in {goal['status']}")
+    await service.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
+                                reviewer="hr.reviewer")
+    handle = svc.temporal().get_workflow_handle(goal["workflow_id"])
+    assert await asyncio.wait_for(handle.result(), timeout=30) == "staffed"
+    return str(goal["workflow_id"])
+
+
+async def test_live_history_replays_without_nondeterminism(services: Services) -> None:
+    workflow_id = await run_approved_goal(services)
+    history = await services.temporal().get_workflow_handle(workflow_id).fetch_history()
+    assert_is_an_approved_goal(history)
+
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+
+    if RECORD:
+        HISTORY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        HISTORY_FILE.write_text(history.to_json() + "\n")
+
+
+@pytest.mark.skipif(not HISTORY_FILE.exists(), reason="no recorded history; see the module docstring")
+async def test_recorded_history_still_replays() -> None:
+    history = WorkflowHistory.from_json("goal-recorded", HISTORY_FILE.read_text())
+    assert_is_an_approved_goal(history)
+    result = await replayer().replay_workflow(history)
+    assert result.replay_failure is None
+
+
+# --- the check has teeth: a changed workflow under the same name fails replay ------------------------------
+
+
+@workflow.defn(name="GoalWorkflow", sandboxed=False)
+class ReorderedGoalWorkflow:
+    """Stands in for an incompatible change: it sleeps before doing anything else."""
+
+    @workflow.run
+    async def run(self, goal: object) -> str:
+        await workflow.sleep(timedelta(seconds=1))
+        return "staffed"
+
+
+@pytest.mark.skipif(not HISTORY_FILE.exists(), reason="no recorded history; see the module docstring")
+async def test_incompatible_change_fails_replay() -> None:
+    history = WorkflowHistory.from_json("goal-recorded", HISTORY_FILE.read_text())
+    changed = Replayer(workflows=[ReorderedGoalWorkflow], plugins=[PydanticAIPlugin()])
+    result = await changed.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    assert "nondetermin" in str(result.replay_failure).lower()
