@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
+import asyncpg.pool
 
 MIGRATION_LOCK = 7_204_2026
 """Advisory lock id so that concurrent processes never apply migrations twice."""
 
 
-Connection = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
-"""A connection, whether held directly or borrowed from a pool."""
+if TYPE_CHECKING:
+    Connection: TypeAlias = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+else:  # asyncpg's classes are generic only in its stubs
+    Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:

@@ -1,0 +1,138 @@
+"""The ``talentops`` command end to end: ``up`` in a subprocess, then the CLI as a user types it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.embedded import free_port
+
+pytestmark = pytest.mark.integration
+TALENTOPS = str(Path(sys.executable).parent / "talentops")
+GOAL = "Consolidate our European warehouses and cut shipping costs within 4 months"
+
+
+def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command."""
+    done = subprocess.run([TALENTOPS, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and done.returncode != 0:
+        raise AssertionError(f"talentops {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+def cli_json(env: dict[str, str], *args: str) -> Any:
+    return json.loads(cli(env, *args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def taken_port() -> Iterator[int]:
+    """A port something else already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, taken_port: int) -> dict[str, str]:
+    data_dir = tmp_path_factory.mktemp("talentops-data")
+    data_dir.chmod(0o755)
+    return {**os.environ, "TALENTOPS_DATA_DIR": str(data_dir), "TALENTOPS_CONSOLE_PORT": str(taken_port),
+            "TALENTOPS_TEMPORAL_PORT": str(free_port()), "TALENTOPS_TEMPORAL_UI_PORT": str(free_port())}
+
+
+def start_up(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start ``talentops up`` and wait until it prints its banner."""
+    proc = subprocess.Popen([TALENTOPS, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    banner = ""
+    deadline = time.monotonic() + 90
+    assert proc.stdout is not None
+    while "Press Ctrl-C" not in banner:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"talentops up exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        banner += line
+        assert time.monotonic() < deadline, "talentops up did not start within 90 s"
+    return proc, banner
+
+
+def stop_up(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return err
+
+
+def wait_status(env: dict[str, str], goal_id: str, wanted: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        goal = cli_json(env, "goal", "show", goal_id)
+        if goal["status"] == wanted:
+            return goal
+        assert goal["status"] != "failed" and time.monotonic() < deadline, goal["status"]
+        time.sleep(0.3)
+
+
+def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int) -> None:
+    proc, banner = start_up(env)
+    try:
+        assert "talentops-demo" in banner and "mgr.payments" in banner and "hr.reviewer" in banner
+        status = cli_json(env, "status")
+        assert status["running"] is True
+        assert status["temporal_address"].endswith(env["TALENTOPS_TEMPORAL_PORT"])
+        assert status["console_url"] and not status["console_url"].endswith(f":{taken_port}")
+        assert "postgresql://" in status["database_url"]
+
+        managers = cli_json(env, "users", "list", "--role", "manager")
+        assert {u["login"] for u in managers} >= {"mgr.payments", "mgr.data"}
+
+        bad = cli(env, "goal", "submit", "", "--manager", "mgr.payments", check=False)
+        assert bad.returncode == 1 and "empty" in bad.stderr and "Traceback" not in bad.stderr
+        unknown = cli(env, "goal", "submit", GOAL, "--manager", "nobody", check=False)
+        assert unknown.returncode == 4 and "unknown user" in unknown.stderr
+
+        goal_id = cli(env, "goal", "submit", GOAL, "--manager", "mgr.payments").stdout.strip()
+        goal = wait_status(env, goal_id, "awaiting_review")
+        assert goal["tasks"] and all(t["skills"] for t in goal["tasks"])
+        reviews = cli_json(env, "review", "list")
+        review_id = next(r["review_id"] for r in reviews if r["goal_id"] == goal_id)
+
+        no_reason = cli(env, "review", "decide", review_id, "reject", "--reviewer", "hr.reviewer", check=False)
+        assert no_reason.returncode == 1 and "reason" in no_reason.stderr
+        cli(env, "review", "decide", review_id, "approve", "--reviewer", "hr.reviewer")
+        again = cli(env, "review", "decide", review_id, "approve", "--reviewer", "hr.reviewer", check=False)
+        assert again.returncode == 1 and "already decided" in again.stderr
+        staffed = wait_status(env, goal_id, "staffed")
+        assert staffed["assignments"]
+
+        events = cli_json(env, "audit", "show", goal_id)
+        assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+        assert events[0]["action"] == "goal.submitted" and events[-1]["action"] == "goal.staffed"
+        assert "audit chain intact" in cli(env, "audit", "verify").stdout
+
+        listed = subprocess.run([str(Path(sys.executable).parent / "temporal"), "workflow", "list", "--address",
+                                 status["temporal_address"]], capture_output=True, text=True, timeout=60)
+        assert f"goal-{goal_id}" in listed.stdout
+    finally:
+        err = stop_up(proc)
+    assert "stopped." in err
+    assert cli_json(env, "status")["running"] is False
+
+    # the data folder keeps everything: read it back with nothing running, then start again
+    assert cli_json(env, "goal", "show", goal_id)["status"] == "staffed"
+    proc, _ = start_up(env)
+    try:
+        assert cli_json(env, "goal", "show", goal_id)["status"] == "staffed"
+        assert "already running" in cli(env, "up", check=False).stderr
+    finally:
+        stop_up(proc)
