@@ -18,3 +18,9 @@ def setup_tracing(service_name: str, *, console_export: bool = False) -> TracerP
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     return provider
+
+
+def current_trace_id() -> str | None:
+    """Hex id of the active trace, to store beside audit events (None outside a trace)."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None

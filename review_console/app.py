@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -34,6 +35,7 @@ def create_app(services: Services) -> FastAPI:
     static = resources.files("review_console") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api_router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="static/.*")
     app.include_router(pages.router)
 
     @app.exception_handler(ServiceError)

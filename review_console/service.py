@@ -15,6 +15,7 @@ from agents.intake import check_goal_text
 from agents.local_planner import PlanningError
 from infra import audit
 from infra.settings import Settings
+from infra.telemetry import current_trace_id
 from workflows.goal import GoalWorkflow
 from workflows.messages import Decision, DecisionOutcome, GoalInput, StaffingArguments
 
@@ -101,7 +102,8 @@ async def submit_goal(svc: Services, *, text: str, manager_login: str, submitted
         await audit.append(conn, audit.AuditEvent(
             actor_type="human", actor=submitted_by, action="goal.submitted", goal_id=goal_id,
             workflow_id=workflow_id, args_hash=audit.args_hash({"text": cleaned, "manager": manager_login}),
-            payload={"text": cleaned, "manager_login": manager_login, "model": svc.settings.model}))
+            payload={"text": cleaned, "manager_login": manager_login, "model": svc.settings.model},
+            trace_id=current_trace_id()))
     try:
         await client.start_workflow(
             GoalWorkflow.run,

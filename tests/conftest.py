@@ -15,9 +15,16 @@ from temporalio.testing import WorkflowEnvironment
 from infra import db, runtime
 from infra.embedded import start_postgres, temporal_cli
 from infra.settings import Settings
+from infra.telemetry import setup_tracing
 from review_console.service import Services
 from tools.demo_org import seed_demo_org
 from workers.main import build_worker, connect_client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tracing() -> None:
+    """The same tracer provider the product installs, so trace ids reach the audit trail."""
+    setup_tracing("talentops-tests")
 
 
 @pytest.fixture(scope="session")

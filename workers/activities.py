@@ -5,22 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import trace
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra import audit
 from infra.runtime import get_pool
+from infra.telemetry import current_trace_id
 from workflows.activity_inputs import ApplyStaffing, Escalation, OpenReview, RecordDecision, SavePlan, StatusChange
 
 
 def _event(action: str, *, goal_id: str, actor_type: audit.ActorType = "system", actor: str = "goal-workflow",
            **fields: Any) -> audit.AuditEvent:
     info = activity.info()
-    span = trace.get_current_span().get_span_context()
     return audit.AuditEvent(
         actor_type=actor_type, actor=actor, action=action, goal_id=goal_id, workflow_id=info.workflow_id,
-        run_id=info.workflow_run_id, trace_id=f"{span.trace_id:032x}" if span.is_valid else None, **fields,
+        run_id=info.workflow_run_id, trace_id=current_trace_id(), **fields,
     )
 
 
