@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,7 +35,7 @@ def events(goal_id: str, n: int) -> list[audit.AuditEvent]:
     ]
 
 
-async def append_all(conn: asyncpg.Connection[Any], goal_id: str, n: int = 5) -> list[int]:
+async def append_all(conn: db.Connection, goal_id: str, n: int = 5) -> list[int]:
     return [await audit.append(conn, event) for event in events(goal_id, n)]
 
 
@@ -46,7 +47,7 @@ async def test_appends_chain_and_verify(pool: asyncpg.Pool[Any]) -> None:
         rows = await conn.fetch("SELECT * FROM audit_events WHERE goal_id = $1 ORDER BY seq", goal_id)
         assert [r["seq"] for r in rows] == seqs
         assert [r["action"] for r in rows] == [f"test.event{i}" for i in range(5)]
-        for before, after in zip(rows, rows[1:], strict=False):
+        for before, after in itertools.pairwise(rows):
             assert after["prev_hash"] == before["hash"]
         for r in rows:
             assert r["hash"] == audit.row_hash(dict(r))
@@ -103,7 +104,7 @@ async def scratch_pool(pool: asyncpg.Pool[Any], pg_url: str) -> AsyncIterator[as
     assert await pool.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name) is None
 
 
-async def superuser_exec(conn: asyncpg.Connection[Any], sql: str, *args: Any) -> None:
+async def superuser_exec(conn: db.Connection, sql: str, *args: Any) -> None:
     """Run one statement with the append-only trigger switched off, the way a DBA with superuser could."""
     assert await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     async with conn.transaction():
@@ -140,7 +141,9 @@ async def test_rehashed_row_breaks_the_link_of_the_next(scratch_pool: asyncpg.Po
     async with scratch_pool.acquire() as conn:
         seqs = await append_all(conn, "g-tamper", 5)
         target = seqs[1]
-        row = dict(await conn.fetchrow("SELECT * FROM audit_events WHERE seq = $1", target))
+        record = await conn.fetchrow("SELECT * FROM audit_events WHERE seq = $1", target)
+        assert record is not None
+        row = dict(record)
         row["actor"] = "mallory"
         await superuser_exec(conn, "UPDATE audit_events SET actor = $2, hash = $3 WHERE seq = $1",
                              target, row["actor"], audit.row_hash(row))

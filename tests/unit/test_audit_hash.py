@@ -56,7 +56,7 @@ def test_args_hash_is_sha256_of_the_canonical_json() -> None:
 
 
 def _changed(path: tuple[Any, ...], new: Any) -> dict[str, Any]:
-    copy = json.loads(json.dumps(ARGS))
+    copy: dict[str, Any] = json.loads(json.dumps(ARGS))
     target = copy
     for key in path[:-1]:
         target = target[key]

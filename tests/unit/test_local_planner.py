@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
 
@@ -331,7 +331,7 @@ def test_random_plans_never_overbook_anyone(seed: int) -> None:
     windows = {t.task_id: (t.start_week, t.end_week) for t in tasks}
     chosen = proposed(proposal)
 
-    load: Counter[tuple[str, int]] = Counter()
+    load: dict[tuple[str, int], float] = defaultdict(float)
     for task_id, employee in chosen.items():
         if employee is not None:
             assert employee in {c.employee_id for c in candidates[task_id]}

@@ -7,7 +7,6 @@ Updates are not used here (the time-skipping server supports them poorly): nobod
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 import uuid
@@ -18,13 +17,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from agents.intake import check_goal_text
 from infra import audit
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from workers.main import build_worker
 from workflows.goal import GoalWorkflow
 from workflows.messages import GoalInput
@@ -101,7 +100,7 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
         test_server_existing_path=test_server_path(), plugins=[PydanticAIPlugin()]
     ) as env:
         task_queue = f"sla-{uuid.uuid4().hex[:8]}"
-        async with build_worker(env.client, task_queue):
+        async with build_worker(env.client, task_queue, pool=pool):
             handle = await env.client.start_workflow(
                 GoalWorkflow.run,
                 GoalInput(goal_id=goal_id, text=text, manager_login=MANAGER, submitted_on=today.isoformat(),
@@ -129,6 +128,7 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
 
             assert await eventually(escalations, "the first escalation") == 1
             first = await pool.fetchrow("SELECT * FROM review_requests WHERE review_id = $1", review_id)
+            assert first is not None
             assert first["status"] == "pending"
             assert first["due_at"] - review["due_at"] >= SLA
             assert await pool.fetchval("SELECT status FROM goals WHERE goal_id = $1", goal_id) == "awaiting_review"
@@ -144,10 +144,12 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
 
             await eventually(parked, "the review to be parked")
             second = await pool.fetchrow("SELECT * FROM review_requests WHERE review_id = $1", review_id)
+            assert second is not None
             assert second["escalations"] == 2
             assert second["decided_by"] is None and second["decided_at"] is None
             assert second["decided_arguments"] is None
             goal = await pool.fetchrow("SELECT status, status_detail FROM goals WHERE goal_id = $1", goal_id)
+            assert goal is not None
             assert goal["status"] == "parked" and "never auto-approved" in goal["status_detail"]
             assert await pool.fetchval("SELECT count(*) FROM assignments WHERE goal_id = $1", goal_id) == 0
 
@@ -157,9 +159,8 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
             assert "review.decided" not in trail and "goal.staffed" not in trail
             parked_event = await pool.fetchrow(
                 "SELECT * FROM audit_events WHERE goal_id = $1 AND action = 'review.parked'", goal_id)
-            payload = parked_event["payload"]
-            if isinstance(payload, str):
-                payload = json.loads(payload)
+            assert parked_event is not None
+            payload = parked_event["payload"]  # the pool decodes jsonb
             assert payload["review_id"] == review_id and payload["escalations"] == 2
             assert parked_event["workflow_id"] == workflow_id and parked_event["actor_type"] == "system"
 

@@ -1,0 +1,269 @@
+"""Authorization matrix: every route of the console × every role, against an explicit table.
+
+A route the table does not classify fails ``test_every_route_is_classified``, so a new route cannot ship without
+someone deciding who may call it. Each call uses a fresh client carrying only its role's session cookie (taken
+once per role from POST /api/login; nothing for anonymous), so no state leaks between cells. A role allowed to
+decide decides a throwaway review of its own; a role that is not aims at the shared review, which must stay
+pending. So the order of the cells does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from temporalio.client import Client
+
+from infra.settings import Settings
+from review_console import service
+from review_console.app import create_app
+from review_console.service import Services
+from tools.demo_org import DEMO_PASSWORD
+from workers.main import build_worker
+
+pytestmark = pytest.mark.integration
+
+GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
+
+ANON, OWNER, OTHER, REVIEWER, ADMIN = "anonymous", "manager", "other_manager", "reviewer", "admin"
+ROLES = (ANON, OWNER, OTHER, REVIEWER, ADMIN)
+LOGINS = {OWNER: "mgr.payments", OTHER: "mgr.data", REVIEWER: "hr.reviewer", ADMIN: "admin"}
+"""The goal used for path parameters belongs to OWNER; OTHER is a manager who does not own it."""
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANON}
+GOAL_READERS = frozenset({OWNER, REVIEWER, ADMIN})
+REVIEWERS = frozenset({REVIEWER, ADMIN})
+SKIPPED_PREFIXES = ("/static", "/openapi.json", "/docs", "/redoc")
+SESSION_COOKIE = "talentops_session"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who gets through a route, and what they get."""
+
+    allowed: frozenset[str]
+    """Roles let through."""
+    ok: int = 200
+    """Status a role in ``allowed`` gets (with the body below)."""
+    hidden: bool = False
+    """Signed-in roles outside ``allowed`` get 404 (existence hidden) instead of 403."""
+
+
+MATRIX: dict[tuple[str, str], Access] = {
+    # JSON API: anonymous → 401, signed in but not allowed → 403 (404 where existence is hidden)
+    ("GET", "/api/health"): Access(EVERYONE),
+    ("POST", "/api/login"): Access(EVERYONE),
+    ("POST", "/api/logout"): Access(EVERYONE),
+    ("GET", "/api/me"): Access(SIGNED_IN),
+    ("GET", "/api/users"): Access(frozenset({ADMIN})),
+    ("POST", "/api/goals"): Access(frozenset({OWNER, OTHER, ADMIN}), ok=201),
+    ("GET", "/api/goals"): Access(SIGNED_IN),
+    ("GET", "/api/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/api/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/api/reviews"): Access(REVIEWERS),
+    ("GET", "/api/reviews/{review_id}"): Access(REVIEWERS),
+    ("POST", "/api/reviews/{review_id}/decision"): Access(REVIEWERS),
+    # HTML console: anonymous → 303 to /login, signed in but not allowed → 403 page (404 where hidden)
+    ("GET", "/"): Access(SIGNED_IN, ok=303),
+    ("GET", "/login"): Access(EVERYONE),
+    ("POST", "/login"): Access(EVERYONE, ok=303),
+    ("POST", "/logout"): Access(EVERYONE, ok=303),
+    ("GET", "/goals"): Access(SIGNED_IN),
+    ("POST", "/goals"): Access(frozenset({OWNER, OTHER}), ok=303),  # admins submit through the API
+    ("GET", "/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/reviews"): Access(REVIEWERS),
+    ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
+    ("POST", "/reviews/{review_id}/decision"): Access(REVIEWERS, ok=303),
+}
+
+DECISION_ROUTES = {key for key in MATRIX if key[1].endswith("/decision")}
+"""Routes that decide a review: each (route, role) cell gets a review of its own."""
+
+
+def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
+    """A minimal valid-looking JSON body for an API POST."""
+    match route:
+        case ("POST", "/api/login"):
+            return {"login": "mgr.payments", "password": DEMO_PASSWORD}
+        case ("POST", "/api/goals"):
+            return {"text": GOAL, "manager_login": "mgr.payments"} if role == ADMIN else {"text": GOAL}
+        case ("POST", "/api/reviews/{review_id}/decision"):
+            return {"decision": "reject", "reason": "authorization matrix"}
+        case ("POST", _):
+            return {}
+    return None
+
+
+def form_body(route: tuple[str, str]) -> dict[str, str] | None:
+    """A minimal valid-looking form for an HTML POST."""
+    match route:
+        case ("POST", "/login"):
+            return {"login": "mgr.payments", "password": DEMO_PASSWORD, "next": "/goals"}
+        case ("POST", "/goals"):
+            return {"text": GOAL}
+        case ("POST", "/reviews/{review_id}/decision"):
+            return {"decision": "reject", "reason": "authorization matrix"}
+        case ("POST", _):
+            return {}
+    return None
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, bar static files and the API docs."""
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path or ""
+        if path.startswith(SKIPPED_PREFIXES):
+            continue
+        methods = route.methods
+        assert methods, f"route {path!r} has no methods; classify it or skip it explicitly"
+        found |= {(m, path) for m in methods if m != "HEAD"}
+    return found
+
+
+async def wait_until_awaiting_review(svc: Services, goal_id: str, timeout: float = 60) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        goal = await service.get_goal(svc, goal_id)
+        if goal["status"] == "awaiting_review":
+            return goal
+        if goal["status"] == "failed" or loop.time() > deadline:
+            raise AssertionError(f"goal {goal_id} stuck in {goal['status']}: {goal['status_detail']}")
+        await asyncio.sleep(0.1)
+
+
+@dataclass
+class World:
+    app: FastAPI
+    services: Services
+    goal_id: str
+    review_id: str
+    throwaway: dict[tuple[tuple[str, str], str], str]
+    """(decision route, allowed role) → review id of a goal of its own."""
+    sessions: dict[str, str]
+    """role → value of its session cookie."""
+
+    def client(self, role: str) -> httpx.AsyncClient:
+        """A fresh client signed in as ``role`` (nothing for anonymous)."""
+        cookies = {SESSION_COOKIE: self.sessions[role]} if role != ANON else None
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test", cookies=cookies)
+
+
+@pytest.fixture(scope="module")
+async def world(pool: asyncpg.Pool[Any], client: Client, tmp_path_factory: pytest.TempPathFactory,
+                ) -> AsyncIterator[World]:
+    """A worker for this module (the per-test ``services`` fixture would stop it after the first cell) and the
+    goals the matrix needs: one of mgr.payments awaiting review, plus a throwaway for every role allowed to decide
+    on every decision route."""
+    settings = Settings(task_queue=f"authz-{uuid.uuid4().hex[:8]}", data_dir=tmp_path_factory.mktemp("authz"),
+                        review_sla_seconds=3600)
+    async with build_worker(client, settings.task_queue, pool=pool):
+        svc = Services(pool=pool, client=client, settings=settings)
+        cells = [(route, role) for route in sorted(DECISION_ROUTES) for role in sorted(MATRIX[route].allowed)]
+        goal_ids = [await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
+                                              submitted_by="mgr.payments") for _ in range(len(cells) + 1)]
+        goals = await asyncio.gather(*(wait_until_awaiting_review(svc, g) for g in goal_ids))
+        main, rest = goals[0], goals[1:]
+        app = create_app(svc)
+        sessions: dict[str, str] = {}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            for role, login in LOGINS.items():
+                c.cookies.clear()
+                resp = await c.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
+                assert resp.status_code == 200, resp.text
+                sessions[role] = resp.cookies[SESSION_COOKIE]
+        yield World(app=app, services=svc, goal_id=main["goal_id"], review_id=main["review"]["review_id"],
+                    throwaway={cell: g["review"]["review_id"] for cell, g in zip(cells, rest, strict=True)},
+                    sessions=sessions)
+
+
+def test_every_route_is_classified(world: World) -> None:
+    served = app_routes(world.app)
+    unclassified = sorted(served - MATRIX.keys())
+    assert not unclassified, f"classify these routes in MATRIX (who may call them?): {unclassified}"
+    stale = sorted(MATRIX.keys() - served)
+    assert not stale, f"MATRIX names routes the app no longer serves: {stale}"
+
+
+def test_matrix_is_consistent() -> None:
+    for route, access in MATRIX.items():
+        assert access.allowed <= EVERYONE, route
+        if access.hidden:
+            assert ANON not in access.allowed and OTHER not in access.allowed, route
+
+
+Call = Callable[[tuple[str, str], str], Awaitable[httpx.Response]]
+
+
+@pytest.fixture
+def call(world: World) -> Call:
+    async def do(route: tuple[str, str], role: str) -> httpx.Response:
+        method, path = route
+        review_id = world.throwaway.get((route, role), world.review_id)
+        url = path.format(goal_id=world.goal_id, review_id=review_id)
+        async with world.client(role) as c:
+            if path.startswith("/api/"):
+                return await c.request(method, url, json=json_body(route, role))
+            return await c.request(method, url, data=form_body(route))
+
+    return do
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=[f"{m} {p}" for m, p in sorted(MATRIX)])
+async def test_access(world: World, call: Call, route: tuple[str, str], role: str) -> None:
+    access = MATRIX[route]
+    api = route[1].startswith("/api/")
+    resp = await call(route, role)
+    where = f"{route[0]} {route[1]} as {role}: {resp.status_code} {resp.headers.get('location', '')} {resp.text[:300]}"
+    login_redirect = resp.status_code == 303 and resp.headers["location"].startswith("/login?next=")
+
+    if role in access.allowed:
+        assert resp.status_code == access.ok, where
+        assert not login_redirect, where
+        if resp.status_code == 200:
+            assert resp.headers["content-type"].startswith("application/json" if api else "text/html"), where
+    elif role == ANON:
+        if api:
+            assert resp.status_code == 401, where
+            assert resp.headers["www-authenticate"] == "Basic", where
+        else:
+            assert login_redirect, where
+            assert resp.headers["location"] == f"/login?next={resp.request.url.path}", where
+    else:
+        assert resp.status_code == (404 if access.hidden else 403), where
+        if api:
+            assert isinstance(resp.json()["detail"], str), where
+        else:
+            assert resp.headers["content-type"].startswith("text/html"), where
+            assert f"<h2>{resp.status_code}</h2>" in resp.text, where
+
+    if route in DECISION_ROUTES:
+        review = await service.get_review(world.services, world.throwaway.get((route, role), world.review_id))
+        if role in access.allowed:
+            assert (review["status"], review["decided_by"]) == ("rejected", LOGINS[role]), where
+        else:
+            assert review["status"] == "pending" and review["decided_by"] is None, where
+
+
+async def test_hidden_goal_routes_look_like_missing_goals(world: World) -> None:
+    """For a manager who does not own it, another manager's goal answers exactly like a goal that does not exist."""
+    hidden = [route for route, access in MATRIX.items() if access.hidden]
+    assert hidden
+    async with world.client(OTHER) as c:
+        for method, path in hidden:
+            real = await c.request(method, path.format(goal_id=world.goal_id))
+            fake = await c.request(method, path.format(goal_id="g-000000000000"))
+            assert real.status_code == fake.status_code == 404, path
+            assert real.text.replace(world.goal_id, "ID") == fake.text.replace("g-000000000000", "ID"), path
