@@ -47,6 +47,11 @@ decompose_agent = Agent(
     defer_model_check=True,
     capabilities=[
         TemporalDurability(
+            # tool calls (database reads) and model calls retry a few times, then the goal fails visibly
+            activity_config=ActivityConfig(
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            ),
             model_activity_config=ActivityConfig(
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_attempts=3),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from agents.local_planner import PlanningError, expand_query, parse_deadline_weeks
@@ -21,8 +22,8 @@ def check_goal_text(text: str, today: date) -> str:
         raise PlanningError(f"the goal is too short (at least {MIN_CHARS} characters); say what has to be done")
     if len(cleaned) > MAX_CHARS:
         raise PlanningError(f"the goal is too long ({len(cleaned)} characters, at most {MAX_CHARS})")
-    if any(ord(ch) < 32 for ch in cleaned):
-        raise PlanningError("the goal contains control characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
+        raise PlanningError("the goal contains control characters (or invisible formatting characters)")
     words = re.findall(r"[A-Za-z]{3,}", cleaned)
     if len(words) < 3:
         raise PlanningError("the goal needs at least three words describing the work")

@@ -75,8 +75,8 @@ MAX_DEADLINE_WEEKS = 156
 def parse_deadline_weeks(text: str, today: date) -> int:
     """Weeks until the goal's deadline, read from phrases like 'within 6 weeks' or 'by Q3'."""
     lowered = text.lower()
-    span = re.search(r"\b(?:within|in|over|next|for)\s+(\d+|[a-z]+)\s+(day|week|month|quarter|year)s?\b", lowered)
-    if span:
+    spans = re.finditer(r"\b(?:within|in|over|next|for)\s+(\d+|[a-z]+)\s+(day|week|month|quarter|year)s?\b", lowered)
+    for span in spans:
         amount_word, unit = span.groups()
         amount = int(amount_word) if amount_word.isdigit() else _NUMBER_WORDS.get(amount_word)
         if amount is not None:
@@ -86,7 +86,9 @@ def parse_deadline_weeks(text: str, today: date) -> int:
         q, year_text = int(quarter.group(1)), quarter.group(2)
         year = int(year_text) if year_text else today.year
         end = date(year, q * 3, 30 if q in (2, 3) else 31)
-        if end < today and not year_text:
+        if end < today and year_text:
+            raise PlanningError(f"the deadline Q{q} {year} is in the past")
+        if end < today:
             end = date(year + 1, q * 3, end.day)
         return _bounded_weeks((end - today).days / 7)
     if re.search(r"\b(?:by\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?year\b", lowered):
@@ -200,8 +202,7 @@ def propose_staffing(plan: GoalPlan, candidates: dict[str, list[Candidate]]) -> 
         ranked = sorted(candidates.get(task.task_id, []), key=lambda c: (-c.score, c.employee_id))
         proposed: Candidate | None = None
         for candidate in ranked:
-            overlap = sum(f for s, e, f in booked[candidate.employee_id] if s < task.end_week and task.start_week < e)
-            free = _free_fraction(candidate) - overlap
+            free = _free_fraction(candidate) - _peak_load(booked[candidate.employee_id], task.start_week, task.end_week)
             if free + 1e-9 >= candidate.fraction:
                 proposed = candidate
                 break
@@ -217,6 +218,11 @@ def propose_staffing(plan: GoalPlan, candidates: dict[str, list[Candidate]]) -> 
     if missing:
         explanation += f" Nobody with enough free time was found for {', '.join(missing)}."
     return StaffingProposal(tasks=staffed, explanation=explanation)
+
+
+def _peak_load(bookings: list[tuple[int, int, float]], start: int, end: int) -> float:
+    """Highest share of time already booked in any single week of ``[start, end)``."""
+    return max((sum(f for s, e, f in bookings if s <= week < e) for week in range(start, end)), default=0.0)
 
 
 def _free_fraction(candidate: Candidate) -> float:

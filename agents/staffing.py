@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic_ai import Agent
 from pydantic_ai.durable_exec.temporal import TemporalDurability
@@ -30,9 +30,9 @@ from their evidence."""
 _PLAN_MARKER = "Plan (JSON):\n"
 
 
-def staffing_prompt(plan: GoalPlan) -> str:
-    """The user prompt for a plan (the local planner reads it back)."""
-    return f"Propose who should do each task.\n{_PLAN_MARKER}{plan.model_dump_json()}"
+def staffing_prompt(plan: GoalPlan, starts_on: str) -> str:
+    """The user prompt for a plan starting on an ISO date (the local planner reads it back)."""
+    return f"Propose who should do each task.\nGoal starts on: {starts_on}\n{_PLAN_MARKER}{plan.model_dump_json()}"
 
 
 def task_fraction(task: PlannedTask) -> float:
@@ -44,12 +44,14 @@ def task_fraction(task: PlannedTask) -> float:
 def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     prompt = last_user_prompt(messages)
     plan = GoalPlan.model_validate_json(prompt.split(_PLAN_MARKER, 1)[1])
+    starts_on = prompt.split("Goal starts on: ", 1)[1][:10]
     returns = [p for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, ToolReturnPart)]
     if not returns:
         calls: list[ToolCallPart | object] = [
             ToolCallPart("find_candidates", {
                 "task_id": t.task_id, "description": f"{t.title}. {t.description}", "skills": t.skills,
                 "start_week": t.start_week, "end_week": t.end_week, "fraction": task_fraction(t),
+                "goal_starts_on": starts_on,
             }, tool_call_id=f"find-{t.task_id}")
             for t in plan.tasks
         ]
@@ -71,6 +73,11 @@ staffing_agent = Agent(
     defer_model_check=True,
     capabilities=[
         TemporalDurability(
+            # tool calls (database reads) and model calls retry a few times, then the goal fails visibly
+            activity_config=ActivityConfig(
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            ),
             model_activity_config=ActivityConfig(
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=RetryPolicy(maximum_attempts=3),
@@ -82,7 +89,8 @@ staffing_agent = Agent(
 
 @staffing_agent.tool_plain
 async def find_candidates(
-    task_id: str, description: str, skills: list[str], start_week: int, end_week: int, fraction: float
+    task_id: str, description: str, skills: list[str], start_week: int, end_week: int, fraction: float,
+    goal_starts_on: date | None = None,
 ) -> list[Candidate]:
     """Employees ranked for a task by skills fit, evidence and free capacity in its window.
 
@@ -93,9 +101,11 @@ async def find_candidates(
         start_week: First week of the task.
         end_week: Week the task ends (exclusive).
         fraction: Share of a person's time the task needs.
+        goal_starts_on: Date the goal's week 0 starts (weeks are relative to it); today when omitted.
+            Optional so that model responses recorded before it existed still validate on replay.
     """
     del task_id  # echoed back by the model to pair results with tasks
     return await matching.find_candidates(
         get_pool(), description=description, skills=skills, start_week=start_week, end_week=end_week,
-        fraction=fraction,
+        fraction=fraction, goal_starts_on=goal_starts_on or date.today(),
     )

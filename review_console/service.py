@@ -96,9 +96,9 @@ async def submit_goal(svc: Services, *, text: str, manager_login: str, submitted
     workflow_id = f"goal-{goal_id}"
     async with svc.pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model)"
-            " VALUES ($1, $2, $3, $4, 'submitted', $5, $6)",
-            goal_id, cleaned, manager_login, manager["department"], workflow_id, svc.settings.model)
+            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on)"
+            " VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7)",
+            goal_id, cleaned, manager_login, manager["department"], workflow_id, svc.settings.model, today)
         await audit.append(conn, audit.AuditEvent(
             actor_type="human", actor=submitted_by, action="goal.submitted", goal_id=goal_id,
             workflow_id=workflow_id, args_hash=audit.args_hash({"text": cleaned, "manager": manager_login}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -30,10 +31,12 @@ text_fit AS (
     WHERE to_tsvector('english', e.detail) @@ query.q
     ORDER BY e.employee_id, ts_rank(to_tsvector('english', e.detail), query.q) DESC, e.observed_at DESC
 ),
+task_window AS (SELECT $6::date + 7 * $3::int AS starts_on, $6::date + 7 * $4::int AS ends_on),
 booked AS (
-    SELECT employee_id, sum(fraction) AS used FROM assignments
-    WHERE start_week < $4 AND $3 < end_week
-    GROUP BY employee_id
+    -- peak weekly load would be exact; the sum of overlapping bookings is a safe upper bound
+    SELECT a.employee_id, sum(a.fraction) AS used FROM assignments a, task_window w
+    WHERE a.starts_on < w.ends_on AND w.starts_on < a.ends_on
+    GROUP BY a.employee_id
 )
 SELECT emp.employee_id, emp.name, emp.title, emp.department, emp.capacity_pct,
        coalesce(sf.fit, 0) AS fit, coalesce(sf.matched, '{}') AS matched, sf.last_seen,
@@ -56,6 +59,7 @@ async def find_candidates(
     start_week: int,
     end_week: int,
     fraction: float,
+    goal_starts_on: date,
     exclude: list[str] | None = None,
     limit: int = 8,
 ) -> list[Candidate]:
@@ -64,7 +68,8 @@ async def find_candidates(
     Score = 0.5 skills fit + 0.35 text match of their evidence to the task + 0.15 free capacity.
     """
     rows = await conn.fetch(
-        _CANDIDATES_SQL, [skill_key(s) for s in skills], description, start_week, end_week, exclude or []
+        _CANDIDATES_SQL, [skill_key(s) for s in skills], description, start_week, end_week, exclude or [],
+        goal_starts_on,
     )
     if not rows:
         return []

@@ -151,7 +151,9 @@ async def apply_staffing(data: ApplyStaffing) -> None:
         await conn.execute("DELETE FROM assignments WHERE goal_id = $1", data.goal_id)
         await conn.executemany(
             "INSERT INTO assignments (goal_id, task_id, employee_id, fraction, start_week, end_week, score,"
-            " reason, review_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", rows,
+            " reason, review_id, starts_on, ends_on)"
+            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, g.starts_on + 7 * $5::int, g.starts_on + 7 * $6::int"
+            " FROM goals g WHERE g.goal_id = $1", rows,
         )
         await conn.execute(
             "UPDATE goals SET status = 'staffed', status_detail = NULL, updated_at = now() WHERE goal_id = $1",

@@ -79,7 +79,7 @@ class GoalWorkflow(PydanticAIWorkflow):
             await self._activity("save_plan", SavePlan(
                 goal_id=goal.goal_id, plan=plan, step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
             self._status = "staffing"
-            staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan))
+            staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
             proposal = staffing_run.output
         except ActivityError as err:
             await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
