@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic_ai import Agent
-from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo
-from temporalio.common import RetryPolicy
-from temporalio.workflow import ActivityConfig
 
 from agents.local_planner import decompose_goal
-from agents.models import last_user_prompt, select_model
+from agents.models import durability, last_user_prompt, select_model
 from agents.schemas import GoalPlan
 
 PROMPT_VERSION = "decompose-goal/1"
@@ -45,17 +42,5 @@ decompose_agent = Agent(
     output_type=GoalPlan,
     instructions=INSTRUCTIONS,
     defer_model_check=True,
-    capabilities=[
-        TemporalDurability(
-            # tool calls (database reads) and model calls retry a few times, then the goal fails visibly
-            activity_config=ActivityConfig(
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=RetryPolicy(maximum_attempts=5),
-            ),
-            model_activity_config=ActivityConfig(
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-        )
-    ],
+    capabilities=[durability()],
 )

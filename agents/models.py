@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
+from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.function import AgentInfo, FunctionDef, FunctionModel
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityConfig
 
 from infra.settings import LOCAL_PLANNER, get_settings
 
@@ -18,6 +22,20 @@ def select_model(local_function: FunctionDef) -> Model | str:
     if name == LOCAL_PLANNER:
         return FunctionModel(local_function, model_name=LOCAL_PLANNER)
     return name
+
+
+def durability() -> TemporalDurability[Any]:
+    """Temporal durability for an agent: model and tool calls become activities.
+
+    They retry a bounded number of times, so a broken model or tool fails the goal visibly instead of
+    retrying forever.
+    """
+    return TemporalDurability(
+        activity_config=ActivityConfig(start_to_close_timeout=timedelta(minutes=1),
+                                       retry_policy=RetryPolicy(maximum_attempts=5)),
+        model_activity_config=ActivityConfig(start_to_close_timeout=timedelta(minutes=2),
+                                             retry_policy=RetryPolicy(maximum_attempts=3)),
+    )
 
 
 def last_user_prompt(messages: list[ModelMessage]) -> str:
@@ -43,4 +61,4 @@ def run_summary(messages: Sequence[ModelMessage]) -> dict[str, Any]:
     return {"model": model, "tool_calls": tool_calls}
 
 
-__all__ = ["AgentInfo", "last_user_prompt", "run_summary", "select_model"]
+__all__ = ["AgentInfo", "durability", "last_user_prompt", "run_summary", "select_model"]

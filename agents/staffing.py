@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic_ai import Agent
-from pydantic_ai.durable_exec.temporal import TemporalDurability
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo
-from temporalio.common import RetryPolicy
-from temporalio.workflow import ActivityConfig
 
 from agents.local_planner import propose_staffing
-from agents.models import last_user_prompt, select_model
+from agents.models import durability, last_user_prompt, select_model
 from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal
 from infra.runtime import get_pool
 from tools import matching
@@ -71,19 +68,7 @@ staffing_agent = Agent(
     output_type=StaffingProposal,
     instructions=INSTRUCTIONS,
     defer_model_check=True,
-    capabilities=[
-        TemporalDurability(
-            # tool calls (database reads) and model calls retry a few times, then the goal fails visibly
-            activity_config=ActivityConfig(
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=RetryPolicy(maximum_attempts=5),
-            ),
-            model_activity_config=ActivityConfig(
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-        )
-    ],
+    capabilities=[durability()],
 )
 
 
