@@ -29,6 +29,8 @@ class AuditEvent:
     """Who acted: a human, an agent or the system."""
     actor: str
     """Login, agent name or component name."""
+    actor_role: str | None = None
+    """Role of a human actor (manager, reviewer, admin) at the time."""
     action: str
     """What was done, e.g. ``goal.submitted`` or ``review.decided``."""
     payload: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +62,8 @@ _HASHED_FIELDS = (
 def row_hash(row: dict[str, Any]) -> str:
     """Hash of a row's content including the previous row's hash."""
     material = {name: row[name] for name in _HASHED_FIELDS}
+    if row.get("actor_role") is not None:  # added later: rows from before it hash without the key
+        material["actor_role"] = row["actor_role"]
     material["at"] = row["at"].astimezone(UTC).isoformat()
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
@@ -73,6 +77,7 @@ async def append(conn: Connection, event: AuditEvent) -> int:
             "at": datetime.now(UTC),
             "actor_type": event.actor_type,
             "actor": event.actor,
+            "actor_role": event.actor_role,
             "action": event.action,
             "goal_id": event.goal_id,
             "workflow_id": event.workflow_id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PLANNER = "local-planner"
@@ -47,6 +48,34 @@ class Settings(BaseSettings):
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None
     """Secret for signing console sessions; generated into ``data_dir`` when unset."""
+    smtp_host: str | None = None
+    """SMTP server for e-mail notifications; unset means e-mails wait in the outbox."""
+    smtp_port: int = 587
+    """SMTP port (587 with STARTTLS; 25 for a local relay)."""
+    smtp_from: str = "talentops@localhost"
+    """From of notification e-mails, e.g. ``talentops <noreply@example.com>``."""
+    smtp_user: str | None = None
+    """SMTP login; unset means no authentication."""
+    smtp_password: SecretStr | None = None
+    """SMTP password."""
+    smtp_starttls: bool = True
+    """Upgrade SMTP connections with STARTTLS (certificate verified)."""
+    slack_webhook_url: SecretStr | None = None
+    """Default Slack incoming webhook (for notifications enqueued without a recipient)."""
+    teams_webhook_url: SecretStr | None = None
+    """Default Microsoft Teams incoming webhook (Workflows or connector)."""
+    teams_card: Literal["adaptive", "messagecard"] = "adaptive"
+    """Teams message format: Adaptive Card, or a legacy connector MessageCard."""
+    notify_max_attempts: int = 8
+    """Delivery attempts before a notification is declared dead."""
+    notify_base_delay_seconds: float = 5.0
+    """Retry delay after the first failure; doubles each time."""
+    notify_max_delay_seconds: float = 3600.0
+    """Cap of the retry delay."""
+    notify_request_timeout_seconds: float = 10.0
+    """Timeout of each SMTP/HTTP operation."""
+    notify_lease_seconds: float = 300.0
+    """How long a claimed notification may stay 'sending' before another worker takes it over."""
     otel_console_export: bool = False
     """Print OpenTelemetry spans to stderr (debugging)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -29,10 +30,10 @@ async def authenticate(svc: Services, login: str, password: str) -> dict[str, An
     row = await svc.pool.fetchrow(
         "SELECT login, display_name, role, employee_id, department, password_hash FROM users WHERE login = $1", login)
     if row is None:
-        _hasher.hash(password)  # same work whether or not the login exists
+        await asyncio.to_thread(_hasher.hash, password)  # same work whether or not the login exists
         return None
     try:
-        _hasher.verify(row["password_hash"], password)
+        await asyncio.to_thread(_hasher.verify, row["password_hash"], password)
     except (VerifyMismatchError, InvalidHashError):
         return None
     user = dict(row)

@@ -119,7 +119,7 @@ async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
 @router.get("/reviews")
 async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser, state: str = "pending") -> Response:
     """The review queue."""
-    if state not in ("pending", "approved", "rejected", "edited", "all"):
+    if state not in ("pending", "parked", "approved", "rejected", "edited", "all"):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown state {state!r}")
     rows = await service.list_reviews(svc, status=None if state == "all" else state)
     return render(request, "reviews.html", user=user, reviews=rows, state=state)

@@ -83,7 +83,10 @@ async def list_users(svc: Services, role: str | None = None) -> list[dict[str, A
 
 async def submit_goal(svc: Services, *, text: str, manager_login: str, submitted_by: str) -> str:
     """Validate a goal, store it and start its workflow; return the goal id."""
-    manager = await get_user(svc, manager_login)
+    try:
+        manager = await get_user(svc, manager_login)
+    except NotFound as err:
+        raise Invalid(f"unknown manager {manager_login!r}") from err
     if manager["role"] != "manager":
         raise Invalid(f"{manager_login!r} is not a manager")
     today = datetime.now(UTC).date()
@@ -96,18 +99,21 @@ async def submit_goal(svc: Services, *, text: str, manager_login: str, submitted
     workflow_id = f"goal-{goal_id}"
     async with svc.pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on)"
-            " VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7)",
-            goal_id, cleaned, manager_login, manager["department"], workflow_id, svc.settings.model, today)
+            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on,"
+            " submitted_by) VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8)",
+            goal_id, cleaned, manager_login, manager["department"], workflow_id, svc.settings.model, today,
+            submitted_by)
         await audit.append(conn, audit.AuditEvent(
-            actor_type="human", actor=submitted_by, action="goal.submitted", goal_id=goal_id,
+            actor_type="human", actor=submitted_by, actor_role=(await get_user(svc, submitted_by))["role"],
+            action="goal.submitted", goal_id=goal_id,
             workflow_id=workflow_id, args_hash=audit.args_hash({"text": cleaned, "manager": manager_login}),
             payload={"text": cleaned, "manager_login": manager_login, "model": svc.settings.model},
             trace_id=current_trace_id()))
     try:
         await client.start_workflow(
             GoalWorkflow.run,
-            GoalInput(goal_id=goal_id, text=cleaned, manager_login=manager_login, submitted_on=today.isoformat(),
+            GoalInput(goal_id=goal_id, text=cleaned, manager_login=manager_login, submitted_by=submitted_by,
+                      submitted_on=today.isoformat(),
                       review_sla_seconds=svc.settings.review_sla_seconds),
             id=workflow_id, task_queue=svc.settings.task_queue)
     except RPCError as err:
@@ -157,7 +163,8 @@ async def list_reviews(svc: Services, *, status: str | None = "pending") -> list
 async def get_review(svc: Services, review_id: str) -> dict[str, Any]:
     """A review with its exact arguments, evidence and explanation."""
     row = await svc.pool.fetchrow(
-        "SELECT r.*, g.text AS goal_text, g.manager_login FROM review_requests r JOIN goals g USING (goal_id)"
+        "SELECT r.*, g.text AS goal_text, g.manager_login, g.submitted_by FROM review_requests r"
+        " JOIN goals g USING (goal_id)"
         " WHERE r.review_id = $1", review_id)
     if row is None:
         raise NotFound(f"no review {review_id!r}")
@@ -187,19 +194,26 @@ async def decide_review(
     """
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
+    if edits and decision != "edit":
+        raise Invalid(f"swaps were given with {decision!r}; use 'edit' (approve with swaps) to apply them")
     review = await get_review(svc, review_id)
     user = await get_user(svc, reviewer)
     if user["role"] not in ("reviewer", "admin"):
         raise Forbidden(f"{reviewer!r} is a {user['role']}; only reviewers decide reviews")
     if review["status"] not in ("pending", "parked"):
         raise Conflict(f"review {review_id} was already decided ({review['status']} by {review['decided_by']})")
-    if reviewer in (review["requested_by"], review["manager_login"]):
-        raise Forbidden("separation of duties: whoever submitted the goal cannot decide its staffing")
+    if reviewer in (review["requested_by"], review["manager_login"], review["submitted_by"]):
+        raise Forbidden("separation of duties: whoever submitted the goal, or manages it, cannot decide its staffing")
     if decision == "reject" and not (reason or "").strip():
         raise Invalid("a rejection needs a reason")
     edited: StaffingArguments | None = None
     if decision == "edit":
         edited = await _edited_arguments(svc, review, edits or {})
+    concerned = {a.employee_id for a in StaffingArguments.model_validate(review["arguments"]).assignments}
+    if edited is not None:
+        concerned |= {a.employee_id for a in edited.assignments}
+    if user["employee_id"] and user["employee_id"] in concerned:
+        raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
     try:
         return await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
             GoalWorkflow.decide,

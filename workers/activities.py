@@ -105,6 +105,7 @@ async def record_decision(data: RecordDecision) -> None:
         )
         await audit.append(conn, _event(
             "review.decided", goal_id=data.goal_id, actor_type="human", actor=d.reviewer,
+            actor_role=await conn.fetchval("SELECT role FROM users WHERE login = $1", d.reviewer),
             args_hash=data.executed_args_hash,
             payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
                      "reviewed_args_hash": d.args_hash, "executed_arguments": executed},

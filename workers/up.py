@@ -19,8 +19,10 @@ from infra.telemetry import setup_tracing
 from review_console.app import create_app
 from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD, seed_demo_org
+from tools.notifications import NotificationSettings
 from workers import runtime_file
 from workers.main import build_worker, connect_client
+from workers.outbox import run_outbox
 
 
 class _Server(uvicorn.Server):
@@ -95,6 +97,13 @@ async def run_up(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        outbox_task = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
+
+        async def _stop_outbox() -> None:
+            stop.set()
+            await outbox_task
+
+        stack.push_async_callback(_stop_outbox)
         worker_task = asyncio.create_task(worker.run())
         server_task = asyncio.create_task(server.serve())
         while not server.started:

@@ -91,7 +91,7 @@ class GoalWorkflow(PydanticAIWorkflow):
             action_type=review_routing.PROPOSE_STAFFING.name, arguments=arguments.model_dump(mode="json"),
             args_hash=args_hash(arguments.model_dump(mode="json")), risk_tier=routing.risk_tier.value,
             policy_version=routing.policy_version, routed_because=routing.because,
-            requested_by=goal.manager_login, due_at=self._due_at(),
+            requested_by=goal.submitted_by or goal.manager_login, due_at=self._due_at(),
         )
         await self._activity("open_review", OpenReview(
             request=self._review, plan=plan, proposal=proposal,
@@ -168,7 +168,8 @@ class GoalWorkflow(PydanticAIWorkflow):
             raise ValueError("the arguments changed since this review was loaded; reload it")
         if not decision.reviewer.strip():
             raise ValueError("a decision needs a reviewer")
-        if decision.reviewer == review.requested_by:
+        assert self._goal is not None
+        if decision.reviewer in (review.requested_by, self._goal.manager_login):
             raise ValueError("separation of duties: whoever submitted the goal cannot decide its staffing")
         if decision.decision == "reject" and not (decision.reason or "").strip():
             raise ValueError("a rejection needs a reason")

@@ -18,7 +18,9 @@ class GoalInput(BaseModel):
     text: str
     """The goal as the manager wrote it."""
     manager_login: str
-    """Who submitted it."""
+    """Manager the goal is for."""
+    submitted_by: str | None = None
+    """Who submitted it (an admin may submit for a manager); None in histories from before it existed."""
     submitted_on: str
     """ISO date the goal was submitted (deadlines are relative to it)."""
     review_sla_seconds: int = Field(ge=1)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
@@ -240,7 +241,7 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
             assert resp.headers["www-authenticate"] == "Basic", where
         else:
             assert login_redirect, where
-            assert resp.headers["location"] == f"/login?next={resp.request.url.path}", where
+            assert resp.headers["location"] == "/login?" + urlencode({"next": resp.request.url.path}), where
     else:
         assert resp.status_code == (404 if access.hidden else 403), where
         if api:

@@ -103,7 +103,7 @@ async def goal_count(services: Services) -> int:
 async def test_login_form_signs_in_and_redirects(connect: ClientFactory) -> None:
     client = await connect()
     resp = await client.get("/goals")
-    assert resp.status_code == 303 and resp.headers["location"] == "/login?next=/goals"
+    assert resp.status_code == 303 and resp.headers["location"] == "/login?next=%2Fgoals"
     page = await client.get("/login", params={"next": "/goals"})
     assert page.status_code == 200
     assert 'name="login"' in page.text and 'name="password"' in page.text
@@ -265,9 +265,9 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     live = await wait_for_live(manager, goal_id, "staffed", timeout=15)
     assert "hx-get" not in live, "a final goal stops polling"
     staffed = await service.get_goal(services, goal_id)
-    page = (await manager.get(f"/goals/{goal_id}")).text
-    assert "<h3>Staffed</h3>" in page
-    assert all(str(escape(a["name"])) in page for a in staffed["assignments"])
+    goal_html = (await manager.get(f"/goals/{goal_id}")).text
+    assert "<h3>Staffed</h3>" in goal_html
+    assert all(str(escape(a["name"])) in goal_html for a in staffed["assignments"])
 
     audit = await manager.get(f"/goals/{goal_id}/audit")
     assert audit.status_code == 200

@@ -140,7 +140,7 @@ async def test_bad_goal_text_is_refused_before_any_workflow(services: Services, 
 
 
 async def test_unknown_manager_is_refused(services: Services) -> None:
-    with pytest.raises(service.NotFound, match="unknown user"):
+    with pytest.raises(service.Invalid, match="unknown manager"):
         await service.submit_goal(services, text=GOAL, manager_login="nobody", submitted_by="nobody")
     with pytest.raises(service.Invalid, match="not a manager"):
         await service.submit_goal(services, text=GOAL, manager_login="hr.reviewer", submitted_by="hr.reviewer")

@@ -75,8 +75,8 @@ async def insert_goal(pool: asyncpg.Pool[Any], goal_id: str, workflow_id: str, t
     department = await pool.fetchval("SELECT department FROM users WHERE login = $1", MANAGER)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on)"
-            " VALUES ($1, $2, $3, $4, 'submitted', $5, 'local-planner', current_date)",
+            "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on,"
+            " submitted_by) VALUES ($1, $2, $3, $4, 'submitted', $5, 'local-planner', current_date, $3)",
             goal_id, text, MANAGER, department, workflow_id)
         await audit.append(conn, audit.AuditEvent(
             actor_type="human", actor=MANAGER, action="goal.submitted", goal_id=goal_id, workflow_id=workflow_id,
