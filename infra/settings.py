@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     """Timeout of each SMTP/HTTP operation."""
     notify_lease_seconds: float = 300.0
     """How long a claimed notification may stay 'sending' before another worker takes it over."""
+    audit_retention_days: int = Field(default=3 * 365, ge=365)
+    """Audit events are kept at least this long (the table has no delete path at all today)."""
     otel_console_export: bool = False
     """Print OpenTelemetry spans to stderr (debugging)."""
 

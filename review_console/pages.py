@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
+from infra import audit_query
 from infra.settings import LOCAL_PLANNER
 from review_console import service
+from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
 from tools.taxonomy import load_task_library
 
@@ -116,13 +120,42 @@ async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
     return render(request, "audit.html", user=user, goal=goal, events=events)
 
 
+@router.get("/audit")
+async def audit_trail_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
+    """The whole audit trail with filters, pages and export links (reviewers and admins)."""
+    try:
+        params = AuditParams.model_validate({k: v for k, v in request.query_params.items() if v != ""})
+    except ValidationError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "bad filter: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())) from err
+    events, total = await audit_query.search(svc.pool, params.to_query())
+    query = params.model_dump(exclude_none=True, exclude={"after_seq", "limit"}, mode="json")
+    next_url = ("/audit?" + urlencode({**query, "after_seq": events[-1]["seq"], "limit": params.limit})
+                if len(events) < total else None)
+    return render(request, "audit_trail.html", user=user, events=events, total=total, params=params,
+                  next_url=next_url, export_query=urlencode(query),
+                  retention_days=svc.settings.audit_retention_days)
+
+
 @router.get("/reviews")
-async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser, state: str = "pending") -> Response:
-    """The review queue."""
-    if state not in ("pending", "parked", "approved", "rejected", "edited", "all"):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown state {state!r}")
-    rows = await service.list_reviews(svc, status=None if state == "all" else state)
-    return render(request, "reviews.html", user=user, reviews=rows, state=state)
+async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
+    """The review queue with filters and pages."""
+    try:
+        params = ReviewQueueParams.model_validate({k: v for k, v in request.query_params.items() if v != ""})
+    except ValidationError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "bad filter: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())) from err
+    rows, total = await service.search_reviews(svc, params.to_filters())
+    departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
+    query = params.model_dump(exclude_none=True)
+
+    def page_link(offset: int) -> str:
+        return "/reviews?" + urlencode({**query, "offset": offset})
+
+    return render(request, "reviews.html", user=user, reviews=rows, total=total, params=params, state=params.state,
+                  departments=departments,
+                  prev_url=page_link(max(0, params.offset - params.limit)) if params.offset else None,
+                  next_url=page_link(params.offset + params.limit) if params.offset + len(rows) < total else None)
 
 
 @router.get("/reviews/{review_id}")

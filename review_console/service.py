@@ -149,15 +149,55 @@ async def get_goal(svc: Services, goal_id: str) -> dict[str, Any]:
             "assignments": [dict(a) for a in assignments]}
 
 
-async def list_reviews(svc: Services, *, status: str | None = "pending") -> list[dict[str, Any]]:
+@dataclass(kw_only=True)
+class ReviewFilters:
+    """Filters of the review queue."""
+
+    status: str | None = "pending"
+    """``pending`` (includes parked), another status, or None for all."""
+    action_type: str | None = None
+    """Only this kind of action."""
+    risk_tier: str | None = None
+    """Only this risk tier."""
+    department: str | None = None
+    """Only goals of this department."""
+    goal_id: str | None = None
+    """Only this goal."""
+    min_age_hours: float | None = None
+    """Only reviews waiting at least this long."""
+    limit: int = 50
+    """Page size."""
+    offset: int = 0
+    """Rows to skip."""
+
+
+_REVIEW_FILTER_SQL = """
+FROM review_requests r JOIN goals g USING (goal_id)
+WHERE ($1::text[] IS NULL OR r.status = ANY($1::text[]))
+  AND ($2::text IS NULL OR r.action_type = $2) AND ($3::text IS NULL OR r.risk_tier = $3)
+  AND ($4::text IS NULL OR g.department = $4) AND ($5::text IS NULL OR r.goal_id = $5)
+  AND ($6::float8 IS NULL OR r.created_at <= now() - make_interval(secs => $6 * 3600))
+"""
+
+
+async def list_reviews(svc: Services, *, status: str | None = "pending",
+                       filters: ReviewFilters | None = None) -> list[dict[str, Any]]:
     """Reviews, oldest due first; pending and parked ones when ``status`` is ``pending``."""
-    statuses = ["pending", "parked"] if status == "pending" else ([status] if status else None)
+    rows, _ = await search_reviews(svc, filters or ReviewFilters(status=status, limit=10_000))
+    return rows
+
+
+async def search_reviews(svc: Services, f: ReviewFilters) -> tuple[list[dict[str, Any]], int]:
+    """One page of the review queue (oldest due first) and how many reviews match in all."""
+    statuses = ["pending", "parked"] if f.status == "pending" else ([f.status] if f.status else None)
+    args = (statuses, f.action_type, f.risk_tier, f.department, f.goal_id, f.min_age_hours)
     rows = await svc.pool.fetch(
         "SELECT r.review_id, r.goal_id, r.action_type, r.risk_tier, r.status, r.due_at, r.escalations,"
         " r.requested_by, r.created_at, g.text AS goal_text, g.department"
-        " FROM review_requests r JOIN goals g USING (goal_id)"
-        " WHERE $1::text[] IS NULL OR r.status = ANY($1::text[]) ORDER BY r.due_at, r.created_at", statuses)
-    return [dict(r) for r in rows]
+        f" {_REVIEW_FILTER_SQL} ORDER BY r.due_at, r.created_at, r.review_id LIMIT $7 OFFSET $8",
+        *args, f.limit, f.offset)
+    total: int = await svc.pool.fetchval(f"SELECT count(*) {_REVIEW_FILTER_SQL}", *args)
+    return [dict(r) for r in rows], total
 
 
 async def get_review(svc: Services, review_id: str) -> dict[str, Any]:

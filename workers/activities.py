@@ -9,8 +9,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra import audit
+from infra.db import Connection
 from infra.runtime import get_pool
+from infra.settings import get_settings
 from infra.telemetry import current_trace_id
+from tools import notifications
 from workflows.activity_inputs import ApplyStaffing, Escalation, OpenReview, RecordDecision, SavePlan, StatusChange
 
 
@@ -126,10 +129,35 @@ async def escalate_review(data: Escalation) -> None:
                 "UPDATE goals SET status = 'parked', status_detail = $2, updated_at = now() WHERE goal_id = $1",
                 data.goal_id, "review SLA missed; parked until a reviewer decides (never auto-approved)",
             )
+        notified = await _notify_escalation(conn, data)
         await audit.append(conn, _event(
             "review.parked" if data.parked else "review.escalated", goal_id=data.goal_id,
-            payload={"review_id": data.review_id, "escalations": data.escalations, "due_at": data.due_at},
+            payload={"review_id": data.review_id, "escalations": data.escalations, "due_at": data.due_at,
+                     "notified": notified},
         ))
+
+
+async def _notify_escalation(conn: Connection, data: Escalation) -> list[str]:
+    """Queue notifications to the next tier: reviewers on a first breach, admins when the review is parked."""
+    tier = "admin" if data.parked else "reviewer"
+    people = await conn.fetch(
+        "SELECT u.login, e.email FROM users u JOIN employees e USING (employee_id)"
+        " WHERE u.role = $1 AND e.email IS NOT NULL ORDER BY u.login", tier)
+    state = "parked (the policy never auto-approves people decisions)" if data.parked else "overdue"
+    subject = f"talentops: review {data.review_id} is {state}"
+    body = (f"Review {data.review_id} of goal {data.goal_id} missed its SLA ({data.escalations} escalation(s)). "
+            f"It is {state}; decide it in the review console at /reviews/{data.review_id}. Next due: {data.due_at}.")
+    settings = get_settings()
+    targets: list[tuple[notifications.Channel, str]] = [("email", p["email"]) for p in people]
+    if settings.slack_webhook_url:
+        targets.append(("slack", ""))
+    if settings.teams_webhook_url:
+        targets.append(("teams", ""))
+    for channel, recipient in targets:
+        await notifications.enqueue(
+            conn, channel=channel, recipient=recipient, subject=subject, body=body,
+            dedupe_key=f"{data.review_id}:escalation:{data.escalations}:{channel}:{recipient}")
+    return [p["login"] for p in people] + [c for c, r in targets if not r]
 
 
 @activity.defn

@@ -8,12 +8,14 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from infra import audit, db
+from infra import audit, audit_query, db
+from infra.audit_query import AuditQuery
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
 from review_console import service
@@ -255,6 +257,43 @@ def audit_show(goal_id: str, as_json: JsonOpt = False) -> None:
         extra = f" model={e['model']}" if e["model"] else ""
         print(f"{e['seq']:>6} {e['at']:%Y-%m-%d %H:%M:%S} {e['actor_type']:<6} {e['actor']:<18} {e['action']}{extra}")
     finish()
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
+    goal: Annotated[str | None, typer.Option(help="Only this goal.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this actor.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only actions starting with this.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only events at or after (ISO 8601, UTC if no zone).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Only events before (ISO 8601).")] = None,
+) -> None:
+    """Export audit events as JSON Lines or CSV, in sequence order."""
+    if fmt not in ("jsonl", "csv"):
+        fail(f"--format must be jsonl or csv, not {fmt!r}", 2)
+    query = AuditQuery(goal_id=goal, actor=actor, action=action, since=_utc(since), until=_utc(until))
+
+    async def go() -> int:
+        written = 0
+        target = open(out.with_suffix(out.suffix + ".part"), "w") if out else sys.stdout  # noqa: SIM115
+        async with connect(temporal=False) as svc:
+            async for chunk in audit_query.export(svc.pool, query, fmt):  # type: ignore[arg-type]
+                target.write(chunk)
+                written += chunk.count("\n")
+        if out:
+            target.close()
+            out.with_suffix(out.suffix + ".part").replace(out)  # never leave a half-written export
+        return written
+
+    lines = run(go)
+    if out:
+        print(f"wrote {out} ({lines} lines)", file=sys.stderr)
+    finish()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @audit_app.command("verify")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, Field
+
+from infra.audit_query import AuditQuery
+from review_console.service import ReviewFilters
 
 T = TypeVar("T")
 
@@ -118,3 +123,60 @@ class ReviewSummary(BaseModel):
     """The goal."""
     department: str | None
     """Department of the goal."""
+
+
+class ReviewQueueParams(BaseModel):
+    """Filters and page of the review queue (query string)."""
+
+    state: Literal["pending", "parked", "approved", "rejected", "edited", "all"] = "pending"
+    """``pending`` includes parked reviews; ``all`` is every status."""
+    action_type: str | None = None
+    """Only this kind of action."""
+    risk_tier: Literal["low", "medium", "high"] | None = None
+    """Only this risk tier."""
+    department: str | None = None
+    """Only goals of this department."""
+    goal_id: str | None = None
+    """Only this goal."""
+    min_age_hours: float | None = Field(default=None, ge=0)
+    """Only reviews waiting at least this many hours."""
+    limit: int = Field(default=50, ge=1, le=200)
+    """Page size."""
+    offset: int = Field(default=0, ge=0)
+    """Rows to skip."""
+
+    def to_filters(self) -> ReviewFilters:
+        """The service-level filters."""
+        status = None if self.state == "all" else self.state
+        return ReviewFilters(**self.model_dump(exclude={"state"}), status=status)
+
+
+ReviewQueueQuery = Annotated[ReviewQueueParams, Query()]
+
+
+class AuditParams(BaseModel):
+    """Filters and keyset page of the audit trail (query string)."""
+
+    goal_id: str | None = None
+    """Only this goal's events."""
+    actor: str | None = None
+    """Only this actor."""
+    actor_type: Literal["human", "agent", "system"] | None = None
+    """Only this kind of actor."""
+    action: str | None = None
+    """Only actions starting with this, e.g. ``review.``."""
+    since: datetime | None = None
+    """Only events at or after this time (ISO 8601)."""
+    until: datetime | None = None
+    """Only events before this time (ISO 8601)."""
+    after_seq: int = Field(default=0, ge=0)
+    """Only events after this sequence number (next page: the last seq you got)."""
+    limit: int = Field(default=100, ge=1, le=1000)
+    """Page size."""
+
+    def to_query(self) -> AuditQuery:
+        """The infra-level query."""
+        return AuditQuery(**self.model_dump())
+
+
+AuditQueryParams = Annotated[AuditParams, Query()]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
 
+from infra import audit_query
 from review_console import service
 from review_console.api.models import (
+    AuditQueryParams,
     DecisionIn,
     DecisionOut,
     GoalCreate,
@@ -16,6 +19,7 @@ from review_console.api.models import (
     GoalSummary,
     ListOf,
     LoginIn,
+    ReviewQueueQuery,
     ReviewSummary,
     UserPublic,
 )
@@ -103,13 +107,27 @@ async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
     return {"data": jsonable_encoder(rows), "count": len(rows)}
 
 
+@router.get("/audit", tags=["audit"])
+async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> Any:
+    """Audit events in sequence order (reviewers and admins); ``count`` matches from ``after_seq`` on."""
+    rows, total = await audit_query.search(svc.pool, params.to_query())
+    return {"data": jsonable_encoder(rows), "count": total}
+
+
+@router.get("/audit/export", tags=["audit"])
+async def audit_export(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams,
+                       format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
+    """Every matching audit event as JSON Lines or CSV, streamed (``limit`` is ignored)."""
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    return StreamingResponse(audit_query.export(svc.pool, params.to_query(), format), media_type=media,
+                             headers={"content-disposition": f'attachment; filename="talentops-audit.{format}"'})
+
+
 @router.get("/reviews", tags=["reviews"])
-async def reviews(svc: SvcDep, _: ReviewerUser,
-                  state: str = Query("pending", pattern="^(pending|approved|rejected|edited|parked|all)$"),
-                  ) -> ListOf[ReviewSummary]:
-    """The review queue, oldest due first."""
-    rows = await service.list_reviews(svc, status=None if state == "all" else state)
-    return ListOf(data=[ReviewSummary(**r) for r in rows], count=len(rows))
+async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> ListOf[ReviewSummary]:
+    """The review queue, oldest due first; ``count`` is the number of matches, ``data`` one page."""
+    rows, total = await service.search_reviews(svc, filters.to_filters())
+    return ListOf(data=[ReviewSummary(**r) for r in rows], count=total)
 
 
 @router.get("/reviews/{review_id}", tags=["reviews"])

@@ -70,6 +70,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/reviews"): Access(REVIEWERS),
+    ("GET", "/api/audit"): Access(REVIEWERS),
+    ("GET", "/api/audit/export"): Access(REVIEWERS),
     ("GET", "/api/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/api/reviews/{review_id}/decision"): Access(REVIEWERS),
     # HTML console: anonymous → 303 to /login, signed in but not allowed → 403 page (404 where hidden)
@@ -83,6 +85,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/reviews"): Access(REVIEWERS),
+    ("GET", "/audit"): Access(REVIEWERS),
     ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/reviews/{review_id}/decision"): Access(REVIEWERS, ok=303),
 }
@@ -234,7 +237,8 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
         assert resp.status_code == access.ok, where
         assert not login_redirect, where
         if resp.status_code == 200:
-            assert resp.headers["content-type"].startswith("application/json" if api else "text/html"), where
+            expected = "application/x-ndjson" if route[1].endswith("/export") else "application/json"
+            assert resp.headers["content-type"].startswith(expected if api else "text/html"), where
     elif role == ANON:
         if api:
             assert resp.status_code == 401, where

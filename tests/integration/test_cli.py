@@ -119,6 +119,10 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
         assert events[0]["action"] == "goal.submitted" and events[-1]["action"] == "goal.staffed"
         assert "audit chain intact" in cli(env, "audit", "verify").stdout
+        export = Path(env["TALENTOPS_DATA_DIR"]) / "audit.csv"
+        cli(env, "audit", "export", "--format", "csv", "--goal", goal_id, "--out", str(export))
+        assert len(export.read_text().splitlines()) == len(events) + 1  # header + one row per event
+        assert cli(env, "audit", "export", "--format", "xml", check=False).returncode == 2
 
         listed = subprocess.run([str(Path(sys.executable).parent / "temporal"), "workflow", "list", "--address",
                                  status["temporal_address"]], capture_output=True, text=True, timeout=60)

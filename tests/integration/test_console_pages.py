@@ -321,7 +321,7 @@ async def test_missing_things_are_error_pages(connect: ClientFactory) -> None:
     resp = await reviewer.post("/reviews/r-doesnotexist/decision", data={"decision": "approve"})
     assert resp.status_code == 404 and "no review" in resp.text
     resp = await reviewer.get("/reviews", params={"state": "bogus"})
-    assert resp.status_code == 422 and "unknown state" in resp.text
+    assert resp.status_code == 422 and "bad filter: state" in resp.text
 
 
 # --- every page -------------------------------------------------------------------------------------------------

@@ -162,6 +162,20 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
             assert parked_event is not None
             payload = parked_event["payload"]  # the pool decodes jsonb
             assert payload["review_id"] == review_id and payload["escalations"] == 2
+
+            # each tier was told through the outbox: reviewers on the breach, admins when parked
+            queued = await pool.fetch(
+                "SELECT dedupe_key, channel, recipient, subject FROM notification_outbox"
+                " WHERE dedupe_key LIKE $1 ORDER BY id", f"{review_id}:escalation:%")
+            reviewer_mail = {r["email"] for r in await pool.fetch(
+                "SELECT e.email FROM users u JOIN employees e USING (employee_id) WHERE u.role = $1", "reviewer")}
+            admin_mail = {r["email"] for r in await pool.fetch(
+                "SELECT e.email FROM users u JOIN employees e USING (employee_id) WHERE u.role = $1", "admin")}
+            first_tier = {q["recipient"] for q in queued if q["dedupe_key"].startswith(f"{review_id}:escalation:1:")}
+            second_tier = {q["recipient"] for q in queued if q["dedupe_key"].startswith(f"{review_id}:escalation:2:")}
+            assert first_tier == reviewer_mail and second_tier == admin_mail and reviewer_mail
+            assert all(q["channel"] == "email" and review_id in q["subject"] for q in queued)
+            assert "parked" in queued[-1]["subject"]
             assert parked_event["workflow_id"] == workflow_id and parked_event["actor_type"] == "system"
 
             # the workflow still waits for a human; no further timer once parked

@@ -1,0 +1,90 @@
+"""Reading the audit trail for auditors: filters, keyset pages and streaming export (JSON Lines, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+
+from policies.arguments import canonical_json
+
+EXPORT_COLUMNS = (
+    "seq", "at", "actor_type", "actor", "actor_role", "action", "goal_id", "workflow_id", "run_id", "args_hash",
+    "model", "prompt_version", "policy_version", "trace_id", "payload", "prev_hash", "hash",
+)
+ExportFormat = Literal["jsonl", "csv"]
+
+
+@dataclass(kw_only=True)
+class AuditQuery:
+    """Which audit events to read."""
+
+    goal_id: str | None = None
+    """Only this goal's events."""
+    actor: str | None = None
+    """Only this actor (login, agent or component)."""
+    actor_type: str | None = None
+    """Only human, agent or system events."""
+    action: str | None = None
+    """Only actions starting with this (``review.`` gives every review event)."""
+    since: datetime | None = None
+    """Only events at or after this time."""
+    until: datetime | None = None
+    """Only events before this time."""
+    after_seq: int = 0
+    """Keyset paging: only events after this sequence number."""
+    limit: int = 100
+    """Page size."""
+
+
+_WHERE = """
+WHERE seq > $1 AND ($2::text IS NULL OR goal_id = $2) AND ($3::text IS NULL OR actor = $3)
+  AND ($4::text IS NULL OR actor_type = $4) AND ($5::text IS NULL OR starts_with(action, $5))
+  AND ($6::timestamptz IS NULL OR at >= $6) AND ($7::timestamptz IS NULL OR at < $7)
+"""
+
+
+def _args(q: AuditQuery) -> tuple[Any, ...]:
+    return (q.after_seq, q.goal_id, q.actor, q.actor_type, q.action, q.since, q.until)
+
+
+async def search(pool: asyncpg.Pool[Any], q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching events in sequence order, and how many match from ``after_seq`` on."""
+    rows = await pool.fetch(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events {_WHERE} ORDER BY seq LIMIT $8",
+                            *_args(q), q.limit)
+    total: int = await pool.fetchval(f"SELECT count(*) FROM audit_events {_WHERE}", *_args(q))
+    return [dict(r) for r in rows], total
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+async def export(pool: asyncpg.Pool[Any], q: AuditQuery, fmt: ExportFormat, *, batch: int = 2000,
+                 ) -> AsyncIterator[str]:
+    """Stream every matching event (ignores ``limit``) as JSON Lines or CSV text chunks."""
+    page = AuditQuery(**{**q.__dict__, "limit": batch})
+    if fmt == "csv":
+        yield ",".join(EXPORT_COLUMNS) + "\r\n"
+    while True:
+        rows, _ = await search(pool, page)
+        if not rows:
+            return
+        out = io.StringIO()
+        if fmt == "jsonl":
+            for row in rows:
+                out.write(json.dumps(_plain(row), sort_keys=True, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.writer(out)
+            for row in rows:
+                plain = _plain(row)
+                plain["payload"] = canonical_json(plain["payload"])
+                writer.writerow([plain[c] if plain[c] is not None else "" for c in EXPORT_COLUMNS])
+        yield out.getvalue()
+        page.after_seq = rows[-1]["seq"]

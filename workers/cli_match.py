@@ -1,0 +1,182 @@
+"""``talentops match ...`` and ``talentops occupations ...``: file-based matching and the occupation taxonomy.
+
+Nothing here needs Postgres or Temporal: these commands work on a fresh data folder with nothing running.
+Registered in :mod:`workers.cli`; also runnable alone as ``python -m workers.cli_match``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import typer
+
+match_app = typer.Typer(no_args_is_help=True, help="Rank employees for staffing requests (JSON Lines files).")
+occupations_app = typer.Typer(no_args_is_help=True, help="O*NET occupations: title normalisation and adjacency.")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+BAD_INPUT = 2
+NOT_FOUND = 4
+
+
+def _cli() -> ModuleType:
+    """The main CLI module, imported late (it imports this module to register the sub-apps)."""
+    from workers import cli
+
+    return cli
+
+
+class _Progress:
+    """Progress lines on stderr, at most one every ``every`` seconds."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every = every
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, what: str, done: int, total: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = f", {done / elapsed:,.0f}/s" if elapsed > 0 and done else ""
+        of = f"/{total:,}" if total >= 0 else ""
+        print(f"{what}: {done:,}{of} ({elapsed:.1f} s{rate})", file=sys.stderr, flush=True)
+
+
+@match_app.command("rank")
+def match_rank(
+    employees: Annotated[Path, typer.Option("--employees", help="Employees, one JSON object a line.")],
+    requests: Annotated[Path, typer.Option("--requests", help="Requests, one JSON object a line.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write one ranking a line (JSON Lines).")],
+    top: Annotated[int, typer.Option("--top", min=1, max=1000, help="People per request.")] = 10,
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings",
+                                             help="Use the MiniLM semantic signal.")] = True,
+) -> None:
+    """Rank employees for every request; each person comes with the reasons for their place."""
+    cli = _cli()
+    from tools.embeddings import EmbeddingModelMissing
+    from tools.hris_jsonl import JsonlError, iter_employees, read_requests
+    from tools.ranker import EmployeeIndex
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        wanted = read_requests(requests)
+        progress = _Progress()
+        index = EmployeeIndex.build(iter_employees(employees), use_embeddings=embeddings,
+                                    progress=lambda what, done, total: progress(f"indexed {what}", done, total))
+        progress("indexed employees", len(index), -1, force=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8") as fh:
+            for n, request in enumerate(wanted, start=1):
+                ranking = index.rank(request, top=top)
+                fh.write(json.dumps({"request_id": request.request_id,
+                                     "ranking": [{"employee_id": r.employee_id, "score": r.score,
+                                                  "reasons": r.reasons} for r in ranking]},
+                                    ensure_ascii=False) + "\n")
+                progress("ranked requests", n, len(wanted), force=n == len(wanted))
+        os.replace(tmp, out)
+    except JsonlError as err:
+        _discard(tmp)
+        cli.fail(str(err), BAD_INPUT)
+    except EmbeddingModelMissing as err:
+        _discard(tmp)
+        cli.fail(f"{err} (or pass --no-embeddings)")
+    except ValueError as err:
+        _discard(tmp)
+        cli.fail(str(err), BAD_INPUT)
+    except OSError as err:
+        _discard(tmp)
+        cli.fail(f"cannot write {out}: {err.strerror or err}")
+    except KeyboardInterrupt:
+        _discard(tmp)
+        cli.fail("interrupted", 130)
+    print(f"wrote {len(wanted):,} rankings of {len(index):,} employees to {out}", file=sys.stderr)
+    cli.finish()
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+@occupations_app.command("related")
+def occupations_related(
+    code: Annotated[str, typer.Argument(help="O*NET-SOC code, e.g. 15-2051.00.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=100, help="How many.")] = 10,
+    inferred_only: Annotated[bool, typer.Option("--inferred-only",
+                                                help="Ignore O*NET's Related Occupations list.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Occupations most adjacent to CODE, with scores and what they share."""
+    cli = _cli()
+    from tools.adjacency import get_occupation_space, normalise_code
+
+    space = get_occupation_space()
+    try:
+        related = space.related(code, top=top, use_onet=not inferred_only)
+    except KeyError:
+        cli.fail(f"unknown O*NET-SOC code {code!r}; codes look like 15-2051.00 "
+                 "(`talentops occupations title TEXT` finds one from a job title)", NOT_FOUND)
+    full = normalise_code(code)
+    occupation = space.library.occupations[full]
+    result: dict[str, Any] = {
+        "code": full, "title": occupation.title, "onet_related_listed": bool(occupation.related) and not inferred_only,
+        "related": [{"code": r.code, "title": r.title, "score": r.score, "shared_skills": r.shared_skills,
+                     "shared_technologies": r.shared_technologies, "onet_related": r.onet_related}
+                    for r in related],
+        "attribution": space.library.attribution,
+    }
+    if as_json:
+        cli.emit_json(result)
+    else:
+        source = "O*NET related list + inferred" if result["onet_related_listed"] else "inferred"
+        print(f"{full}  {occupation.title}  (adjacency: {source})")
+        for r in related:
+            mark = "*" if r.onet_related else " "
+            shared = ", ".join([*r.shared_technologies[:3], *r.shared_skills[:2]])
+            print(f"  {r.score:.3f} {mark} {r.code}  {r.title[:55]:<55}  {shared}")
+        print("  (* = listed by O*NET Related Occupations)")
+        print(space.library.attribution)
+    cli.finish()
+
+
+@occupations_app.command("title")
+def occupations_title(
+    title: Annotated[str, typer.Argument(help="A job title as people write it.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="How many.")] = 3,
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings", help="Use MiniLM too.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """The O*NET occupations a free-text job title most likely denotes, with confidences."""
+    cli = _cli()
+    from tools.embeddings import EmbeddingModelMissing, get_encoder
+    from tools.titles import TitleNormalizer
+
+    try:
+        normalizer = TitleNormalizer(encoder=get_encoder() if embeddings else None)
+    except EmbeddingModelMissing as err:
+        cli.fail(f"{err} (or pass --no-embeddings)")
+    matches = normalizer.normalize(title, top=top)
+    if not matches:
+        cli.fail(f"{title!r} has no words to match", BAD_INPUT)
+    if as_json:
+        cli.emit_json({"title": title, "matches": [m.__dict__ for m in matches]})
+    else:
+        for m in matches:
+            print(f"{m.confidence:5.0%}  {m.code}  {m.title}  (matched “{m.matched}”)")
+    cli.finish()
+
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops matching commands.")
+app.add_typer(match_app, name="match")
+app.add_typer(occupations_app, name="occupations")
+
+if __name__ == "__main__":
+    app()
