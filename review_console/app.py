@@ -15,7 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from review_console import pages
+from review_console import admin, pages
 from review_console.api.routes import router as api_router
 from review_console.deps import LoginRequired
 from review_console.service import ServiceError, Services
@@ -36,6 +36,8 @@ def create_app(services: Services) -> FastAPI:
     static = resources.files("review_console") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api_router)
+    app.include_router(admin.api)
+    app.include_router(admin.pages)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="static/.*")
     app.include_router(pages.router)
 

@@ -13,8 +13,17 @@ from infra.db import Connection
 from infra.runtime import get_pool
 from infra.settings import get_settings
 from infra.telemetry import current_trace_id
-from tools import notifications
-from workflows.activity_inputs import ApplyStaffing, Escalation, OpenReview, RecordDecision, SavePlan, StatusChange
+from tools import notifications, ramp_store
+from workflows.activity_inputs import (
+    ApplyStaffing,
+    Escalation,
+    OpenReview,
+    RecordDecision,
+    RouteAction,
+    RouteDecision,
+    SavePlan,
+    StatusChange,
+)
 
 
 def _event(action: str, *, goal_id: str, actor_type: audit.ActorType = "system", actor: str = "goal-workflow",
@@ -24,6 +33,21 @@ def _event(action: str, *, goal_id: str, actor_type: audit.ActorType = "system",
         actor_type=actor_type, actor=actor, action=action, goal_id=goal_id, workflow_id=info.workflow_id,
         run_id=info.workflow_run_id, trace_id=current_trace_id(), **fields,
     )
+
+
+@activity.defn
+async def route_action(data: RouteAction) -> RouteDecision:
+    """Decide review for an action from the trust ramp; the random draw happens here and is audited."""
+    async with get_pool().acquire() as conn:
+        result = await ramp_store.route(
+            conn, data.action_type, model=get_settings().model, prompt_version=data.prompt_version,
+            audit_fields={"goal_id": data.goal_id, "workflow_id": activity.info().workflow_id,
+                          "run_id": activity.info().workflow_run_id, "trace_id": current_trace_id()})
+    r = result.routing
+    return RouteDecision(review=r.review, because=r.because, forced=r.forced, risk_tier=r.risk_tier.value,
+                         policy_version=r.policy_version + " " + result.policy.label,
+                         fingerprint=result.fingerprint, sla_seconds=result.policy.sla_seconds,
+                         max_escalations=result.policy.max_escalations)
 
 
 @activity.defn
@@ -74,14 +98,15 @@ async def open_review(data: OpenReview) -> None:
         ))
         await conn.execute(
             "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
-            " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz)"
+            " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at, sampled,"
+            " fingerprint)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz, $14, $15)"
             " ON CONFLICT (review_id) DO NOTHING",
             req.review_id, req.goal_id, activity.info().workflow_id, req.action_type, req.arguments,
             req.args_hash, {"plan": data.plan.model_dump(mode="json"),
                             "proposal": data.proposal.model_dump(mode="json")},
             data.proposal.explanation, req.risk_tier, req.policy_version, req.routed_because,
-            req.requested_by, req.due_at,
+            req.requested_by, req.due_at, data.sampled, data.fingerprint,
         )
         await conn.execute(
             "UPDATE goals SET status = 'awaiting_review', status_detail = NULL, updated_at = now()"
@@ -101,11 +126,14 @@ async def record_decision(data: RecordDecision) -> None:
     status = {"approve": "approved", "reject": "rejected", "edit": "edited"}[d.decision]
     executed = data.executed_arguments.model_dump(mode="json") if data.executed_arguments else None
     async with get_pool().acquire() as conn, conn.transaction():
-        await conn.execute(
+        review = await conn.fetchrow(
             "UPDATE review_requests SET status = $2, decided_by = $3, reason = $4, decided_arguments = $5,"
-            " decided_at = now() WHERE review_id = $1",
+            " decided_at = now() WHERE review_id = $1 RETURNING action_type, sampled, fingerprint",
             d.review_id, status, d.reviewer, d.reason, executed,
         )
+        if review is not None:  # rejections and edits are the agent's errors; forced reviews do not count
+            await ramp_store.record_outcome(conn, review["action_type"], sampled=review["sampled"],
+                                            error=d.decision != "approve", fingerprint=review["fingerprint"])
         await audit.append(conn, _event(
             "review.decided", goal_id=data.goal_id, actor_type="human", actor=d.reviewer,
             actor_role=await conn.fetchval("SELECT role FROM users WHERE login = $1", d.reviewer),
@@ -195,6 +223,6 @@ async def apply_staffing(data: ApplyStaffing) -> None:
 
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
-    set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
+    route_action, set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
 ]
 """Registered by the worker."""

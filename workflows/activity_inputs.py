@@ -54,6 +54,10 @@ class OpenReview(BaseModel):
     """The staffing agent's full proposal (candidates, evidence)."""
     step: AgentStep
     """Agent provenance."""
+    sampled: bool = False
+    """Routed by the random draw (its outcome counts toward the trust ramp)."""
+    fingerprint: str | None = None
+    """Evidence fingerprint the outcome counts toward."""
 
 
 class RecordDecision(BaseModel):
@@ -95,3 +99,35 @@ class ApplyStaffing(BaseModel):
     """The assignments to store."""
     proposal: StaffingProposal
     """For scores and reasons of the people assigned."""
+
+
+class RouteAction(BaseModel):
+    """Ask the trust ramp whether an action goes to review."""
+
+    goal_id: str
+    """Goal."""
+    action_type: str
+    """Kind of action."""
+    prompt_version: str
+    """Version of the agent's instructions (part of the evidence fingerprint)."""
+
+
+class RouteDecision(BaseModel):
+    """The routing, with what the workflow needs to open and time the review."""
+
+    review: bool
+    """Whether a human reviews before it executes."""
+    because: str
+    """Why (forced by a rule, sampled, not sampled)."""
+    forced: bool
+    """Forced by a rule (then the outcome does not count toward the ramp)."""
+    risk_tier: str
+    """Risk tier of the action."""
+    policy_version: str
+    """Policy in force."""
+    fingerprint: str
+    """Model/prompt/policy fingerprint the outcome counts toward."""
+    sla_seconds: int | None
+    """SLA from the policy; None means the deployment default."""
+    max_escalations: int
+    """Escalations before the policy default (park)."""

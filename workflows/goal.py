@@ -26,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
         Escalation,
         OpenReview,
         RecordDecision,
+        RouteAction,
+        RouteDecision,
         SavePlan,
         StatusChange,
     )
@@ -67,11 +69,15 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._decision: Decision | None = None
         self._executed: StaffingArguments | None = None
         self._decision_recorded = False
+        self._sla_seconds = 0
+        self._max_escalations = 1
 
     @workflow.run
     async def run(self, goal: GoalInput) -> GoalStatus:
         """Run the goal to a final status."""
         self._goal = goal
+        self._sla_seconds = goal.review_sla_seconds
+        self._max_escalations = goal.max_escalations
         try:
             await self._set_status("planning")
             plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
@@ -85,17 +91,18 @@ class GoalWorkflow(PydanticAIWorkflow):
             await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
             return self._status
         arguments = proposed_arguments(plan, proposal)
-        routing = review_routing.route_review(review_routing.PROPOSE_STAFFING, draw=workflow.random().random())
+        route = await self._route(goal, review_routing.PROPOSE_STAFFING, staffing.PROMPT_VERSION)
         self._review = ReviewRequest(
             review_id=f"r-{workflow.uuid4().hex[:12]}", goal_id=goal.goal_id,
             action_type=review_routing.PROPOSE_STAFFING.name, arguments=arguments.model_dump(mode="json"),
-            args_hash=args_hash(arguments.model_dump(mode="json")), risk_tier=routing.risk_tier.value,
-            policy_version=routing.policy_version, routed_because=routing.because,
+            args_hash=args_hash(arguments.model_dump(mode="json")), risk_tier=route.risk_tier,
+            policy_version=route.policy_version, routed_because=route.because,
             requested_by=goal.submitted_by or goal.manager_login, due_at=self._due_at(),
         )
         await self._activity("open_review", OpenReview(
             request=self._review, plan=plan, proposal=proposal,
-            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION)))
+            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION),
+            sampled=route.review and not route.forced, fingerprint=route.fingerprint or None))
         self._status = "awaiting_review"
         await self._wait_for_decision(goal)
 
@@ -110,12 +117,27 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._status = "staffed"
         return self._status
 
+    async def _route(self, goal: GoalInput, action: review_routing.ActionType, prompt_version: str) -> RouteDecision:
+        """Ask the trust ramp (an activity: its random draw is recorded and audited) whether to review."""
+        if not workflow.patched("route-through-trust-ramp"):  # histories from before the trust ramp
+            routing = review_routing.route_review(action, draw=workflow.random().random())
+            return RouteDecision(review=routing.review, because=routing.because, forced=routing.forced,
+                                 risk_tier=routing.risk_tier.value, policy_version=routing.policy_version,
+                                 fingerprint="", sla_seconds=None, max_escalations=goal.max_escalations)
+        route: RouteDecision = await workflow.execute_activity(
+            "route_action", RouteAction(goal_id=goal.goal_id, action_type=action.name, prompt_version=prompt_version),
+            result_type=RouteDecision, start_to_close_timeout=_ACTIVITY_TIMEOUT)
+        if route.sla_seconds is not None:
+            self._sla_seconds = route.sla_seconds
+        self._max_escalations = route.max_escalations
+        return route
+
     async def _wait_for_decision(self, goal: GoalInput) -> None:
         """Wait for the decision; escalate on each SLA breach, then park (never auto-approve a people decision)."""
         assert self._review is not None
         while not self._decision_recorded:
-            parked = self._review.escalations > goal.max_escalations
-            timeout = None if parked else timedelta(seconds=goal.review_sla_seconds)
+            parked = self._review.escalations > self._max_escalations
+            timeout = None if parked else timedelta(seconds=self._sla_seconds)
             try:
                 await workflow.wait_condition(lambda: self._decision_recorded, timeout=timeout)
             except TimeoutError:
@@ -123,7 +145,7 @@ class GoalWorkflow(PydanticAIWorkflow):
                     continue
                 escalations = self._review.escalations + 1
                 self._review = self._review.model_copy(update={"escalations": escalations, "due_at": self._due_at()})
-                now_parked = escalations > goal.max_escalations
+                now_parked = escalations > self._max_escalations
                 await self._activity("escalate_review", Escalation(
                     goal_id=goal.goal_id, review_id=self._review.review_id, escalations=escalations,
                     parked=now_parked, due_at=self._review.due_at))
@@ -192,7 +214,7 @@ class GoalWorkflow(PydanticAIWorkflow):
 
     def _due_at(self) -> str:
         assert self._goal is not None
-        return (workflow.now() + timedelta(seconds=self._goal.review_sla_seconds)).isoformat()
+        return (workflow.now() + timedelta(seconds=self._sla_seconds)).isoformat()
 
 
 def _validate_edit(review: ReviewRequest, edited: StaffingArguments | None) -> None:

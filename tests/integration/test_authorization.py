@@ -71,6 +71,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/reviews"): Access(REVIEWERS),
     ("GET", "/api/audit"): Access(REVIEWERS),
+    ("GET", "/api/admin/trust-ramp"): Access(frozenset({ADMIN})),
+    ("PUT", "/api/admin/policies/{action_type}"): Access(frozenset({ADMIN})),
+    ("PUT", "/api/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN})),
     ("GET", "/api/audit/export"): Access(REVIEWERS),
     ("GET", "/api/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/api/reviews/{review_id}/decision"): Access(REVIEWERS),
@@ -86,6 +89,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/reviews"): Access(REVIEWERS),
     ("GET", "/audit"): Access(REVIEWERS),
+    ("GET", "/admin/trust-ramp"): Access(frozenset({ADMIN})),
+    ("POST", "/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN}), ok=303),
+    ("POST", "/admin/trust-ramp/{action_type}/policy"): Access(frozenset({ADMIN}), ok=303),
     ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/reviews/{review_id}/decision"): Access(REVIEWERS, ok=303),
 }
@@ -103,6 +109,10 @@ def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
             return {"text": GOAL, "manager_login": "mgr.payments"} if role == ADMIN else {"text": GOAL}
         case ("POST", "/api/reviews/{review_id}/decision"):
             return {"decision": "reject", "reason": "authorization matrix"}
+        case ("PUT", "/api/admin/policies/{action_type}"):
+            return {"max_escalations": 1}
+        case ("PUT", "/api/admin/trust-ramp/{action_type}/pin"):
+            return {"share": None}
         case ("POST", _):
             return {}
     return None
@@ -117,6 +127,10 @@ def form_body(route: tuple[str, str]) -> dict[str, str] | None:
             return {"text": GOAL}
         case ("POST", "/reviews/{review_id}/decision"):
             return {"decision": "reject", "reason": "authorization matrix"}
+        case ("POST", "/admin/trust-ramp/{action_type}/pin"):
+            return {"share": ""}
+        case ("POST", "/admin/trust-ramp/{action_type}/policy"):
+            return {"levels": "100, 50, 10", "max_error_rate": "2", "floor": "10", "max_escalations": "1"}
         case ("POST", _):
             return {}
     return None
@@ -215,7 +229,7 @@ def call(world: World) -> Call:
     async def do(route: tuple[str, str], role: str) -> httpx.Response:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
-        url = path.format(goal_id=world.goal_id, review_id=review_id)
+        url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal")
         async with world.client(role) as c:
             if path.startswith("/api/"):
                 return await c.request(method, url, json=json_body(route, role))

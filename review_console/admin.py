@@ -1,0 +1,124 @@
+"""Admin: the trust ramp per action type (levels, evidence, pins) and its versioned review policies."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from review_console.deps import AdminUser, SvcDep
+from review_console.pages import render
+from tools import ramp_store
+
+api = APIRouter(prefix="/api/admin", tags=["admin"])
+pages = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+class PinIn(BaseModel):
+    """Pin a review share, or unpin with null."""
+
+    share: float | None = Field(default=None, gt=0, le=1)
+    """Share of actions to review (between the floor and 1), or null to let the ramp decide."""
+
+
+def _view_json(view: ramp_store.AdminView) -> dict[str, Any]:
+    return {"action_type": view.action.name, "risk_tier": view.action.risk_tier.value,
+            "affects_people": view.action.affects_people, "policy_version": view.policy.label,
+            "policy": view.policy.document(), "changed_by": view.policy.changed_by,
+            "status": dataclasses.asdict(view.status), "history": view.history}
+
+
+@api.get("/trust-ramp")
+async def ramp_overview(svc: SvcDep, _: AdminUser) -> Any:
+    """Per action type: policy, level, evidence, bound, clean reviews to promote, history."""
+    async with svc.pool.acquire() as conn:
+        views = await ramp_store.admin_view(conn)
+    return jsonable_encoder({"data": [_view_json(v) for v in views], "count": len(views)})
+
+
+@api.put("/policies/{action_type}")
+async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, user: AdminUser) -> Any:
+    """Save a new version of an action type's review policy (only the fields given change)."""
+    async with svc.pool.acquire() as conn:
+        try:
+            saved = await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
+        except ramp_store.PolicyError as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    return {"action_type": action_type, "version": saved.version, "policy": saved.document()}
+
+
+@api.put("/trust-ramp/{action_type}/pin")
+async def pin_level(action_type: str, body: PinIn, svc: SvcDep, user: AdminUser) -> Any:
+    """Pin an action type's review share (or unpin)."""
+    async with svc.pool.acquire() as conn:
+        try:
+            state = await ramp_store.set_pin(conn, action_type, body.share, by=user["login"])
+        except ramp_store.PolicyError as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    return {"action_type": action_type, "pinned": state.pinned}
+
+
+def level_chart(history: list[dict[str, Any]], width: int = 320, height: int = 60) -> str:
+    """An inline SVG step line of the review level over the history points."""
+    if not history:
+        return ""
+    n = len(history)
+    points = []
+    for i, h in enumerate(history):
+        x = round(i * (width - 10) / max(1, n - 1)) + 5
+        y = round((1 - float(h["level"])) * (height - 10)) + 5
+        points.append(f"{x},{y}")
+    return (f'<svg width="{width}" height="{height}" role="img" aria-label="review level over time">'
+            f'<rect width="{width}" height="{height}" fill="#f6f7f9"/>'
+            f'<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="{" ".join(points)}"/></svg>')
+
+
+@pages.get("/trust-ramp")
+async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str | None = None) -> Response:
+    """The admin page."""
+    async with svc.pool.acquire() as conn:
+        views = await ramp_store.admin_view(conn)
+    return render(request, "admin_ramp.html", user=user, views=views, chart=level_chart, error=error)
+
+
+@pages.post("/trust-ramp/{action_type}/pin")
+async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request: Request,
+                        share: Annotated[str, Form()] = "") -> Response:
+    """Pin or unpin from the page form (empty share unpins)."""
+    try:
+        value = float(share) / 100 if share.strip() else None
+    except ValueError:
+        return await ramp_page(request, svc, user, error=f"{share!r} is not a percentage")
+    async with svc.pool.acquire() as conn:
+        try:
+            await ramp_store.set_pin(conn, action_type, value, by=user["login"])
+        except ramp_store.PolicyError as err:
+            return await ramp_page(request, svc, user, error=str(err))
+    return RedirectResponse("/admin/trust-ramp", status_code=303)
+
+
+@pages.post("/trust-ramp/{action_type}/policy")
+async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, request: Request,
+                           levels: Annotated[str, Form()], max_error_rate: Annotated[str, Form()],
+                           floor: Annotated[str, Form()], sla_hours: Annotated[str, Form()] = "",
+                           max_escalations: Annotated[str, Form()] = "1") -> Response:
+    """Save a policy version from the page form (percentages and hours)."""
+    try:
+        changes: dict[str, Any] = {
+            "levels": [float(x) / 100 for x in levels.replace("%", "").split(",") if x.strip()],
+            "max_error_rate": float(max_error_rate) / 100, "floor": float(floor) / 100,
+            "sla_seconds": round(float(sla_hours) * 3600) if sla_hours.strip() else None,
+            "max_escalations": int(max_escalations),
+        }
+    except ValueError:
+        return await ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours")
+    async with svc.pool.acquire() as conn:
+        try:
+            await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
+        except ramp_store.PolicyError as err:
+            return await ramp_page(request, svc, user, error=str(err))
+    return RedirectResponse("/admin/trust-ramp", status_code=303)
