@@ -15,7 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from review_console import admin, pages
+from review_console import admin, pages, profile
 from review_console.api.routes import router as api_router
 from review_console.deps import LoginRequired
 from review_console.service import ServiceError, Services
@@ -38,6 +38,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(api_router)
     app.include_router(admin.api)
     app.include_router(admin.pages)
+    app.include_router(profile.api)
+    app.include_router(profile.pages)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="static/.*")
     app.include_router(pages.router)
 

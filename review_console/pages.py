@@ -41,7 +41,8 @@ def error_page(request: Request, status_code: int, message: str) -> HTMLResponse
 @router.get("/")
 async def home(user: CurrentUser) -> Response:
     """Managers land on their goals, reviewers on the queue."""
-    return RedirectResponse("/reviews" if user["role"] == "reviewer" else "/goals", status_code=303)
+    landing = {"reviewer": "/reviews", "employee": "/me/skills"}.get(user["role"], "/goals")
+    return RedirectResponse(landing, status_code=303)
 
 
 @router.get("/login")

@@ -18,6 +18,8 @@ from tools.taxonomy import load_task_library
 
 DEMO_PASSWORD = "talentops-demo"
 """Password of every demo login (printed by ``talentops up``)."""
+DEMO_EMPLOYEES = ("E0103", "E0190")
+"""Employees who get a demo login (role employee) to see and correct their own skills."""
 _GENERIC = frozenset({"Reading Comprehension", "Active Listening", "Speaking", "Writing", "English Language",
                       "Critical Thinking", "Monitoring", "Active Learning", "Social Perceptiveness", "Coordination"})
 
@@ -97,5 +99,12 @@ async def seed_demo_org(conn: Connection) -> bool:
             " VALUES ($1, $2, $3, $4, $5, $6)",
             [(u["login"], names.get(u["employee_id"], u["login"]), u["role"], demo_hash, u["employee_id"],
               u["department"]) for u in org["logins"]],
+        )
+        by_id = {e["employee_id"]: e for e in employees}
+        await conn.executemany(
+            "INSERT INTO users (login, display_name, role, password_hash, employee_id, department)"
+            " VALUES ($1, $2, 'employee', $3, $4, $5)",
+            [(by_id[eid]["email"].split("@")[0], by_id[eid]["name"], demo_hash, eid, by_id[eid]["department"])
+             for eid in DEMO_EMPLOYEES if eid in by_id],
         )
         return True

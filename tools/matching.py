@@ -29,6 +29,7 @@ text_fit AS (
            ts_rank(to_tsvector('english', e.detail), query.q) AS rank, e.detail, e.source, e.observed_at
     FROM skill_evidence e, query
     WHERE to_tsvector('english', e.detail) @@ query.q
+      AND e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
     ORDER BY e.employee_id, ts_rank(to_tsvector('english', e.detail), query.q) DESC, e.observed_at DESC
 ),
 task_window AS (SELECT $6::date + 7 * $3::int AS starts_on, $6::date + 7 * $4::int AS ends_on),

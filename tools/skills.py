@@ -13,14 +13,23 @@ def skill_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-# level: 1 + 0.8 per unit of decayed evidence, capped at 5; confidence: 1 - exp(-decayed evidence / 2)
+# level: 1 + 0.8 per unit of decayed evidence, capped at 5; confidence: 1 - exp(-decayed evidence / 2).
+# Evidence from switched-off sources does not count; a skill the employee rejected (latest verdict) is left out.
 _RECOMPUTE_SQL = f"""
-WITH weighted AS (
-    SELECT employee_id, skill,
-           power(0.5, extract(epoch FROM (now() - observed_at)) / 86400.0 / {HALF_LIFE_DAYS}) AS weight,
-           observed_at
-    FROM skill_evidence
-    WHERE employee_id = ANY($1::text[])
+WITH rejected AS (
+    SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, verdict
+    FROM skill_feedback WHERE employee_id = ANY($1::text[])
+    ORDER BY employee_id, skill_key, id DESC
+),
+weighted AS (
+    SELECT e.employee_id, e.skill,
+           power(0.5, extract(epoch FROM (now() - e.observed_at)) / 86400.0 / {HALF_LIFE_DAYS}) AS weight,
+           e.observed_at
+    FROM skill_evidence e
+    WHERE e.employee_id = ANY($1::text[])
+      AND e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
+      AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.employee_id = e.employee_id AND r.verdict = 'reject'
+                      AND r.skill_key = lower(regexp_replace(e.skill, '\\s+', ' ', 'g')))
 )
 INSERT INTO employee_skills (employee_id, skill, skill_key, level, confidence, evidence_count, last_evidence)
 SELECT employee_id, min(skill), lower(regexp_replace(skill, '\\s+', ' ', 'g')),

@@ -35,11 +35,14 @@ pytestmark = pytest.mark.integration
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
 ANON, OWNER, OTHER, REVIEWER, ADMIN = "anonymous", "manager", "other_manager", "reviewer", "admin"
-ROLES = (ANON, OWNER, OTHER, REVIEWER, ADMIN)
-LOGINS = {OWNER: "mgr.payments", OTHER: "mgr.data", REVIEWER: "hr.reviewer", ADMIN: "admin"}
+EMPLOYEE = "employee"
+ROLES = (ANON, OWNER, OTHER, REVIEWER, ADMIN, EMPLOYEE)
+LOGINS = {OWNER: "mgr.payments", OTHER: "mgr.data", REVIEWER: "hr.reviewer", ADMIN: "admin",
+          EMPLOYEE: "sanne.devries"}
 """The goal used for path parameters belongs to OWNER; OTHER is a manager who does not own it."""
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {ANON}
+STAFF = SIGNED_IN - {EMPLOYEE}
 GOAL_READERS = frozenset({OWNER, REVIEWER, ADMIN})
 REVIEWERS = frozenset({REVIEWER, ADMIN})
 SKIPPED_PREFIXES = ("/static", "/openapi.json", "/docs", "/redoc")
@@ -66,12 +69,16 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/me"): Access(SIGNED_IN),
     ("GET", "/api/users"): Access(frozenset({ADMIN})),
     ("POST", "/api/goals"): Access(frozenset({OWNER, OTHER, ADMIN}), ok=201),
-    ("GET", "/api/goals"): Access(SIGNED_IN),
+    ("GET", "/api/goals"): Access(STAFF),
     ("GET", "/api/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/reviews"): Access(REVIEWERS),
     ("GET", "/api/audit"): Access(REVIEWERS),
     ("GET", "/api/admin/trust-ramp"): Access(frozenset({ADMIN})),
+    ("GET", "/api/admin/sources"): Access(frozenset({ADMIN})),
+    ("PUT", "/api/admin/sources/{source}"): Access(frozenset({ADMIN})),
+    ("GET", "/api/me/skills"): Access(SIGNED_IN),
+    ("POST", "/api/me/skills/feedback"): Access(SIGNED_IN),
     ("PUT", "/api/admin/policies/{action_type}"): Access(frozenset({ADMIN})),
     ("PUT", "/api/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN})),
     ("GET", "/api/audit/export"): Access(REVIEWERS),
@@ -82,7 +89,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/login"): Access(EVERYONE),
     ("POST", "/login"): Access(EVERYONE, ok=303),
     ("POST", "/logout"): Access(EVERYONE, ok=303),
-    ("GET", "/goals"): Access(SIGNED_IN),
+    ("GET", "/goals"): Access(STAFF),
     ("POST", "/goals"): Access(frozenset({OWNER, OTHER}), ok=303),  # admins submit through the API
     ("GET", "/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
@@ -90,6 +97,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/reviews"): Access(REVIEWERS),
     ("GET", "/audit"): Access(REVIEWERS),
     ("GET", "/admin/trust-ramp"): Access(frozenset({ADMIN})),
+    ("GET", "/admin/sources"): Access(frozenset({ADMIN})),
+    ("POST", "/admin/sources/{source}"): Access(frozenset({ADMIN}), ok=303),
+    ("GET", "/me/skills"): Access(SIGNED_IN),
+    ("POST", "/me/skills"): Access(SIGNED_IN, ok=303),
     ("POST", "/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN}), ok=303),
     ("POST", "/admin/trust-ramp/{action_type}/policy"): Access(frozenset({ADMIN}), ok=303),
     ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
@@ -113,6 +124,10 @@ def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
             return {"max_escalations": 1}
         case ("PUT", "/api/admin/trust-ramp/{action_type}/pin"):
             return {"share": None}
+        case ("PUT", "/api/admin/sources/{source}"):
+            return {"enabled": True}
+        case ("POST", "/api/me/skills/feedback"):
+            return {"skill": "Authorization matrix testing", "verdict": "add"}
         case ("POST", _):
             return {}
     return None
@@ -129,6 +144,10 @@ def form_body(route: tuple[str, str]) -> dict[str, str] | None:
             return {"decision": "reject", "reason": "authorization matrix"}
         case ("POST", "/admin/trust-ramp/{action_type}/pin"):
             return {"share": ""}
+        case ("POST", "/admin/sources/{source}"):
+            return {"enabled": "on"}
+        case ("POST", "/me/skills"):
+            return {"skill": "Authorization matrix testing", "verdict": "add"}
         case ("POST", "/admin/trust-ramp/{action_type}/policy"):
             return {"levels": "100, 50, 10", "max_error_rate": "2", "floor": "10", "max_escalations": "1"}
         case ("POST", _):
@@ -229,7 +248,8 @@ def call(world: World) -> Call:
     async def do(route: tuple[str, str], role: str) -> httpx.Response:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
-        url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal")
+        url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
+                          source="project")
         async with world.client(role) as c:
             if path.startswith("/api/"):
                 return await c.request(method, url, json=json_body(route, role))
