@@ -27,10 +27,12 @@ goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
 review_app = typer.Typer(no_args_is_help=True, help="The review queue.")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 users_app = typer.Typer(no_args_is_help=True, help="Users and demo logins.")
+employees_app = typer.Typer(no_args_is_help=True, help="Employees and HRIS imports.")
 app.add_typer(goal_app, name="goal")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(employees_app, name="employees")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -328,6 +330,28 @@ def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer,
         emit_json(users)
     for u in [] if as_json else users:
         print(f"{u['login']:<14} {u['role']:<9} {u['display_name']:<24} {u['department'] or ''}")
+    finish()
+
+
+@employees_app.command("import")
+def employees_import(file: Path, as_json: JsonOpt = False) -> None:
+    """Import an HRIS export (JSON Lines, one employee a line); re-importing updates, never duplicates."""
+    from tools.hris_import import import_employees
+    from tools.hris_jsonl import JsonlError
+
+    async def go() -> Any:
+        async with connect(temporal=False) as svc, svc.pool.acquire() as conn:
+            return await import_employees(conn, file, by=os.environ.get("USER", "cli"))
+
+    try:
+        report = run(go)
+    except JsonlError as err:
+        fail(f"{err}; nothing was imported")
+    if as_json:
+        emit_json(report.__dict__)
+    else:
+        print(f"imported {file.name}: {report.inserted} new, {report.updated} updated, "
+              f"{report.evidence_rows} evidence rows")
     finish()
 
 

@@ -1,0 +1,86 @@
+"""HRIS import: validated whole before any write, upserts on re-import, clear errors naming the line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tools.hris_import import import_employees
+from tools.hris_jsonl import JsonlError
+
+pytestmark = pytest.mark.integration
+TALENTOPS = str(Path(sys.executable).parent / "talentops")
+
+
+def employee(eid: str, title: str, skills: list[str], **extra: Any) -> dict[str, Any]:
+    return {"employee_id": eid, "work_history": [
+        {"title": title, "is_current": True, "years": 3,
+         "responsibilities": ["Analyze transaction data to detect fraudulent card payments."]},
+        {"title": "Junior Analyst", "is_current": False, "years": 2,
+         "responsibilities": ["Prepare monthly reports for management."]}], "skills": skills, **extra}
+
+
+def write(path: Path, rows: list[Any]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+async def test_import_then_reimport_updates_without_duplicates(pool: asyncpg.Pool[Any], tmp_path: Path) -> None:
+    first = write(tmp_path / "hris.jsonl", [
+        employee("X-1", "Fraud Analyst", ["SQL", "Python"], name="Ada Lovelace", department="risk"),
+        employee("X-2", "Sr. Data Wrangler II", ["Tableau"], capacity_pct=50, department="analytics-new")])
+    async with pool.acquire() as conn:
+        report = await import_employees(conn, first, by="test")
+        assert (report.inserted, report.updated) == (2, 0) and report.evidence_rows > 0
+        skills = {r["skill"] for r in await conn.fetch("SELECT skill FROM employee_skills WHERE employee_id = 'X-1'")}
+        assert {"SQL", "Python"} <= skills
+        assert await conn.fetchval("SELECT name FROM departments WHERE code = 'analytics-new'") == "analytics-new"
+
+        second = write(tmp_path / "hris2.jsonl", [employee("X-1", "Fraud Analyst", ["SQL", "Kafka"], name="Ada L.")])
+        report = await import_employees(conn, second, by="test")
+        assert (report.inserted, report.updated) == (0, 1)
+        assert await conn.fetchval("SELECT count(*) FROM employees WHERE employee_id = 'X-1'") == 1
+        assert await conn.fetchval("SELECT name FROM employees WHERE employee_id = 'X-1'") == "Ada L."
+        tools = {r["skill"] for r in await conn.fetch(
+            "SELECT skill FROM skill_evidence WHERE employee_id = 'X-1' AND source = 'tools_used'")}
+        assert tools == {"SQL", "Kafka"}  # replaced, not appended
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([employee("Y-1", "Analyst", []), "{not json"], "line 2"),
+    ([employee("Y-1", "Analyst", []), employee("Y-1", "Analyst", [])], "line 2"),
+    ([{"work_history": [{"title": "Analyst"}]}], "line 1"),
+    ([employee("Y-1", "Analyst", []), {"employee_id": "Y-2", "work_history": []}], "line 2"),
+    (["[1, 2]"], "line 1"),
+])
+async def test_bad_lines_are_named_and_nothing_is_written(pool: asyncpg.Pool[Any], tmp_path: Path,
+                                                          rows: list[Any], message: str) -> None:
+    path = write(tmp_path / "bad.jsonl", rows)
+    async with pool.acquire() as conn:
+        with pytest.raises(JsonlError, match=message):
+            await import_employees(conn, path, by="test")
+        assert await conn.fetchval("SELECT count(*) FROM employees WHERE employee_id LIKE 'Y-%'") == 0
+
+
+def test_cli_imports_into_a_fresh_data_folder_and_names_bad_lines(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+    env = {**os.environ, "TALENTOPS_DATA_DIR": str(data)}
+    good = write(tmp_path / "good.jsonl", [employee("Z-1", "Logistics Analyst", ["SAP"])])
+    done = subprocess.run([TALENTOPS, "employees", "import", str(good), "--json"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["inserted"] == 1
+    huge = write(tmp_path / "huge.jsonl", [employee("Z-2", "Analyst", ["x" * 10]), "{" + " " * 1_100_000 + "}"])
+    bad = subprocess.run([TALENTOPS, "employees", "import", str(huge)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 1 and "line 2" in bad.stderr and "nothing was imported" in bad.stderr
+    assert "Traceback" not in bad.stderr
