@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infra import audit_query
 from infra.settings import LOCAL_PLANNER
@@ -20,6 +20,7 @@ from tools.taxonomy import load_task_library
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
 router = APIRouter(include_in_schema=False)
+M = TypeVar("M", bound=BaseModel)
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
 
 
@@ -31,6 +32,15 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context["model_label"] = "offline deterministic planner (local-planner)" if model == LOCAL_PLANNER else model
     context["attribution"] = load_task_library().attribution
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def query_params(request: Request, model: type[M]) -> M:
+    """A page's filter form from the query string (empty fields ignored); a 422 page names a bad field."""
+    try:
+        return model.model_validate({k: v for k, v in request.query_params.items() if v != ""})
+    except ValidationError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "bad filter: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())) from err
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
@@ -124,11 +134,7 @@ async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
 @router.get("/audit")
 async def audit_trail_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
     """The whole audit trail with filters, pages and export links (reviewers and admins)."""
-    try:
-        params = AuditParams.model_validate({k: v for k, v in request.query_params.items() if v != ""})
-    except ValidationError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "bad filter: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())) from err
+    params = query_params(request, AuditParams)
     events, total = await audit_query.search(svc.pool, params.to_query())
     query = params.model_dump(exclude_none=True, exclude={"after_seq", "limit"}, mode="json")
     next_url = ("/audit?" + urlencode({**query, "after_seq": events[-1]["seq"], "limit": params.limit})
@@ -141,11 +147,7 @@ async def audit_trail_page(request: Request, svc: SvcDep, user: ReviewerUser) ->
 @router.get("/reviews")
 async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
     """The review queue with filters and pages."""
-    try:
-        params = ReviewQueueParams.model_validate({k: v for k, v in request.query_params.items() if v != ""})
-    except ValidationError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            "bad filter: " + "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())) from err
+    params = query_params(request, ReviewQueueParams)
     rows, total = await service.search_reviews(svc, params.to_filters())
     departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
     query = params.model_dump(exclude_none=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from support import eventually
 
 from review_console.app import create_app
 from review_console.service import Services
@@ -25,19 +25,6 @@ PUBLIC_API = {("GET", "/api/health"), ("POST", "/api/login"),
 T = TypeVar("T")
 Client = httpx.AsyncClient
 ClientFactory = Callable[..., Awaitable[Client]]
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, what: str, timeout: float = 60) -> T:
-    """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def wait_for_goal(client: Client, goal_id: str, *wanted: str, timeout: float = 60) -> dict[str, Any]:

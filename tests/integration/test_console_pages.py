@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -11,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
+from support import eventually
 
 from infra.settings import LOCAL_PLANNER
 from review_console import service
@@ -27,19 +27,6 @@ NEW_GOAL_FORM = '<form method="post" action="/goals">'
 T = TypeVar("T")
 Client = httpx.AsyncClient
 ClientFactory = Callable[..., Awaitable[Client]]
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], *, what: str, timeout: float = 60) -> T:
-    """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def status_in(html: str, testid: str = "goal-status") -> str:

@@ -6,7 +6,6 @@ Updates are not used here (the time-skipping server supports them poorly): nobod
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 import uuid
@@ -18,6 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from support import eventually
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -44,18 +44,6 @@ def test_server_path() -> str:
 
 
 test_server_path.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30) -> Any:
-    """Poll ``check`` until it returns something truthy (wall-clock timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def timers_started(handle: WorkflowHandle[Any, Any]) -> int:
