@@ -21,6 +21,7 @@ from infra.settings import get_settings
 from review_console import service
 from review_console.service import ServiceError, Services
 from workers import runtime_file
+from workers.cli_match import match_app, occupations_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
 goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
@@ -33,6 +34,8 @@ app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(employees_app, name="employees")
+app.add_typer(match_app, name="match")
+app.add_typer(occupations_app, name="occupations")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
