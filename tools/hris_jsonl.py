@@ -41,6 +41,16 @@ def _number_to_str(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _none_to_empty_str(value: object) -> object:
+    return "" if value is None else value
+
+
+def _none_to_empty_list(value: object) -> object:
+    return [] if value is None else value
+
+
+OptionalText = Annotated[str, BeforeValidator(_none_to_empty_str), StringConstraints(strip_whitespace=True,
+                                                                                     max_length=5000)]
 Ident = Annotated[str, BeforeValidator(_number_to_str), StringConstraints(strip_whitespace=True, min_length=1,
                                                                           max_length=200)]
 
@@ -61,13 +71,14 @@ class Job(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    title: Text = ""
-    """Job title as the HRIS has it (messy is fine)."""
+    title: OptionalText = ""
+    """Job title as the HRIS has it (messy is fine; null means none)."""
     is_current: bool = False
     """Whether this is the job the person holds now."""
     years: float = Field(default=0, ge=0, le=80)
     """Years in the job."""
-    responsibilities: list[Text] = Field(default_factory=list, max_length=500)
+    responsibilities: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list, max_length=500)
     """What they did, one statement each."""
 
 
@@ -80,8 +91,9 @@ class EmployeeRecord(BaseModel):
     """Unique id."""
     work_history: list[Job] = Field(min_length=1, max_length=200)
     """Jobs, most recent first (the one with ``is_current`` is the current job; else the first)."""
-    skills: list[Text] = Field(default_factory=list, max_length=2000)
-    """Skills and tools they list."""
+    skills: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(default_factory=list,
+                                                                                max_length=2000)
+    """Skills and tools they list (null means none)."""
 
     @field_validator("work_history")
     @classmethod
@@ -104,9 +116,11 @@ class MatchRequest(BaseModel):
     """Unique id."""
     title: Text | None = None
     """Job or role title, if any."""
-    responsibilities: list[Text] = Field(default_factory=list, max_length=500)
+    responsibilities: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list, max_length=500)
     """What the person will do."""
-    required_skills: list[Text] = Field(default_factory=list, max_length=500)
+    required_skills: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list, max_length=500)
     """Skills the person must have."""
 
     @model_validator(mode="after")
