@@ -77,10 +77,10 @@ REVIEWER = "hr.reviewer"
 SESSION_SECRET = "bench-inbox-list-session-secret-not-used-anywhere-else"
 SEED = 20261104
 
-# Candidate index tried with --with-index (the product migration is a separate change): the open queue in its
+# Candidate index tried with --with-index (now also migration 0007, so this is a no-op there): the open queue in its
 # display order; the INCLUDE columns let the count(*) of the usual filters be an index-only scan.
 CANDIDATE_INDEX = (
-    "CREATE INDEX review_requests_open_queue ON review_requests (due_at, created_at, review_id)"
+    "CREATE INDEX IF NOT EXISTS review_requests_open_queue ON review_requests (due_at, created_at, review_id)"
     " INCLUDE (goal_id, risk_tier, action_type) WHERE status IN ('pending', 'parked')"
 )
 
@@ -270,48 +270,10 @@ async def grow_queue(pool: asyncpg.Pool[Any], maker: QueueMaker, have: int, want
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the proposed search_reviews (bench copy, measured with --with-index; not product code)
+# the proposed search_reviews: adopted by the product (review_console.service.search_reviews), so the
+# --with-index phases now compare the product with itself; kept so the bench's phases stay runnable.
 
-_PAGE_COLUMNS = ("SELECT r.review_id, r.goal_id, r.action_type, r.risk_tier, r.status, r.due_at, r.escalations,"
-                 " r.requested_by, r.created_at, g.text AS goal_text, g.department")
-
-
-async def proposed_search_reviews(svc: Services, f: ReviewFilters) -> tuple[list[dict[str, Any]], int]:
-    """Same contract as ``service.search_reviews``, but the SQL has only the filters given.
-
-    No ``$n IS NULL OR ...`` catch-alls: each filter combination is its own prepared statement with true
-    estimates, and the open statuses are a literal so that the partial index matches even in a generic plan.
-    The ``count(*)`` joins goals only when filtering by department (every review has its goal).
-    """
-    where: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if f.status == "pending":
-        where.append("r.status IN ('pending', 'parked')")
-    elif f.status:
-        where.append(f"r.status = {arg(f.status)}")
-    if f.action_type:
-        where.append(f"r.action_type = {arg(f.action_type)}")
-    if f.risk_tier:
-        where.append(f"r.risk_tier = {arg(f.risk_tier)}")
-    if f.department:
-        where.append(f"g.department = {arg(f.department)}")
-    if f.goal_id:
-        where.append(f"r.goal_id = {arg(f.goal_id)}")
-    if f.min_age_hours is not None:
-        where.append(f"r.created_at <= now() - make_interval(secs => {arg(f.min_age_hours)}::float8 * 3600)")
-    cond = " AND ".join(where) or "true"
-    n = len(args)
-    rows = await svc.pool.fetch(
-        f"{_PAGE_COLUMNS} FROM review_requests r JOIN goals g USING (goal_id) WHERE {cond}"
-        f" ORDER BY r.due_at, r.created_at, r.review_id LIMIT ${n + 1} OFFSET ${n + 2}", *args, f.limit, f.offset)
-    source = "review_requests r JOIN goals g USING (goal_id)" if f.department else "review_requests r"
-    total: int = await svc.pool.fetchval(f"SELECT count(*) FROM {source} WHERE {cond}", *args)
-    return [dict(r) for r in rows], total
+proposed_search_reviews = service.search_reviews
 
 
 @contextlib.contextmanager
