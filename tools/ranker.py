@@ -15,6 +15,8 @@ score = lexical · TF-IDF cosine + semantic · embedding cosine + occupation · 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
 import json
 import math
@@ -309,6 +311,7 @@ class EmployeeIndex:
         index.occ_index = np.concatenate(occ_index)
         index.occ_prob = np.concatenate(occ_prob)
         index.vectors = _stack_unit(vectors, len(index.ids))
+        _trim_heap()
         return index
 
     def _finish_lexical(self, term_ids: list[I32], term_tfs: list[F32], lengths: list[int]) -> None:
@@ -512,6 +515,16 @@ class EmployeeIndex:
                 found.append((0.0, f"lists none of the required skills ({', '.join(required[:5])})"))
         found.sort(key=lambda x: -x[0])
         return [text for _, text in found]
+
+
+def _trim_heap() -> None:
+    """Hand memory freed while indexing back to the OS (glibc keeps it: about 300 MB at 100k employees)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to do
+        return
+    with contextlib.suppress(AttributeError):
+        libc.malloc_trim(0)
 
 
 def _stack_unit(parts: list[NDArray[np.float16]], n: int) -> F32:

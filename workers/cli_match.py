@@ -32,20 +32,27 @@ def _cli() -> ModuleType:
 
 
 class _Progress:
-    """Progress lines on stderr, at most one every ``every`` seconds."""
+    """Progress lines on stderr: at most one every ``every`` seconds per stage, plus the final one."""
 
     def __init__(self, every: float = 2.0) -> None:
         self.every = every
-        self.started = time.monotonic()
+        self.started: dict[str, float] = {}
         self.last = 0.0
+        self.shown: tuple[str, int] | None = None
+
+    def start(self, what: str) -> None:
+        """Start the clock of a stage."""
+        self.started[what] = time.monotonic()
 
     def __call__(self, what: str, done: int, total: int, *, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self.last < self.every:
+        start = self.started.setdefault(what, now)
+        if (not force and now - self.last < self.every) or self.shown == (what, done):
             return
         self.last = now
-        elapsed = now - self.started
-        rate = f", {done / elapsed:,.0f}/s" if elapsed > 0 and done else ""
+        self.shown = (what, done)
+        elapsed = now - start
+        rate = f", {done / elapsed:,.1f}/s" if elapsed > 0.05 and done else ""
         of = f"/{total:,}" if total >= 0 else ""
         print(f"{what}: {done:,}{of} ({elapsed:.1f} s{rate})", file=sys.stderr, flush=True)
 
@@ -69,10 +76,12 @@ def match_rank(
     try:
         wanted = read_requests(requests)
         progress = _Progress()
+        progress.start("indexed employees")
         index = EmployeeIndex.build(iter_employees(employees), use_embeddings=embeddings,
                                     progress=lambda what, done, total: progress(f"indexed {what}", done, total))
         progress("indexed employees", len(index), -1, force=True)
         out.parent.mkdir(parents=True, exist_ok=True)
+        progress.start("ranked requests")
         with tmp.open("w", encoding="utf-8") as fh:
             for n, request in enumerate(wanted, start=1):
                 ranking = index.rank(request, top=top)
