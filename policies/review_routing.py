@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 POLICY_VERSION = "review-routing/1"
 """Version of these rules, recorded on every review request and audit event."""
@@ -36,6 +37,35 @@ PROPOSE_STAFFING = ActionType(name="propose_staffing", risk_tier=RiskTier.HIGH, 
 """Decide who is staffed on a goal's tasks."""
 DECOMPOSE_GOAL = ActionType(name="decompose_goal", risk_tier=RiskTier.LOW, affects_people=False)
 """Break a goal into tasks."""
+
+
+ACTION_TYPES: dict[str, ActionType] = {a.name: a for a in (PROPOSE_STAFFING, DECOMPOSE_GOAL)}
+"""Every kind of agent action the platform executes today, by name."""
+
+TimeoutDefault = Literal["park", "approve", "reject"]
+"""What a review still undecided after its last escalation turns into."""
+TIMEOUT_DEFAULTS: tuple[TimeoutDefault, ...] = ("park", "approve", "reject")
+
+REJECTION_REASONS: dict[str, str] = {
+    "wrong_person": "Wrong person proposed",
+    "skills_mismatch": "Skills or evidence do not fit the task",
+    "availability": "Availability or capacity is wrong",
+    "scope": "Tasks missing, wrong or mis-sized",
+    "fairness": "Fairness or bias concern",
+    "policy": "Against policy or regulation",
+    "other": "Other (explain)",
+}
+"""Reasons a reviewer picks from when rejecting; free text may add detail."""
+
+
+def default_on_timeout(action: ActionType) -> TimeoutDefault:
+    """People decisions park (never auto-approved); low-stakes actions go ahead unreviewed."""
+    return "park" if action.affects_people or action.risk_tier is RiskTier.HIGH else "approve"
+
+
+def bulk_approvable(action: ActionType) -> bool:
+    """Whether reviews of this action may be approved in bulk: low risk and affecting nobody."""
+    return action.risk_tier is RiskTier.LOW and not action.affects_people
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -105,7 +105,8 @@ async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request:
 async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, request: Request,
                            levels: Annotated[str, Form()], max_error_rate: Annotated[str, Form()],
                            floor: Annotated[str, Form()], sla_hours: Annotated[str, Form()] = "",
-                           max_escalations: Annotated[str, Form()] = "1") -> Response:
+                           max_escalations: Annotated[str, Form()] = "1",
+                           timeout_default: Annotated[str, Form()] = "") -> Response:
     """Save a policy version from the page form (percentages and hours)."""
     try:
         changes: dict[str, Any] = {
@@ -114,6 +115,8 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
             "sla_seconds": round(float(sla_hours) * 3600) if sla_hours.strip() else None,
             "max_escalations": int(max_escalations),
         }
+        if timeout_default:
+            changes["timeout_default"] = timeout_default
     except ValueError:
         return await ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours")
     async with svc.pool.acquire() as conn:

@@ -13,9 +13,11 @@ from pydantic import BaseModel, ValidationError
 
 from infra import audit_query
 from infra.settings import LOCAL_PLANNER
+from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
 from review_console import service
 from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
+from tools import bias
 from tools.taxonomy import load_task_library
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
@@ -156,42 +158,90 @@ async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Res
         return "/reviews?" + urlencode({**query, "offset": offset})
 
     return render(request, "reviews.html", user=user, reviews=rows, total=total, params=params, state=params.state,
-                  departments=departments,
+                  departments=departments, bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)},
                   prev_url=page_link(max(0, params.offset - params.limit)) if params.offset else None,
                   next_url=page_link(params.offset + params.limit) if params.offset + len(rows) < total else None)
 
 
-@router.get("/reviews/{review_id}")
-async def review_page(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser,
-                      error: str | None = None) -> Response:
-    """A review: what will execute, the candidates and their evidence, and the decision forms."""
-    review = await service.get_review(svc, review_id)
+@router.post("/reviews/bulk-approve")
+async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
+    """Approve the low-risk reviews ticked on the queue page (``approve`` = review id:args hash)."""
+    form = await request.form()
+    items: dict[str, str | None] = {}
+    for value in form.getlist("approve"):
+        review_id, _, seen_hash = str(value).partition(":")
+        items[review_id] = seen_hash or None
+    try:
+        result = await service.bulk_approve(svc, reviewer=user["login"], items=items)
+    except service.ServiceError as err:
+        return error_page(request, err.status, err.message)
+    return render(request, "bulk_result.html", user=user, result=result)
+
+
+async def _review_context(svc: service.Services, review: dict[str, Any]) -> dict[str, Any]:
+    """What review.html needs besides the review: the plan, the proposal by task, people's names."""
     plan = review["evidence"]["plan"]
-    proposal = {t["task_id"]: t for t in review["evidence"]["proposal"]["tasks"]}
-    ids = [a["employee_id"] for a in review["arguments"]["assignments"]]
-    if review.get("decided_arguments"):
-        ids += [a["employee_id"] for a in review["decided_arguments"]["assignments"]]
-    names = await service.employee_names(svc, ids)
-    return render(request, "review.html", user=user, review=review, plan=plan, proposal=proposal, names=names,
-                  error=error, own=user["login"] in (review["requested_by"], review["manager_login"]))
+    proposal_doc = review["evidence"].get("proposal") or {"tasks": []}
+    proposal = {t["task_id"]: t for t in proposal_doc["tasks"]}
+    ids: list[str] = []
+    for args in (review["arguments"], review.get("decided_arguments") or {}):
+        ids += [a["employee_id"] for a in args.get("assignments", [])]
+    ids += [c["employee_id"] for t in proposal.values() for c in t["candidates"]]
+    async with svc.pool.acquire() as conn:
+        bias_audit = await bias.audit_review(conn, review["review_id"])
+    return {"plan": plan, "proposal": proposal, "names": await service.employee_names(svc, ids),
+            "reasons": REJECTION_REASONS, "is_plan": review["action_type"] == DECOMPOSE_GOAL.name,
+            "bias_audit": bias_audit}
+
+
+@router.get("/reviews/{review_id}")
+async def review_page(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
+    """A review: what will execute, the evidence behind it, and the decision forms."""
+    return await _render_review(request, svc, user, review_id)
+
+
+async def _render_review(request: Request, svc: service.Services, user: dict[str, Any], review_id: str,
+                         error: str | None = None, status_code: int = 200) -> Response:
+    review = await service.get_review(svc, review_id)
+    return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
+                  own=user["login"] in (review["requested_by"], review["manager_login"], review["submitted_by"]),
+                  **await _review_context(svc, review))
 
 
 @router.post("/reviews/{review_id}/decision")
 async def review_decide(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
-    """Decide from the review page's forms."""
+    """Decide from the review page's forms (swaps ``edit_T1``, plan changes ``drop_T1`` / ``effort_T1`` ...)."""
     form = await request.form()
     decision = str(form.get("decision", ""))
     edits = {k[5:]: str(v).strip() for k, v in form.items() if k.startswith("edit_") and str(v).strip()}
     try:
-        await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=user["login"],
-                                    reason=str(form.get("reason", "")) or None, edits=edits or None,
-                                    args_hash=str(form.get("args_hash", "")) or None)
+        task_edits = _task_edits(form)
+        await service.decide_review(
+            svc, review_id=review_id, decision=decision, reviewer=user["login"],
+            reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
+            edits=edits or None, task_edits=task_edits or None, args_hash=str(form.get("args_hash", "")) or None)
     except service.ServiceError as err:
-        review = await service.get_review(svc, review_id)
-        plan = review["evidence"]["plan"]
-        proposal = {t["task_id"]: t for t in review["evidence"]["proposal"]["tasks"]}
-        names = await service.employee_names(svc, [a["employee_id"] for a in review["arguments"]["assignments"]])
-        return render(request, "review.html", status_code=err.status, user=user, review=review, plan=plan,
-                      proposal=proposal, names=names, error=err.message,
-                      own=user["login"] in (review["requested_by"], review["manager_login"]))
+        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status)
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
+
+
+def _task_edits(form: Any) -> dict[str, service.TaskEdit]:
+    """Plan changes from the form: only fields that differ from the shown value count as changes."""
+    changes: dict[str, dict[str, Any]] = {}
+    for key, value in form.items():
+        field, _, task_id = str(key).partition("_")
+        if field == "drop" and task_id:
+            changes.setdefault(task_id, {})["drop"] = True
+        elif field in ("effort", "start", "end") and task_id and str(value).strip():
+            shown = str(form.get(f"was{field}_{task_id}", ""))
+            if str(value).strip() != shown:
+                name = {"effort": "effort_hours", "start": "start_week", "end": "end_week"}[field]
+                try:
+                    changes.setdefault(task_id, {})[name] = int(str(value).strip())
+                except ValueError:
+                    raise service.Invalid(f"task {task_id}: {name.replace('_', ' ')} must be a whole number") from None
+    try:
+        return {task_id: service.TaskEdit.model_validate(c) for task_id, c in changes.items()}
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise service.Invalid(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from err

@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from agents.intake import check_goal_text
 from agents.local_planner import PlanningError
+from agents.schemas import GoalPlan
 from infra import audit
 from infra.settings import Settings
 from infra.telemetry import current_trace_id
+from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
 from workflows.goal import GoalWorkflow
 from workflows.messages import Decision, DecisionOutcome, GoalInput, StaffingArguments
 
@@ -140,8 +143,8 @@ async def get_goal(svc: Services, goal_id: str) -> dict[str, Any]:
         "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code"
         " FROM tasks WHERE goal_id = $1 ORDER BY position", goal_id)
     review = await svc.pool.fetchrow(
-        "SELECT review_id, status, decided_by, reason, decided_at, due_at, escalations FROM review_requests"
-        " WHERE goal_id = $1 ORDER BY created_at DESC LIMIT 1", goal_id)
+        "SELECT review_id, action_type, status, decided_by, reason, decided_at, due_at, escalations"
+        " FROM review_requests WHERE goal_id = $1 ORDER BY created_at DESC LIMIT 1", goal_id)
     assignments = await svc.pool.fetch(
         "SELECT a.task_id, a.employee_id, e.name, e.title, a.fraction, a.start_week, a.end_week, a.score, a.reason"
         " FROM assignments a JOIN employees e USING (employee_id) WHERE a.goal_id = $1 ORDER BY a.task_id", goal_id)
@@ -210,7 +213,7 @@ async def search_reviews(svc: Services, f: ReviewFilters) -> tuple[list[dict[str
     n = len(args)
     rows = await svc.pool.fetch(
         "SELECT r.review_id, r.goal_id, r.action_type, r.risk_tier, r.status, r.due_at, r.escalations,"
-        " r.requested_by, r.created_at, g.text AS goal_text, g.department"
+        " r.requested_by, r.created_at, r.args_hash, g.text AS goal_text, g.department"
         f" FROM review_requests r JOIN goals g USING (goal_id) WHERE {cond}"
         f" ORDER BY r.due_at, r.created_at, r.review_id LIMIT ${n + 1} OFFSET ${n + 2}", *args, f.limit, f.offset)
     source = "review_requests r JOIN goals g USING (goal_id)" if f.department else "review_requests r"
@@ -229,6 +232,19 @@ async def get_review(svc: Services, review_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+class TaskEdit(BaseModel):
+    """A reviewer's change to one task of a plan under review."""
+
+    drop: bool = False
+    """Remove the task from the plan."""
+    effort_hours: int | None = Field(default=None, ge=1, le=5000)
+    """New effort estimate in person-hours."""
+    start_week: int | None = Field(default=None, ge=0, le=520)
+    """New first week."""
+    end_week: int | None = Field(default=None, ge=1, le=520)
+    """New end week (exclusive)."""
+
+
 async def decide_review(
     svc: Services,
     *,
@@ -236,7 +252,9 @@ async def decide_review(
     decision: str,
     reviewer: str,
     reason: str | None = None,
+    reason_code: str | None = None,
     edits: dict[str, str] | None = None,
+    task_edits: dict[str, TaskEdit] | None = None,
     args_hash: str | None = None,
 ) -> DecisionOutcome:
     """Send a reviewer's decision to the goal's workflow.
@@ -246,14 +264,18 @@ async def decide_review(
         review_id: The review decided.
         decision: ``approve``, ``reject`` or ``edit``.
         reviewer: Login of the reviewer.
-        reason: Why (required to reject).
-        edits: For ``edit``: task id → employee id to put on it instead.
+        reason: Why, in the reviewer's words (a rejection needs this or ``reason_code``).
+        reason_code: For a rejection: one of ``REJECTION_REASONS``.
+        edits: For ``edit`` of a staffing: task id → employee id to put on it instead.
+        task_edits: For ``edit`` of a plan: task id → what to change on it (or drop it).
         args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
     """
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
-    if edits and decision != "edit":
-        raise Invalid(f"swaps were given with {decision!r}; use 'edit' (approve with swaps) to apply them")
+    if (edits or task_edits) and decision != "edit":
+        raise Invalid(f"changes were given with {decision!r}; use 'edit' (approve with changes) to apply them")
+    if reason_code is not None and reason_code not in REJECTION_REASONS:
+        raise Invalid(f"unknown reason {reason_code!r}; use one of {', '.join(REJECTION_REASONS)}")
     review = await get_review(svc, review_id)
     user = await get_user(svc, reviewer)
     if user["role"] not in ("reviewer", "admin"):
@@ -261,28 +283,95 @@ async def decide_review(
     if review["status"] not in ("pending", "parked"):
         raise Conflict(f"review {review_id} was already decided ({review['status']} by {review['decided_by']})")
     if reviewer in (review["requested_by"], review["manager_login"], review["submitted_by"]):
-        raise Forbidden("separation of duties: whoever submitted the goal, or manages it, cannot decide its staffing")
-    if decision == "reject" and not (reason or "").strip():
+        raise Forbidden("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
+    text = (reason or "").strip()
+    if reason_code is not None:
+        text = f"{REJECTION_REASONS[reason_code]}: {text}" if text else REJECTION_REASONS[reason_code]
+    if decision == "reject" and not text:
         raise Invalid("a rejection needs a reason")
-    edited: StaffingArguments | None = None
+    is_plan = review["action_type"] == DECOMPOSE_GOAL.name
+    edited: StaffingArguments | GoalPlan | None = None
     if decision == "edit":
-        edited = await _edited_arguments(svc, review, edits or {})
-    concerned = {a.employee_id for a in StaffingArguments.model_validate(review["arguments"]).assignments}
-    if edited is not None:
-        concerned |= {a.employee_id for a in edited.assignments}
-    if user["employee_id"] and user["employee_id"] in concerned:
-        raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
+        edited = (_edited_plan(review, task_edits or {}) if is_plan
+                  else await _edited_arguments(svc, review, edits or {}))
+    if not is_plan:
+        concerned = {a.employee_id for a in StaffingArguments.model_validate(review["arguments"]).assignments}
+        if isinstance(edited, StaffingArguments):
+            concerned |= {a.employee_id for a in edited.assignments}
+        if user["employee_id"] and user["employee_id"] in concerned:
+            raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
     try:
         return await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
             GoalWorkflow.decide,
             Decision(review_id=review_id, args_hash=args_hash or review["args_hash"], decision=decision,
-                     reviewer=reviewer, reason=(reason or "").strip() or None, edited_arguments=edited))
+                     reviewer=reviewer, reason=text or None, reason_code=reason_code, edited_arguments=edited))
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         message = getattr(cause, "message", None) or str(cause or err)
         raise Conflict(message) from err
     except RPCError as err:
         raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
+
+
+@dataclass(kw_only=True)
+class BulkResult:
+    """What a bulk approval did, item by item."""
+
+    approved: list[str]
+    """Reviews approved."""
+    refused: dict[str, str]
+    """Reviews not approved → why."""
+
+
+async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | None]) -> BulkResult:
+    """Approve several low-risk reviews at once; each is checked like a single decision.
+
+    Args:
+        svc: Handles.
+        reviewer: Login of the reviewer.
+        items: Review id → hash of the arguments the reviewer saw (None: the stored one).
+    """
+    if not items:
+        raise Invalid("select at least one review to approve")
+    if len(items) > 200:
+        raise Invalid("at most 200 reviews can be approved at once")
+    result = BulkResult(approved=[], refused={})
+    for review_id, seen_hash in items.items():
+        try:
+            review = await get_review(svc, review_id)
+            action = ACTION_TYPES.get(review["action_type"])
+            if action is None or not bulk_approvable(action):
+                raise Forbidden(f"{review['action_type']} is not low-risk: decide it on its own page")
+            await decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer, args_hash=seen_hash)
+        except ServiceError as err:
+            result.refused[review_id] = err.message
+        else:
+            result.approved.append(review_id)
+    return result
+
+
+def _edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit]) -> GoalPlan:
+    if not task_edits:
+        raise Invalid("an edit needs at least one task change")
+    current = GoalPlan.model_validate(review["arguments"])
+    unknown = sorted(set(task_edits) - {t.task_id for t in current.tasks})
+    if unknown:
+        raise Invalid(f"unknown task(s) in the edit: {', '.join(unknown)}")
+    tasks = []
+    for task in current.tasks:
+        change = task_edits.get(task.task_id)
+        if change is None:
+            tasks.append(task)
+        elif not change.drop:
+            tasks.append(task.model_copy(update=change.model_dump(exclude={"drop"}, exclude_none=True)))
+    if not tasks:
+        raise Invalid("an edit cannot drop every task; reject the plan instead")
+    try:
+        return GoalPlan.model_validate({**current.model_dump(), "tasks": [t.model_dump() for t in tasks]})
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise Invalid(f"the edited plan is not valid: {where}: {first['msg']}") from err
 
 
 async def _edited_arguments(svc: Services, review: dict[str, Any], edits: dict[str, str]) -> StaffingArguments:

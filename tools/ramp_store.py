@@ -17,8 +17,7 @@ from infra.db import Connection
 from policies import review_routing, trust_ramp
 from policies.review_routing import ActionType
 
-ACTION_TYPES: dict[str, ActionType] = {a.name: a for a in (review_routing.PROPOSE_STAFFING,
-                                                         review_routing.DECOMPOSE_GOAL)}
+ACTION_TYPES = review_routing.ACTION_TYPES
 """Every kind of agent action the platform executes today."""
 _POLICY_FIELDS = ("levels", "max_error_rate", "floor", "min_samples", "confidence", "method")
 
@@ -38,7 +37,9 @@ class StoredPolicy:
     sla_seconds: int | None
     """Review SLA; None means the deployment's default."""
     max_escalations: int
-    """Escalations before the policy default (park) applies."""
+    """Escalations before the policy's timeout default applies."""
+    timeout_default: review_routing.TimeoutDefault
+    """What happens to a review still undecided after ``max_escalations``: park, approve or reject."""
     changed_by: str | None
     """Who saved this version."""
     changed_at: datetime | None
@@ -53,7 +54,8 @@ class StoredPolicy:
         """The editable document."""
         doc: dict[str, Any] = {f: getattr(self.ramp, f) for f in _POLICY_FIELDS}
         doc["levels"] = list(self.ramp.levels)
-        return {**doc, "sla_seconds": self.sla_seconds, "max_escalations": self.max_escalations}
+        return {**doc, "sla_seconds": self.sla_seconds, "max_escalations": self.max_escalations,
+                "timeout_default": self.timeout_default}
 
 
 def _action(action_type: str) -> ActionType:
@@ -64,11 +66,13 @@ def _action(action_type: str) -> ActionType:
 
 
 def default_policy(action_type: str) -> StoredPolicy:
-    """Built-in policy: people decisions never ramp down (floor 100%); others 100% → 50% → 10%."""
+    """Built-in policy: people decisions never ramp down (floor 100%) and park on timeout; others ramp
+    100% → 50% → 10% and go ahead (approve) when nobody reviewed them in time."""
     action = _action(action_type)
     floor = 1.0 if action.affects_people else 0.1
     return StoredPolicy(ramp=trust_ramp.RampPolicy(action_type=action_type, floor=floor), version=0,
-                        sla_seconds=None, max_escalations=1, changed_by=None, changed_at=None)
+                        sla_seconds=None, max_escalations=1, timeout_default=review_routing.default_on_timeout(action),
+                        changed_by=None, changed_at=None)
 
 
 def _from_document(action_type: str, doc: dict[str, Any], version: int, by: str | None,
@@ -88,8 +92,13 @@ def _from_document(action_type: str, doc: dict[str, Any], version: int, by: str 
     escalations = doc.get("max_escalations", 1)
     if not isinstance(escalations, int) or not 0 <= escalations <= 10:
         raise PolicyError("max_escalations must be between 0 and 10")
+    timeout_default = doc.get("timeout_default", review_routing.default_on_timeout(_action(action_type)))
+    if timeout_default not in review_routing.TIMEOUT_DEFAULTS:
+        raise PolicyError(f"timeout_default must be one of {', '.join(review_routing.TIMEOUT_DEFAULTS)}")
+    if _action(action_type).affects_people and timeout_default == "approve":
+        raise PolicyError(f"{action_type} significantly affects people: it is never approved by default")
     return StoredPolicy(ramp=ramp, version=version, sla_seconds=sla, max_escalations=escalations,
-                        changed_by=by, changed_at=at)
+                        timeout_default=timeout_default, changed_by=by, changed_at=at)
 
 
 async def load_policy(conn: Connection, action_type: str) -> StoredPolicy:
@@ -107,7 +116,7 @@ async def save_policy(conn: Connection, action_type: str, changes: dict[str, Any
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"policy:{action_type}")
         current = await load_policy(conn, action_type)
-        unknown = set(changes) - {*_POLICY_FIELDS, "sla_seconds", "max_escalations"}
+        unknown = set(changes) - {*_POLICY_FIELDS, "sla_seconds", "max_escalations", "timeout_default"}
         if unknown:
             raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
         document = {**current.document(), **changes}

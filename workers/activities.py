@@ -8,6 +8,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agents.schemas import GoalPlan
 from infra import audit
 from infra.db import Connection
 from infra.runtime import get_pool
@@ -15,6 +16,7 @@ from infra.settings import get_settings
 from infra.telemetry import current_trace_id
 from tools import notifications, ramp_store
 from workflows.activity_inputs import (
+    ApplyPlan,
     ApplyStaffing,
     Escalation,
     OpenReview,
@@ -47,7 +49,8 @@ async def route_action(data: RouteAction) -> RouteDecision:
     return RouteDecision(review=r.review, because=r.because, forced=r.forced, risk_tier=r.risk_tier.value,
                          policy_version=r.policy_version + " " + result.policy.label,
                          fingerprint=result.fingerprint, sla_seconds=result.policy.sla_seconds,
-                         max_escalations=result.policy.max_escalations)
+                         max_escalations=result.policy.max_escalations,
+                         timeout_default=result.policy.timeout_default)
 
 
 @activity.defn
@@ -67,17 +70,7 @@ async def save_plan(data: SavePlan) -> None:
     """Store the tasks of a goal; idempotent on retry."""
     plan = data.plan
     async with get_pool().acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM tasks WHERE goal_id = $1", data.goal_id)
-        await conn.executemany(
-            "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
-            " start_week, end_week, onet_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [(data.goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
-              t.end_week, t.onet_code) for n, t in enumerate(plan.tasks)],
-        )
-        await conn.execute(
-            "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now() WHERE goal_id = $1",
-            data.goal_id, plan.deadline_weeks,
-        )
+        await _store_tasks(conn, data.goal_id, plan)
         await audit.append(conn, _event(
             "agent.decompose_goal", goal_id=data.goal_id, actor_type="agent", actor="decompose_goal",
             model=data.step.model, prompt_version=data.step.prompt_version,
@@ -86,16 +79,32 @@ async def save_plan(data: SavePlan) -> None:
         ))
 
 
+async def _store_tasks(conn: Connection, goal_id: str, plan: GoalPlan) -> None:
+    await conn.execute("DELETE FROM tasks WHERE goal_id = $1", goal_id)
+    await conn.executemany(
+        "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
+        " start_week, end_week, onet_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        [(goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
+          t.end_week, t.onet_code) for n, t in enumerate(plan.tasks)],
+    )
+    await conn.execute(
+        "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now() WHERE goal_id = $1",
+        goal_id, plan.deadline_weeks,
+    )
+
+
 @activity.defn
 async def open_review(data: OpenReview) -> None:
     """Store a review request; the goal now waits for a human."""
     req = data.request
+    proposal = data.proposal.model_dump(mode="json") if data.proposal else None
     async with get_pool().acquire() as conn, conn.transaction():
-        await audit.append(conn, _event(
-            "agent.propose_staffing", goal_id=req.goal_id, actor_type="agent", actor="propose_staffing",
-            model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
-            payload={"output": data.proposal.model_dump(mode="json"), "tool_calls": data.step.tool_calls},
-        ))
+        if data.step is not None:
+            await audit.append(conn, _event(
+                f"agent.{req.action_type}", goal_id=req.goal_id, actor_type="agent", actor=req.action_type,
+                model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
+                payload={"output": proposal, "tool_calls": data.step.tool_calls},
+            ))
         await conn.execute(
             "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
             " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at, sampled,"
@@ -103,14 +112,13 @@ async def open_review(data: OpenReview) -> None:
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz, $14, $15)"
             " ON CONFLICT (review_id) DO NOTHING",
             req.review_id, req.goal_id, activity.info().workflow_id, req.action_type, req.arguments,
-            req.args_hash, {"plan": data.plan.model_dump(mode="json"),
-                            "proposal": data.proposal.model_dump(mode="json")},
-            data.proposal.explanation, req.risk_tier, req.policy_version, req.routed_because,
-            req.requested_by, req.due_at, data.sampled, data.fingerprint,
+            req.args_hash, {"plan": data.plan.model_dump(mode="json"), "proposal": proposal},
+            data.proposal.explanation if data.proposal else data.plan.summary, req.risk_tier, req.policy_version,
+            req.routed_because, req.requested_by, req.due_at, data.sampled, data.fingerprint,
         )
         await conn.execute(
-            "UPDATE goals SET status = 'awaiting_review', status_detail = NULL, updated_at = now()"
-            " WHERE goal_id = $1", req.goal_id,
+            "UPDATE goals SET status = $2, status_detail = NULL, updated_at = now() WHERE goal_id = $1",
+            req.goal_id, data.goal_status,
         )
         await audit.append(conn, _event(
             "review.requested", goal_id=req.goal_id, args_hash=req.args_hash, policy_version=req.policy_version,
@@ -124,7 +132,7 @@ async def record_decision(data: RecordDecision) -> None:
     """Store a reviewer's decision and audit it as a human action."""
     d = data.decision
     status = {"approve": "approved", "reject": "rejected", "edit": "edited"}[d.decision]
-    executed = data.executed_arguments.model_dump(mode="json") if data.executed_arguments else None
+    executed = data.executed_arguments
     async with get_pool().acquire() as conn, conn.transaction():
         review = await conn.fetchrow(
             "UPDATE review_requests SET status = $2, decided_by = $3, reason = $4, decided_arguments = $5,"
@@ -139,29 +147,38 @@ async def record_decision(data: RecordDecision) -> None:
             actor_role=await conn.fetchval("SELECT role FROM users WHERE login = $1", d.reviewer),
             args_hash=data.executed_args_hash,
             payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
-                     "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
+                     "reason_code": d.reason_code, "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
         ))
 
 
 @activity.defn
 async def escalate_review(data: Escalation) -> None:
-    """Record an SLA breach: escalate, and park the review when the policy says so."""
+    """Record an SLA breach: escalate, or apply the policy's default once the escalations ran out."""
+    default = data.default_applied
+    status = {"park": "parked", "approve": "approved", "reject": "rejected", None: None}[default]
+    decided = default in ("approve", "reject")
     async with get_pool().acquire() as conn, conn.transaction():
         await conn.execute(
             "UPDATE review_requests SET escalations = $2, due_at = $3::text::timestamptz,"
-            " status = CASE WHEN $4 THEN 'parked' ELSE status END WHERE review_id = $1",
-            data.review_id, data.escalations, data.due_at, data.parked,
+            " status = coalesce($4, status),"
+            " decided_by = CASE WHEN $5 THEN 'policy-default' ELSE decided_by END,"
+            " reason = CASE WHEN $5 THEN 'no decision within the SLA; the policy default applied' ELSE reason END,"
+            " decided_arguments = CASE WHEN $4 = 'approved' THEN arguments ELSE decided_arguments END,"
+            " decided_at = CASE WHEN $5 THEN now() ELSE decided_at END"
+            " WHERE review_id = $1",
+            data.review_id, data.escalations, data.due_at, status, decided,
         )
-        if data.parked:
+        if data.parked or default == "park":
             await conn.execute(
                 "UPDATE goals SET status = 'parked', status_detail = $2, updated_at = now() WHERE goal_id = $1",
                 data.goal_id, "review SLA missed; parked until a reviewer decides (never auto-approved)",
             )
-        notified = await _notify_escalation(conn, data)
+        notified = [] if decided else await _notify_escalation(conn, data)
+        action = "review.defaulted" if decided else "review.parked" if data.parked else "review.escalated"
         await audit.append(conn, _event(
-            "review.parked" if data.parked else "review.escalated", goal_id=data.goal_id,
+            action, goal_id=data.goal_id,
             payload={"review_id": data.review_id, "escalations": data.escalations, "due_at": data.due_at,
-                     "notified": notified},
+                     "notified": notified, "default_applied": default},
         ))
 
 
@@ -222,7 +239,19 @@ async def apply_staffing(data: ApplyStaffing) -> None:
         ))
 
 
+@activity.defn
+async def apply_plan(data: ApplyPlan) -> None:
+    """Replace a goal's tasks with the plan its reviewer edited."""
+    async with get_pool().acquire() as conn, conn.transaction():
+        await _store_tasks(conn, data.goal_id, data.plan)
+        await audit.append(conn, _event(
+            "goal.plan_edited", goal_id=data.goal_id, args_hash=audit.args_hash(data.plan.model_dump(mode="json")),
+            payload={"review_id": data.review_id, "tasks": [t.task_id for t in data.plan.tasks]},
+        ))
+
+
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
     route_action, set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
+    apply_plan,
 ]
 """Registered by the worker."""

@@ -18,6 +18,7 @@ from infra import audit, audit_query, db
 from infra.audit_query import AuditQuery
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
+from policies.review_routing import REJECTION_REASONS
 from review_console import service
 from review_console.service import ServiceError, Services
 from workers import runtime_file
@@ -226,8 +227,11 @@ def review_decide(
     review_id: str,
     decision: Annotated[str, typer.Argument(help="approve, reject or edit.")],
     reviewer: Annotated[str, typer.Option("--reviewer", help="Reviewer login.")],
-    reason: Annotated[str | None, typer.Option(help="Why (required to reject).")] = None,
-    swap: Annotated[list[str] | None, typer.Option(help="For edit: TASK=EMPLOYEE, repeatable.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (a rejection needs this or --reason-code).")] = None,
+    reason_code: Annotated[str | None, typer.Option(
+        help="For reject: " + ", ".join(REJECTION_REASONS))] = None,
+    swap: Annotated[list[str] | None, typer.Option(help="For edit of a staffing: TASK=EMPLOYEE, repeatable.")] = None,
+    drop: Annotated[list[str] | None, typer.Option(help="For edit of a plan: a TASK to drop, repeatable.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide a review as a reviewer."""
@@ -237,11 +241,13 @@ def review_decide(
         if not sep or not task or not employee:
             fail(f"--swap takes TASK=EMPLOYEE, got {item!r}", 2)
         edits[task.strip()] = employee.strip()
+    task_edits = {task.strip(): service.TaskEdit(drop=True) for task in drop or []}
 
     async def go() -> Any:
         async with connect(temporal=True) as svc:
             return await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
-                                               reason=reason, edits=edits or None)
+                                               reason=reason, reason_code=reason_code, edits=edits or None,
+                                               task_edits=task_edits or None)
 
     outcome = run(go)
     emit_json(outcome.model_dump()) if as_json else print(f"{review_id}: {outcome.decision} recorded")

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agents.schemas import GoalPlan, StaffingProposal
+from policies.review_routing import TimeoutDefault
 from workflows.messages import Decision, GoalStatus, ReviewRequest, StaffingArguments
 
 
@@ -50,10 +51,12 @@ class OpenReview(BaseModel):
     """The request."""
     plan: GoalPlan
     """The goal's plan."""
-    proposal: StaffingProposal
-    """The staffing agent's full proposal (candidates, evidence)."""
-    step: AgentStep
-    """Agent provenance."""
+    proposal: StaffingProposal | None = None
+    """The staffing agent's full proposal (candidates, evidence); None for a plan review."""
+    step: AgentStep | None = None
+    """Provenance of the agent output under review, audited here (a plan's was audited when it was saved)."""
+    goal_status: GoalStatus = "awaiting_review"
+    """Status the goal shows while the review waits."""
     sampled: bool = False
     """Routed by the random draw (its outcome counts toward the trust ramp)."""
     fingerprint: str | None = None
@@ -67,7 +70,7 @@ class RecordDecision(BaseModel):
     """Goal."""
     decision: Decision
     """The decision as sent."""
-    executed_arguments: StaffingArguments | None
+    executed_arguments: dict[str, Any] | None
     """What will execute (None on reject)."""
     executed_args_hash: str | None
     """Its hash."""
@@ -83,9 +86,11 @@ class Escalation(BaseModel):
     escalations: int
     """Escalations so far, including this one."""
     parked: bool
-    """Whether the policy default (park, never approve) now applies."""
+    """Whether the review is now parked until someone decides (the default of people decisions)."""
     due_at: str
     """New due time, ISO."""
+    default_applied: TimeoutDefault | None = None
+    """Set when the escalations ran out and the policy's default decided: park, approve or reject."""
 
 
 class ApplyStaffing(BaseModel):
@@ -130,4 +135,17 @@ class RouteDecision(BaseModel):
     sla_seconds: int | None
     """SLA from the policy; None means the deployment default."""
     max_escalations: int
-    """Escalations before the policy default (park)."""
+    """Escalations before the policy's timeout default."""
+    timeout_default: TimeoutDefault = "park"
+    """What the review turns into when the escalations run out (park in histories from before it existed)."""
+
+
+class ApplyPlan(BaseModel):
+    """Store a plan a reviewer edited: it replaces the agent's tasks."""
+
+    goal_id: str
+    """Goal."""
+    review_id: str
+    """Review that edited it."""
+    plan: GoalPlan
+    """The plan to store."""

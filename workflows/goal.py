@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
@@ -20,8 +21,10 @@ with workflow.unsafe.imports_passed_through():
     from agents.schemas import GoalPlan, StaffingProposal
     from policies import review_routing
     from policies.arguments import args_hash
+    from policies.review_routing import TimeoutDefault
     from workflows.activity_inputs import (
         AgentStep,
+        ApplyPlan,
         ApplyStaffing,
         Escalation,
         OpenReview,
@@ -57,7 +60,12 @@ def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingAr
 
 @workflow.defn
 class GoalWorkflow(PydanticAIWorkflow):
-    """One manager goal from plain text to stored assignments."""
+    """One manager goal from plain text to stored assignments.
+
+    Two review gates: the plan (a low-risk action the trust ramp samples) and the staffing (always reviewed:
+    it decides about people). Each gate opens a review request, waits for the ``decide`` update with an SLA
+    timer, escalates on a breach and applies the policy's default when the escalations run out.
+    """
 
     __pydantic_ai_agents__ = (decompose.decompose_agent, staffing.staffing_agent)
 
@@ -67,10 +75,11 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._plan: GoalPlan | None = None
         self._review: ReviewRequest | None = None
         self._decision: Decision | None = None
-        self._executed: StaffingArguments | None = None
+        self._executed: dict[str, Any] | None = None
         self._decision_recorded = False
         self._sla_seconds = 0
         self._max_escalations = 1
+        self._timeout_default: TimeoutDefault = "park"
 
     @workflow.run
     async def run(self, goal: GoalInput) -> GoalStatus:
@@ -84,38 +93,71 @@ class GoalWorkflow(PydanticAIWorkflow):
             plan = self._plan = plan_run.output
             await self._activity("save_plan", SavePlan(
                 goal_id=goal.goal_id, plan=plan, step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
+        except ActivityError as err:
+            await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+            return self._status
+        if workflow.patched("plan-review-gate"):
+            reviewed = await self._plan_gate(goal, plan)
+            if reviewed is None:
+                return self._status
+            plan = self._plan = reviewed
+        try:
             self._status = "staffing"
             staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
             proposal = staffing_run.output
         except ActivityError as err:
             await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
             return self._status
-        arguments = proposed_arguments(plan, proposal)
+        arguments = proposed_arguments(plan, proposal).model_dump(mode="json")
         route = await self._route(goal, review_routing.PROPOSE_STAFFING, staffing.PROMPT_VERSION)
+        decision = await self._gate(
+            goal, route, review_routing.PROPOSE_STAFFING, arguments, plan=plan, proposal=proposal,
+            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION), waiting="awaiting_review")
+        if decision.decision == "reject":
+            await self._set_status("rejected", decision.reason)
+            return self._status
+        assert self._executed is not None and self._review is not None
+        await self._activity("apply_staffing", ApplyStaffing(
+            goal_id=goal.goal_id, review_id=self._review.review_id,
+            arguments=StaffingArguments.model_validate(self._executed), proposal=proposal))
+        self._status = "staffed"
+        return self._status
+
+    async def _plan_gate(self, goal: GoalInput, plan: GoalPlan) -> GoalPlan | None:
+        """Send the plan to review when the trust ramp samples it; the plan to staff, or None if rejected."""
+        route = await self._route(goal, review_routing.DECOMPOSE_GOAL, decompose.PROMPT_VERSION)
+        if not route.review:
+            return plan
+        decision = await self._gate(goal, route, review_routing.DECOMPOSE_GOAL, plan.model_dump(mode="json"),
+                                    plan=plan, waiting="awaiting_plan_review")
+        if decision.decision == "reject":
+            await self._set_status("rejected", f"plan rejected: {decision.reason}")
+            return None
+        assert self._executed is not None and self._review is not None
+        reviewed = GoalPlan.model_validate(self._executed)
+        if decision.decision == "edit":
+            await self._activity("apply_plan", ApplyPlan(
+                goal_id=goal.goal_id, review_id=self._review.review_id, plan=reviewed))
+        return reviewed
+
+    async def _gate(self, goal: GoalInput, route: RouteDecision, action: review_routing.ActionType,
+                    arguments: dict[str, Any], *, plan: GoalPlan, waiting: GoalStatus,
+                    proposal: StaffingProposal | None = None, step: AgentStep | None = None) -> Decision:
+        """Open a review of ``arguments`` and wait for its decision (or the policy's default)."""
+        self._decision, self._executed, self._decision_recorded = None, None, False
         self._review = ReviewRequest(
-            review_id=f"r-{workflow.uuid4().hex[:12]}", goal_id=goal.goal_id,
-            action_type=review_routing.PROPOSE_STAFFING.name, arguments=arguments.model_dump(mode="json"),
-            args_hash=args_hash(arguments.model_dump(mode="json")), risk_tier=route.risk_tier,
+            review_id=f"r-{workflow.uuid4().hex[:12]}", goal_id=goal.goal_id, action_type=action.name,
+            arguments=arguments, args_hash=args_hash(arguments), risk_tier=route.risk_tier,
             policy_version=route.policy_version, routed_because=route.because,
             requested_by=goal.submitted_by or goal.manager_login, due_at=self._due_at(),
         )
         await self._activity("open_review", OpenReview(
-            request=self._review, plan=plan, proposal=proposal,
-            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION),
+            request=self._review, plan=plan, proposal=proposal, step=step, goal_status=waiting,
             sampled=route.review and not route.forced, fingerprint=route.fingerprint or None))
-        self._status = "awaiting_review"
+        self._status = waiting
         await self._wait_for_decision(goal)
-
-        decision = self._decision
-        assert decision is not None
-        if decision.decision == "reject":
-            await self._set_status("rejected", decision.reason)
-            return self._status
-        assert self._executed is not None
-        await self._activity("apply_staffing", ApplyStaffing(
-            goal_id=goal.goal_id, review_id=self._review.review_id, arguments=self._executed, proposal=proposal))
-        self._status = "staffed"
-        return self._status
+        assert self._decision is not None
+        return self._decision
 
     async def _route(self, goal: GoalInput, action: review_routing.ActionType, prompt_version: str) -> RouteDecision:
         """Ask the trust ramp (an activity: its random draw is recorded and audited) whether to review."""
@@ -127,13 +169,17 @@ class GoalWorkflow(PydanticAIWorkflow):
         route: RouteDecision = await workflow.execute_activity(
             "route_action", RouteAction(goal_id=goal.goal_id, action_type=action.name, prompt_version=prompt_version),
             result_type=RouteDecision, start_to_close_timeout=_ACTIVITY_TIMEOUT)
-        if route.sla_seconds is not None:
-            self._sla_seconds = route.sla_seconds
+        self._sla_seconds = route.sla_seconds or goal.review_sla_seconds
         self._max_escalations = route.max_escalations
+        self._timeout_default = route.timeout_default
         return route
 
     async def _wait_for_decision(self, goal: GoalInput) -> None:
-        """Wait for the decision; escalate on each SLA breach, then park (never auto-approve a people decision)."""
+        """Wait for the decision; escalate on each SLA breach, then apply the policy's default.
+
+        The default of people decisions is to park (never auto-approve): the review stays open, without a
+        timer, until somebody decides. Low-stakes actions may default to approve or reject.
+        """
         assert self._review is not None
         while not self._decision_recorded:
             parked = self._review.escalations > self._max_escalations
@@ -145,12 +191,19 @@ class GoalWorkflow(PydanticAIWorkflow):
                     continue
                 escalations = self._review.escalations + 1
                 self._review = self._review.model_copy(update={"escalations": escalations, "due_at": self._due_at()})
-                now_parked = escalations > self._max_escalations
+                exhausted = escalations > self._max_escalations
+                default = self._timeout_default if exhausted else None
                 await self._activity("escalate_review", Escalation(
                     goal_id=goal.goal_id, review_id=self._review.review_id, escalations=escalations,
-                    parked=now_parked, due_at=self._review.due_at))
-                if now_parked:
+                    parked=default == "park", due_at=self._review.due_at, default_applied=default))
+                if default == "park":
                     self._status = "parked"
+                elif default is not None:
+                    self._decision = Decision(
+                        review_id=self._review.review_id, args_hash=self._review.args_hash, decision=default,
+                        reviewer="policy-default", reason=f"no decision after {escalations - 1} escalation(s)")
+                    self._executed = self._review.arguments if default == "approve" else None
+                    self._decision_recorded = True
 
     @workflow.query
     def state(self) -> GoalState:
@@ -165,11 +218,11 @@ class GoalWorkflow(PydanticAIWorkflow):
             raise ApplicationError("this review was already decided", type="AlreadyDecided")
         assert self._goal is not None
         self._decision = decision
-        if decision.decision == "edit":
-            self._executed = decision.edited_arguments
+        if decision.decision == "edit" and decision.edited_arguments is not None:
+            self._executed = decision.edited_arguments.model_dump(mode="json")
         elif decision.decision == "approve":
-            self._executed = StaffingArguments.model_validate(self._review.arguments if self._review else {})
-        executed_hash = args_hash(self._executed.model_dump(mode="json")) if self._executed else None
+            self._executed = self._review.arguments if self._review else {}
+        executed_hash = args_hash(self._executed) if self._executed is not None else None
         await self._activity("record_decision", RecordDecision(
             goal_id=self._goal.goal_id, decision=decision, executed_arguments=self._executed,
             executed_args_hash=executed_hash))
@@ -192,11 +245,16 @@ class GoalWorkflow(PydanticAIWorkflow):
             raise ValueError("a decision needs a reviewer")
         assert self._goal is not None
         if decision.reviewer in (review.requested_by, self._goal.manager_login):
-            raise ValueError("separation of duties: whoever submitted the goal cannot decide its staffing")
+            raise ValueError("separation of duties: whoever submitted the goal cannot decide its reviews")
         if decision.decision == "reject" and not (decision.reason or "").strip():
             raise ValueError("a rejection needs a reason")
+        if decision.reason_code is not None and decision.reason_code not in review_routing.REJECTION_REASONS:
+            raise ValueError(f"unknown reason code {decision.reason_code!r}")
         if decision.decision == "edit":
-            _validate_edit(review, decision.edited_arguments)
+            if review.action_type == review_routing.DECOMPOSE_GOAL.name:
+                _validate_plan_edit(review, decision.edited_arguments)
+            else:
+                _validate_edit(review, decision.edited_arguments)
 
     async def _set_status(self, status: GoalStatus, detail: str | None = None) -> None:
         assert self._goal is not None
@@ -217,8 +275,20 @@ class GoalWorkflow(PydanticAIWorkflow):
         return (workflow.now() + timedelta(seconds=self._sla_seconds)).isoformat()
 
 
-def _validate_edit(review: ReviewRequest, edited: StaffingArguments | None) -> None:
-    if edited is None or not edited.assignments:
+def _validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
+    if not isinstance(edited, GoalPlan):
+        raise ValueError("an edit of a plan needs the edited plan")
+    proposed = {t["task_id"] for t in review.arguments.get("tasks", [])}
+    ids = [t.task_id for t in edited.tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError("an edit may name each task only once")
+    unknown = set(ids) - proposed
+    if unknown:
+        raise ValueError(f"an edit may only keep, drop or resize proposed tasks; unknown: {', '.join(sorted(unknown))}")
+
+
+def _validate_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
+    if not isinstance(edited, StaffingArguments) or not edited.assignments:
         raise ValueError("an edit needs the edited assignments")
     proposed = StaffingArguments.model_validate(review.arguments)
     proposed_tasks = {a.task_id for a in proposed.assignments}

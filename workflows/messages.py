@@ -6,7 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-GoalStatus = Literal["submitted", "planning", "staffing", "awaiting_review", "parked", "staffed", "rejected", "failed"]
+from agents.schemas import GoalPlan
+
+GoalStatus = Literal["submitted", "planning", "awaiting_plan_review", "staffing", "awaiting_review", "parked",
+                     "staffed", "rejected", "failed"]
 DecisionKind = Literal["approve", "reject", "edit"]
 
 
@@ -90,9 +93,11 @@ class Decision(BaseModel):
     reviewer: str
     """Login of the reviewer."""
     reason: str | None = None
-    """Required for reject; optional otherwise."""
-    edited_arguments: StaffingArguments | None = None
-    """For edit: the arguments to execute instead."""
+    """Required for reject (a reason code, free text or both); optional otherwise."""
+    reason_code: str | None = None
+    """For reject: one of ``policies.review_routing.REJECTION_REASONS``."""
+    edited_arguments: StaffingArguments | GoalPlan | None = None
+    """For edit: the arguments to execute instead (assignments for staffing, the plan for a decomposition)."""
 
 
 class DecisionOutcome(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from infra.audit_query import AuditQuery
-from review_console.service import ReviewFilters
+from review_console.service import ReviewFilters, TaskEdit
 
 T = TypeVar("T")
 
@@ -86,9 +86,13 @@ class DecisionIn(BaseModel):
     decision: Literal["approve", "reject", "edit"]
     """What to do."""
     reason: str | None = Field(default=None, max_length=2000)
-    """Required to reject."""
+    """Why, in your words; a rejection needs this or ``reason_code``."""
+    reason_code: str | None = None
+    """For reject: a reason from the list (``GET /api/review-reasons``)."""
     edits: dict[str, str] | None = None
-    """For edit: task id → employee id."""
+    """For edit of a staffing: task id → employee id."""
+    task_edits: dict[str, TaskEdit] | None = None
+    """For edit of a plan: task id → changes (drop, effort_hours, start_week, end_week)."""
     args_hash: str | None = None
     """Hash of the arguments you reviewed (recommended: refused if they changed)."""
 
@@ -102,6 +106,31 @@ class DecisionOut(BaseModel):
     """Decision taken."""
     executed_args_hash: str | None
     """Hash of what executes."""
+
+
+class BulkApproveItem(BaseModel):
+    """One review to approve in bulk."""
+
+    review_id: str
+    """Review id."""
+    args_hash: str | None = None
+    """Hash of the arguments you reviewed (refused if they changed)."""
+
+
+class BulkApproveIn(BaseModel):
+    """Low-risk reviews to approve at once."""
+
+    items: list[BulkApproveItem] = Field(min_length=1, max_length=200)
+    """The reviews."""
+
+
+class BulkApproveOut(BaseModel):
+    """What a bulk approval did, item by item."""
+
+    approved: list[str]
+    """Reviews approved."""
+    refused: dict[str, str]
+    """Reviews not approved → why."""
 
 
 class ReviewSummary(BaseModel):
@@ -123,6 +152,8 @@ class ReviewSummary(BaseModel):
     """The goal."""
     department: str | None
     """Department of the goal."""
+    args_hash: str
+    """Hash of the exact arguments (quote it when deciding)."""
 
 
 class ReviewQueueParams(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -9,9 +10,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from infra import audit_query
+from policies.review_routing import REJECTION_REASONS
 from review_console import service
 from review_console.api.models import (
     AuditQueryParams,
+    BulkApproveIn,
+    BulkApproveOut,
     DecisionIn,
     DecisionOut,
     GoalCreate,
@@ -24,6 +28,7 @@ from review_console.api.models import (
     UserPublic,
 )
 from review_console.deps import AdminUser, CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
+from tools import bias
 
 router = APIRouter(prefix="/api")
 
@@ -132,13 +137,32 @@ async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> Li
 
 @router.get("/reviews/{review_id}", tags=["reviews"])
 async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
-    """A review: exact arguments, evidence, explanation."""
-    return jsonable_encoder(await service.get_review(svc, review_id))
+    """A review: exact arguments, evidence, explanation, and for staffing the bias audit (LL144) of who it
+    considered."""
+    review = await service.get_review(svc, review_id)
+    async with svc.pool.acquire() as conn:
+        audit = await bias.audit_review(conn, review_id)
+    return jsonable_encoder({**review, "bias_audit": dataclasses.asdict(audit) if audit else None})
 
 
 @router.post("/reviews/{review_id}/decision", tags=["reviews"])
 async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut:
-    """Approve, reject (reason required) or edit (swap people) a review."""
-    outcome = await service.decide_review(svc, review_id=review_id, decision=body.decision, reviewer=user["login"],
-                                          reason=body.reason, edits=body.edits, args_hash=body.args_hash)
+    """Approve, reject (a reason is required) or edit (swap people, or change a plan's tasks) a review."""
+    outcome = await service.decide_review(
+        svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
+        reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, args_hash=body.args_hash)
     return DecisionOut(**outcome.model_dump())
+
+
+@router.post("/reviews/bulk-approve", tags=["reviews"])
+async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> BulkApproveOut:
+    """Approve several low-risk reviews at once; each item is checked like a single decision."""
+    result = await service.bulk_approve(svc, reviewer=user["login"],
+                                        items={i.review_id: i.args_hash for i in body.items})
+    return BulkApproveOut(approved=result.approved, refused=result.refused)
+
+
+@router.get("/review-reasons", tags=["reviews"])
+async def review_reasons(_: ReviewerUser) -> dict[str, str]:
+    """Reasons a rejection can name (``reason_code`` → label)."""
+    return REJECTION_REASONS

@@ -55,7 +55,7 @@ async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: st
                            "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks")
         await manager.click("text=Plan and staff it")
         status = manager.get_by_test_id("goal-status")
-        await expect(status).to_have_text("awaiting_review", timeout=30_000)
+        await expect(status).to_have_text("awaiting_plan_review", timeout=30_000)
         await expect(manager.get_by_role("heading", name="Tasks")).to_be_visible()
         goal_url = manager.url
 
@@ -65,6 +65,15 @@ async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: st
         await reviewer.fill("input[name=password]", DEMO_PASSWORD)
         await reviewer.click("button[type=submit]")
         goal_id = goal_url.rsplit("/", 1)[1]
+
+        # the plan (sampled by the trust ramp): approved in bulk from the queue
+        await reviewer.goto(f"{console_url}/reviews?goal_id={goal_id}")
+        await reviewer.locator("input[name=approve]").check()
+        await reviewer.click("text=Approve selected low-risk reviews")
+        await expect(reviewer.get_by_test_id("bulk-approved")).to_contain_text("Approved 1 review(s)")
+        await expect(status).to_have_text("awaiting_review", timeout=30_000)
+
+        # the staffing (always reviewed): decided on its own page
         await reviewer.goto(f"{console_url}/goals/{goal_id}")
         await reviewer.click("text=open review")
         await expect(reviewer.get_by_role("heading", name="What will execute")).to_be_visible()

@@ -77,10 +77,23 @@ async def submit(client: Client, text: str = GOAL, **extra: Any) -> str:
     return str(body["goal_id"])
 
 
+async def pass_plan_review(connect: ClientFactory, goal_id: str) -> str:
+    """Approve the goal's plan review through the API as hr.reviewer2 (plans start at 100% review)."""
+    reviewer = await connect("hr.reviewer2")
+    goal = await wait_for_goal(reviewer, goal_id, "awaiting_plan_review")
+    review_id = str(goal["review"]["review_id"])
+    review = (await reviewer.get(f"/api/reviews/{review_id}")).json()
+    resp = await reviewer.post(f"/api/reviews/{review_id}/decision",
+                               json={"decision": "approve", "args_hash": review["args_hash"]})
+    assert resp.status_code == 200, resp.text
+    return review_id
+
+
 async def goal_awaiting_review(connect: ClientFactory) -> tuple[dict[str, Any], Client, Client]:
-    """A goal of mgr.payments waiting for review, with the manager's and hr.reviewer's clients."""
+    """A goal of mgr.payments waiting for its staffing review, with the manager's and hr.reviewer's clients."""
     manager, reviewer = await connect("mgr.payments"), await connect("hr.reviewer")
     goal_id = await submit(manager)
+    await pass_plan_review(connect, goal_id)
     goal = await wait_for_goal(manager, goal_id, "awaiting_review")
     return goal, manager, reviewer
 
@@ -171,6 +184,7 @@ async def test_unauthenticated_is_401_on_every_api_route_but_the_public_ones(app
 async def test_manager_submits_a_goal_and_it_reaches_review(connect: ClientFactory) -> None:
     manager = await connect("mgr.payments")
     goal_id = await submit(manager)
+    await pass_plan_review(connect, goal_id)
     goal = await wait_for_goal(manager, goal_id, "awaiting_review")
     assert goal["goal_id"] == goal_id and goal["manager_login"] == "mgr.payments"
     assert goal["text"] == GOAL and goal["department"] == "payments"
@@ -306,6 +320,11 @@ async def test_review_detail_shows_the_exact_arguments_and_evidence(connect: Cli
     assert len(review["args_hash"]) == 64 and review["arguments"]["assignments"]
     assert review["evidence"]["proposal"]["tasks"] and review["evidence"]["plan"]["tasks"]
     assert review["routed_because"] and review["explanation"]
+    considered = {c["employee_id"] for t in review["evidence"]["proposal"]["tasks"] for c in t["candidates"]}
+    considered |= {a["employee_id"] for a in review["arguments"]["assignments"]}
+    bias = review["bias_audit"]
+    assert bias["pool_size"] == len(considered) and bias["verdict"] in ("ok", "flag", "block")
+    assert not considered & set(str(bias).split("'")), "aggregates only: no employee id in the audit"
     resp = await reviewer.get("/api/reviews/r-doesnotexist")
     assert resp.status_code == 404 and resp.json() == {"detail": "no review 'r-doesnotexist'"}
 
@@ -357,12 +376,14 @@ async def test_decisions_are_checked_then_taken_once(connect: ClientFactory) -> 
     seqs = [e["seq"] for e in audit["data"]]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     actions = [e["action"] for e in audit["data"]]
-    for expected in ("goal.submitted", "agent.decompose_goal", "agent.propose_staffing", "review.requested",
-                     "review.decided", "goal.staffed"):
+    for expected in ("goal.submitted", "agent.decompose_goal", "agent.propose_staffing", "goal.staffed"):
         assert actions.count(expected) == 1, (expected, actions)
+    for expected in ("review.routed", "review.requested", "review.decided"):  # the plan's review, then the staffing's
+        assert actions.count(expected) == 2, (expected, actions)
     assert actions[0] == "goal.submitted" and actions[-1] == "goal.staffed"
-    assert actions.index("review.requested") < actions.index("review.decided") < actions.index("goal.staffed")
-    decided = audit["data"][actions.index("review.decided")]
+    last_decided = len(actions) - 1 - actions[::-1].index("review.decided")
+    assert actions.index("agent.propose_staffing") < last_decided < actions.index("goal.staffed")
+    decided = audit["data"][last_decided]
     assert decided["actor_type"] == "human" and decided["actor"] == "hr.reviewer"
     assert decided["payload"]["decision"] == "approve" and decided["payload"]["review_id"] == review_id
     assert decided["args_hash"] == review["args_hash"]
@@ -406,13 +427,15 @@ async def test_edit_with_a_valid_swap_staffs_the_swapped_employee(connect: Clien
     assert {a["employee_id"] for a in decided["decided_arguments"]["assignments"]
             if a["task_id"] == first["task_id"]} == {replacement}
     audit = (await manager.get(f"/api/goals/{goal['goal_id']}/audit")).json()["data"]
-    event = next(e for e in audit if e["action"] == "review.decided")
+    event = next(e for e in audit
+                 if e["action"] == "review.decided" and e["payload"]["review_id"] == review["review_id"])
     assert event["payload"]["decision"] == "edit" and event["args_hash"] == outcome["executed_args_hash"]
 
 
 async def test_admin_who_submitted_a_goal_cannot_decide_it(connect: ClientFactory) -> None:
     admin = await connect("admin")
     goal_id = await submit(admin, manager_login="mgr.data")
+    await pass_plan_review(connect, goal_id)
     goal = await wait_for_goal(admin, goal_id, "awaiting_review")
     resp = await admin.post(f"/api/reviews/{goal['review']['review_id']}/decision",
                             json={"decision": "reject", "reason": "deciding my own submission"})

@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/audit/export"): Access(REVIEWERS),
     ("GET", "/api/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/api/reviews/{review_id}/decision"): Access(REVIEWERS),
+    ("POST", "/api/reviews/bulk-approve"): Access(REVIEWERS),
+    ("GET", "/api/review-reasons"): Access(REVIEWERS),
     # HTML console: anonymous → 303 to /login, signed in but not allowed → 403 page (404 where hidden)
     ("GET", "/"): Access(SIGNED_IN, ok=303),
     ("GET", "/login"): Access(EVERYONE),
@@ -105,10 +107,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/admin/trust-ramp/{action_type}/policy"): Access(frozenset({ADMIN}), ok=303),
     ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/reviews/{review_id}/decision"): Access(REVIEWERS, ok=303),
+    ("POST", "/reviews/bulk-approve"): Access(REVIEWERS),
 }
 
-DECISION_ROUTES = {key for key in MATRIX if key[1].endswith("/decision")}
-"""Routes that decide a review: each (route, role) cell gets a review of its own."""
+DECISION_ROUTES = {key for key in MATRIX if key[1].endswith(("/decision", "/bulk-approve"))}
+"""Routes that decide a review: each (route, role) cell gets a review of its own (a goal's plan review)."""
 
 
 def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
@@ -169,11 +172,12 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 async def wait_until_awaiting_review(svc: Services, goal_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Wait for the goal's plan review (new action types start at 100% review)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         goal = await service.get_goal(svc, goal_id)
-        if goal["status"] == "awaiting_review":
+        if goal["status"] == "awaiting_plan_review":
             return goal
         if goal["status"] == "failed" or loop.time() > deadline:
             raise AssertionError(f"goal {goal_id} stuck in {goal['status']}: {goal['status_detail']}")
@@ -251,6 +255,10 @@ def call(world: World) -> Call:
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
                           source="project")
         async with world.client(role) as c:
+            if path == "/api/reviews/bulk-approve":
+                return await c.request(method, url, json={"items": [{"review_id": review_id}]})
+            if path == "/reviews/bulk-approve":
+                return await c.request(method, url, data={"approve": f"{review_id}:"})
             if path.startswith("/api/"):
                 return await c.request(method, url, json=json_body(route, role))
             return await c.request(method, url, data=form_body(route))
@@ -291,7 +299,8 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
     if route in DECISION_ROUTES:
         review = await service.get_review(world.services, world.throwaway.get((route, role), world.review_id))
         if role in access.allowed:
-            assert (review["status"], review["decided_by"]) == ("rejected", LOGINS[role]), where
+            decided = "approved" if route[1].endswith("/bulk-approve") else "rejected"
+            assert (review["status"], review["decided_by"]) == (decided, LOGINS[role]), where
         else:
             assert review["status"] == "pending" and review["decided_by"] is None, where
 

@@ -102,8 +102,16 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         assert unknown.returncode == 1 and "unknown manager" in unknown.stderr
 
         goal_id = cli(env, "goal", "submit", GOAL, "--manager", "mgr.payments").stdout.strip()
+        planned = wait_status(env, goal_id, "awaiting_plan_review")
+        plan_id = planned["review"]["review_id"]
+        bad_code = cli(env, "review", "decide", plan_id, "reject", "--reviewer", "hr.reviewer", "--reason-code", "meh",
+                       check=False)
+        assert bad_code.returncode == 1 and "unknown reason 'meh'" in bad_code.stderr
+        dropped = planned["tasks"][-1]["task_id"]
+        cli(env, "review", "decide", plan_id, "edit", "--drop", dropped, "--reviewer", "hr.reviewer")
         goal = wait_status(env, goal_id, "awaiting_review")
         assert goal["tasks"] and all(t["skills"] for t in goal["tasks"])
+        assert dropped not in {t["task_id"] for t in goal["tasks"]}
         reviews = cli_json(env, "review", "list")
         review_id = next(r["review_id"] for r in reviews if r["goal_id"] == goal_id)
 

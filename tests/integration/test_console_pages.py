@@ -191,20 +191,41 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     page = await manager.get(f"/goals/{goal_id}")
     assert page.status_code == 200
     assert f"<h2>{GOAL}</h2>" in page.text and f"<code>{goal_id}</code>" in page.text
-    assert status_in(page.text) in {"submitted", "planning", "staffing", "awaiting_review"}
+    assert status_in(page.text) in {"submitted", "planning", "staffing", "awaiting_plan_review"}
     assert f'href="/goals/{goal_id}/audit"' in page.text
+
+    # the plan first: sampled by the trust ramp (100% review for a new action type); the reviewer resizes a task
+    await wait_for_live(manager, goal_id, "awaiting_plan_review")
+    plan_review = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
+    plan_reviewer = await connect("hr.reviewer2")
+    html = (await plan_reviewer.get(f"/reviews/{plan_review['review_id']}")).text
+    assert "Plan for:" in html and "<strong>Sampled for review</strong>" in html
+    assert 'data-testid="bias-audit"' not in html, "a plan considers nobody: no bias audit"
+    first_task = plan_review["arguments"]["tasks"][0]
+    assert f'name="effort_{first_task["task_id"]}" size="5" value="{first_task["effort_hours"]}"' in html
+    assert 'name="reason_code"' in html and '<option value="scope">' in html
+    shown = {f"{field}_{t['task_id']}": str(t[key]) for t in plan_review["arguments"]["tasks"]
+             for field, key in (("effort", "effort_hours"), ("start", "start_week"), ("end", "end_week"))}
+    form = {**shown, **{f"was{k}": v for k, v in shown.items()}, "decision": "edit",
+            "args_hash": plan_review["args_hash"], f"effort_{first_task['task_id']}": "3"}
+    bad = await plan_reviewer.post(f"/reviews/{plan_review['review_id']}/decision",
+                                   data={**form, f"effort_{first_task['task_id']}": "many"})
+    assert bad.status_code == 422 and "must be a whole number" in bad.text
+    resp = await plan_reviewer.post(f"/reviews/{plan_review['review_id']}/decision", data=form)
+    assert resp.status_code == 303, resp.text
 
     live = await wait_for_live(manager, goal_id, "awaiting_review")
     assert live.lstrip().startswith('<div id="live"') and "<html" not in live, "the live view is a partial"
     assert f'hx-get="/goals/{goal_id}/live"' in live, "a goal that is not final keeps polling"
     goal = await service.get_goal(services, goal_id)
     review_id = goal["review"]["review_id"]
+    assert next(t for t in goal["tasks"] if t["task_id"] == first_task["task_id"])["effort_hours"] == 3
     page = await manager.get(f"/goals/{goal_id}")
     assert status_in(page.text) == "awaiting_review" and "<h3>Tasks" in page.text
     for task in goal["tasks"]:
         assert str(escape(task["title"])) in page.text
         assert all(f"<span>{escape(s)}</span>" in page.text for s in task["skills"])
-    assert f"Review <code>{review_id}</code>: pending" in page.text
+    assert f"Staffing review <code>{review_id}</code>: pending" in page.text
     assert f'href="/reviews/{review_id}"' not in page.text, "managers get no link to the review"
 
     assert (await manager.get(f"/reviews/{review_id}")).status_code == 403
@@ -221,6 +242,8 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     html = page.text
     assert status_in(html, "review-status") == "pending"
     assert f"<strong>Always reviewed:</strong> {escape(review['routed_because'])}." in html
+    assert 'data-testid="bias-audit"' in html and 'data-testid="bias-sex"' in html
+    assert "NYC Local Law 144" in html and "never for matching" in html
     assert f"Arguments hash <code>{review['args_hash'][:16]}…</code>" in html
     assert f'<input type="hidden" name="args_hash" value="{review["args_hash"]}">' in html
     candidates = [c for t in review["evidence"]["proposal"]["tasks"] for c in t["candidates"]]
@@ -273,7 +296,18 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
 async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, services: Services) -> None:
     manager = await connect("mgr.payments")
     goal_id = await submit_from_form(manager)
+    # the plan passes through the queue's bulk approval (plans are low-risk)
+    await wait_for_live(manager, goal_id, "awaiting_plan_review")
+    plan = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
+    reviewer = await connect("hr.reviewer2")
+    queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
+    tick = f'name="approve" value="{plan["review_id"]}:{plan["args_hash"]}"'
+    assert tick in queue and "Approve selected low-risk reviews" in queue
+    done = await reviewer.post("/reviews/bulk-approve", data={"approve": f"{plan['review_id']}:{plan['args_hash']}"})
+    assert done.status_code == 200 and "Approved 1 review(s)" in done.text and "Not approved" not in done.text
     await wait_for_live(manager, goal_id, "awaiting_review")
+    queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
+    assert 'name="approve"' not in queue, "staffing reviews are never bulk-approved"
     review = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
     first = review["arguments"]["assignments"][0]
     task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
@@ -282,7 +316,6 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
         pytest.skip("the matcher proposed a single candidate for the first task")
     swap = alternates[0]
 
-    reviewer = await connect("hr.reviewer2")
     page = (await reviewer.get(f"/reviews/{review['review_id']}")).text
     assert f'<option value="{swap["employee_id"]}">{escape(swap["name"])}</option>' in page
     resp = await reviewer.post(f"/reviews/{review['review_id']}/decision",

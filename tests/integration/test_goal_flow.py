@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from support import approve_plan
 
 from infra import audit
 from review_console import service
@@ -30,6 +31,7 @@ async def wait_for_status(svc: Services, goal_id: str, *wanted: str, timeout: fl
 
 async def submit_and_wait(svc: Services, text: str = GOAL) -> dict[str, Any]:
     goal_id = await service.submit_goal(svc, text=text, manager_login="mgr.payments", submitted_by="mgr.payments")
+    assert await approve_plan(svc, goal_id) is not None, "a new action type starts at 100% review"
     return await wait_for_status(svc, goal_id, "awaiting_review")
 
 
@@ -72,8 +74,9 @@ async def test_approve_stores_assignments_and_audits_everything(services: Servic
     agent_event = next(e for e in events if e["action"] == "agent.propose_staffing")
     assert agent_event["model"] == "local-planner"
     assert any(c["tool"] == "find_candidates" for c in agent_event["payload"]["tool_calls"])
-    decided = next(e for e in events if e["action"] == "review.decided")
-    assert decided["actor_type"] == "human" and decided["actor"] == "hr.reviewer"
+    decided = [e for e in events if e["action"] == "review.decided"]
+    assert [e["payload"]["review_id"] for e in decided][-1] == review_id
+    assert decided[-1]["actor_type"] == "human" and decided[-1]["actor"] == "hr.reviewer"
 
 
 async def test_reject_needs_a_reason_and_ends_the_goal(services: Services) -> None:
@@ -101,7 +104,8 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
     on_task = {a["employee_id"] for a in staffed["assignments"] if a["task_id"] == first["task_id"]}
     assert on_task == {replacement}
     events = await service.audit_for_goal(services, goal["goal_id"])
-    decided = next(e for e in events if e["action"] == "review.decided")
+    decided = next(e for e in events if e["action"] == "review.decided"
+                   and e["payload"]["review_id"] == review["review_id"])
     assert decided["args_hash"] == outcome.executed_args_hash != review["args_hash"]
 
 
@@ -124,6 +128,86 @@ async def test_second_decision_and_bad_decisions_are_refused(services: Services)
                                     reason="too late")
     staffed = await wait_for_status(services, goal["goal_id"], "staffed", timeout=5)
     assert staffed["review"]["decided_by"] == "hr.reviewer"
+
+
+async def plan_review(svc: Services, submitted_by: str = "mgr.payments") -> dict[str, Any]:
+    """A new goal waiting for its plan review (new action types start at 100% review)."""
+    goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by=submitted_by)
+    goal = await wait_for_status(svc, goal_id, "awaiting_plan_review")
+    return await service.get_review(svc, goal["review"]["review_id"])
+
+
+async def test_the_plan_is_sampled_for_review_before_anyone_is_staffed(services: Services) -> None:
+    review = await plan_review(services, submitted_by="admin")
+    assert review["action_type"] == "decompose_goal" and review["risk_tier"] == "low"
+    assert review["routed_because"] == "sampled" and review["sampled"] is True
+    assert review["arguments"]["tasks"] and review["args_hash"] == audit.args_hash(review["arguments"])
+    assert await services.pool.fetchval(
+        "SELECT count(*) FROM review_requests WHERE goal_id = $1", review["goal_id"]) == 1
+    routed = [e for e in await service.audit_for_goal(services, review["goal_id"]) if e["action"] == "review.routed"]
+    assert routed and routed[0]["payload"]["action_type"] == "decompose_goal"
+    assert 0 <= routed[0]["payload"]["draw"] < routed[0]["payload"]["share"] == 1.0
+    with pytest.raises(service.Forbidden, match="separation of duties"):
+        await service.decide_review(services, review_id=review["review_id"], decision="approve", reviewer="admin")
+
+
+async def test_a_rejected_plan_ends_the_goal_with_the_reason_code(services: Services) -> None:
+    review = await plan_review(services)
+    with pytest.raises(service.Invalid, match="unknown reason"):
+        await service.decide_review(services, review_id=review["review_id"], decision="reject",
+                                    reviewer="hr.reviewer", reason_code="because")
+    await service.decide_review(services, review_id=review["review_id"], decision="reject", reviewer="hr.reviewer",
+                                reason_code="scope", reason="no testing task")
+    done = await wait_for_status(services, review["goal_id"], "rejected", timeout=10)
+    assert done["status_detail"] == "plan rejected: Tasks missing, wrong or mis-sized: no testing task"
+    assert await services.pool.fetchval(
+        "SELECT count(*) FROM review_requests WHERE goal_id = $1", review["goal_id"]) == 1
+    decided = next(e for e in await service.audit_for_goal(services, review["goal_id"])
+                   if e["action"] == "review.decided")
+    assert decided["payload"]["reason_code"] == "scope"
+
+
+async def test_an_edited_plan_is_what_gets_staffed(services: Services) -> None:
+    review = await plan_review(services)
+    tasks = review["arguments"]["tasks"]
+    dropped, resized = tasks[0]["task_id"], tasks[1]["task_id"]
+    with pytest.raises(service.Invalid, match="end_week"):
+        await service.decide_review(services, review_id=review["review_id"], decision="edit", reviewer="hr.reviewer",
+                                    task_edits={resized: service.TaskEdit(start_week=5, end_week=5)})
+    with pytest.raises(service.Invalid, match="cannot drop every task"):
+        await service.decide_review(services, review_id=review["review_id"], decision="edit", reviewer="hr.reviewer",
+                                    task_edits={t["task_id"]: service.TaskEdit(drop=True) for t in tasks})
+    outcome = await service.decide_review(
+        services, review_id=review["review_id"], decision="edit", reviewer="hr.reviewer",
+        task_edits={dropped: service.TaskEdit(drop=True), resized: service.TaskEdit(effort_hours=7)})
+    goal = await wait_for_status(services, review["goal_id"], "awaiting_review")
+    assert [t["task_id"] for t in goal["tasks"]] == [t["task_id"] for t in tasks[1:]]
+    assert next(t for t in goal["tasks"] if t["task_id"] == resized)["effort_hours"] == 7
+    staffing = await service.get_review(services, goal["review"]["review_id"])
+    assert dropped not in {a["task_id"] for a in staffing["arguments"]["assignments"]}
+    assert dropped not in {t["task_id"] for t in staffing["evidence"]["plan"]["tasks"]}
+    plan = await service.get_review(services, review["review_id"])
+    assert plan["status"] == "edited" and audit.args_hash(plan["decided_arguments"]) == outcome.executed_args_hash
+    actions = [e["action"] for e in await service.audit_for_goal(services, review["goal_id"])]
+    assert actions.index("review.decided") < actions.index("goal.plan_edited") < actions.index("agent.propose_staffing")
+
+
+async def test_bulk_approve_takes_low_risk_reviews_only(services: Services) -> None:
+    plans = [await plan_review(services) for _ in range(2)]
+    staffing_goal = await submit_and_wait(services)
+    staffing_id = staffing_goal["review"]["review_id"]
+    items: dict[str, str | None] = {p["review_id"]: p["args_hash"] for p in plans}
+    items[staffing_id] = None
+    result = await service.bulk_approve(services, reviewer="hr.reviewer", items=items)
+    assert sorted(result.approved) == sorted(p["review_id"] for p in plans)
+    assert set(result.refused) == {staffing_id} and "not low-risk" in result.refused[staffing_id]
+    for p in plans:
+        await wait_for_status(services, p["goal_id"], "awaiting_review")
+    assert (await service.get_review(services, staffing_id))["status"] == "pending"
+    again = await service.bulk_approve(services, reviewer="hr.reviewer", items={plans[0]["review_id"]: None})
+    assert again.approved == [] and "already decided" in again.refused[plans[0]["review_id"]]
+    with pytest.raises(service.Invalid, match="at least one"):
+        await service.bulk_approve(services, reviewer="hr.reviewer", items={})
 
 
 @pytest.mark.parametrize("text, message", [

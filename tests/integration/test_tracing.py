@@ -23,7 +23,7 @@ async def test_audit_events_of_a_goal_share_the_request_trace(services: Services
         assert created.status_code == 201, created.text
         goal_id = created.json()["goal_id"]
     for _ in range(300):
-        if (await service.get_goal(services, goal_id))["status"] == "awaiting_review":
+        if (await service.get_goal(services, goal_id))["status"] == "awaiting_plan_review":
             break
         await asyncio.sleep(0.1)
     events = await service.audit_for_goal(services, goal_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -20,8 +21,11 @@ ACTION = "decompose_goal"  # low-stakes: it can ramp down
 
 
 @pytest.fixture
-async def clean_ramp(pool: asyncpg.Pool[Any]) -> None:
-    """Start this action type from a fresh ramp (policies are versioned, so only state is cleared)."""
+async def clean_ramp(pool: asyncpg.Pool[Any]) -> AsyncIterator[None]:
+    """Run on a fresh ramp and leave one behind (goal tests expect plans at 100% review); policies are
+    versioned, so only state is cleared."""
+    await pool.execute("DELETE FROM trust_ramp_state WHERE action_type = $1", ACTION)
+    yield
     await pool.execute("DELETE FROM trust_ramp_state WHERE action_type = $1", ACTION)
 
 
@@ -73,6 +77,20 @@ async def test_people_decisions_stay_at_full_review(pool: asyncpg.Pool[Any]) -> 
         assert routed.routing.review and routed.routing.forced and routed.share == 1.0
         with pytest.raises(ramp_store.PolicyError, match="floor must stay at 100%"):
             await ramp_store.save_policy(conn, "propose_staffing", {"floor": 0.5}, by="admin")
+        with pytest.raises(ramp_store.PolicyError, match="never approved by default"):
+            await ramp_store.save_policy(conn, "propose_staffing", {"timeout_default": "approve"}, by="admin")
+        assert (await ramp_store.load_policy(conn, "propose_staffing")).timeout_default == "park"
+
+
+async def test_low_stakes_defaults_are_editable_and_checked(pool: asyncpg.Pool[Any]) -> None:
+    async with pool.acquire() as conn:
+        assert (await ramp_store.load_policy(conn, ACTION)).timeout_default == "approve"
+        with pytest.raises(ramp_store.PolicyError, match="timeout_default must be one of"):
+            await ramp_store.save_policy(conn, ACTION, {"timeout_default": "escalate forever"}, by="admin")
+        saved = await ramp_store.save_policy(conn, ACTION, {"timeout_default": "reject"}, by="admin")
+        assert saved.timeout_default == "reject" and saved.document()["timeout_default"] == "reject"
+        restored = await ramp_store.save_policy(conn, ACTION, {"timeout_default": "approve"}, by="admin")
+        assert restored.version == saved.version + 1
 
 
 async def test_admin_api_versions_policies_and_pins(services: Services, clean_ramp: None) -> None:

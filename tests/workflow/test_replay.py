@@ -3,9 +3,10 @@
 A change that makes the workflow issue different commands for the same history (new activity, other order,
 a timer more or less) breaks every goal in flight; these tests catch that before deploy.
 
-The committed history ``histories/goal_approved.json`` is a goal that was planned, reviewed, approved and
-staffed. Regenerate it only on purpose (a change that is meant to be incompatible, e.g. behind
-``workflow.patched``, plus a note in the changelog)::
+The committed histories are goals that were planned, reviewed, approved and staffed:
+``histories/goal_approved.json`` from before the plan-review gate (it must keep replaying through
+``workflow.patched``) and ``histories/goal_plan_reviewed.json`` with the plan's review. Record the newest
+one only on purpose (a change that is meant to be incompatible, e.g. behind ``workflow.patched``)::
 
     TALENTOPS_RECORD_HISTORY=1 .venv/bin/pytest tests/workflow/test_replay.py -k live -p no:cacheprovider
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
+from support import approve_plan
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
@@ -31,7 +33,10 @@ from workflows.goal import GoalWorkflow
 
 pytestmark = pytest.mark.integration
 
-HISTORY_FILE = Path(__file__).parent / "histories" / "goal_approved.json"
+HISTORIES = Path(__file__).parent / "histories"
+HISTORY_FILE = HISTORIES / "goal_plan_reviewed.json"
+"""Where the live test records (the newest shape of the workflow)."""
+RECORDED = [HISTORIES / "goal_approved.json", HISTORY_FILE]
 RECORD = os.environ.get("TALENTOPS_RECORD_HISTORY") == "1"
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
@@ -65,8 +70,9 @@ def assert_is_an_approved_goal(history: WorkflowHistory) -> None:
 
 
 async def run_approved_goal(svc: Services) -> str:
-    """Submit a goal, approve its staffing and wait for the workflow to complete; return the workflow id."""
+    """Submit a goal, approve its plan and its staffing, wait for the workflow to complete; its workflow id."""
     goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    assert await approve_plan(svc, goal_id) is not None
     for _ in range(600):
         goal = await service.get_goal(svc, goal_id)
         if goal["status"] == "awaiting_review":
@@ -86,6 +92,8 @@ async def test_live_history_replays_without_nondeterminism(services: Services) -
     workflow_id = await run_approved_goal(services)
     history = await services.temporal().get_workflow_handle(workflow_id).fetch_history()
     assert_is_an_approved_goal(history)
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    assert event_types(history).count(accepted) == 2, "the plan's decision and the staffing's"
 
     result = await replayer().replay_workflow(history)
     assert result.replay_failure is None
@@ -95,9 +103,11 @@ async def test_live_history_replays_without_nondeterminism(services: Services) -
         HISTORY_FILE.write_text(history.to_json() + "\n")
 
 
-@pytest.mark.skipif(not HISTORY_FILE.exists(), reason="no recorded history; see the module docstring")
-async def test_recorded_history_still_replays() -> None:
-    history = WorkflowHistory.from_json("goal-recorded", HISTORY_FILE.read_text())
+@pytest.mark.parametrize("recorded", RECORDED, ids=[p.stem for p in RECORDED])
+async def test_recorded_history_still_replays(recorded: Path) -> None:
+    if not recorded.exists():
+        pytest.skip(f"{recorded.name} is not recorded; see the module docstring")
+    history = WorkflowHistory.from_json("goal-recorded", recorded.read_text())
     assert_is_an_approved_goal(history)
     result = await replayer().replay_workflow(history)
     assert result.replay_failure is None

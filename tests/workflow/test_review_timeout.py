@@ -1,5 +1,8 @@
-"""The review SLA on Temporal's time-skipping test server: escalate on the first breach, park on the second,
-never approve by default. A real two-day SLA runs in well under a minute of wall time.
+"""The review SLA on Temporal's time-skipping test server, with each policy's default once escalations run out.
+
+The plan (low-risk) is escalated on its first breach and approved by its policy's default on the second; the
+staffing (a people decision) is escalated, then parked, never approved by default. Four two-day SLAs run in
+well under a minute of wall time.
 
 Updates are not used here (the time-skipping server supports them poorly): nobody decides.
 """
@@ -77,7 +80,7 @@ async def actions(pool: asyncpg.Pool[Any], goal_id: str) -> list[str]:
     return [r["action"] for r in rows]
 
 
-async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.Pool[Any]) -> None:
+async def test_sla_breach_escalates_then_applies_each_policy_default(pool: asyncpg.Pool[Any]) -> None:
     goal_id = f"g-sla-{uuid.uuid4().hex[:8]}"
     workflow_id = f"goal-{goal_id}"
     today = datetime.now(UTC).date()
@@ -95,17 +98,40 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
                           review_sla_seconds=int(SLA.total_seconds())),
                 id=workflow_id, task_queue=task_queue)
 
-            # the review is open and the workflow sits on its SLA timer
-            await eventually(timer_count_reaches(handle, 1), "the review's SLA timer")
-            review = await pool.fetchrow("SELECT * FROM review_requests WHERE goal_id = $1", goal_id)
+            # the plan review first (new action types start at 100% review): escalated, then the default applies
+            await eventually(timer_count_reaches(handle, 1), "the plan review's SLA timer")
+            state = await handle.query(GoalWorkflow.state)
+            assert state.status == "awaiting_plan_review" and state.pending_review is not None
+            plan_id = state.pending_review.review_id
+            virtual_start, wall_start = await env.get_current_time(), time.monotonic()
+            await env.sleep(SLA + timedelta(minutes=1))
+            await eventually(timer_count_reaches(handle, 2), "the plan review's second SLA timer")
+            assert await pool.fetchval("SELECT escalations FROM review_requests WHERE review_id = $1", plan_id) == 1
+            await env.sleep(SLA + timedelta(minutes=1))
+
+            async def staffing_review() -> asyncpg.Record | None:
+                return await pool.fetchrow(
+                    "SELECT * FROM review_requests WHERE goal_id = $1 AND action_type = 'propose_staffing'", goal_id)
+
+            await eventually(staffing_review, "the staffing review after the plan's default")
+            plan = await pool.fetchrow("SELECT * FROM review_requests WHERE review_id = $1", plan_id)
+            assert plan is not None
+            assert (plan["status"], plan["decided_by"], plan["escalations"]) == ("approved", "policy-default", 2)
+            assert plan["decided_arguments"] == plan["arguments"]
+            defaulted = await pool.fetchrow(
+                "SELECT * FROM audit_events WHERE goal_id = $1 AND action = 'review.defaulted'", goal_id)
+            assert defaulted is not None and defaulted["payload"]["default_applied"] == "approve"
+            assert "review.decided" not in await actions(pool, goal_id), "nobody decided; the policy did"
+
+            # then the staffing review: it sits on its own SLA timer
+            await eventually(timer_count_reaches(handle, 3), "the staffing review's SLA timer")
+            review = await staffing_review()
             assert review is not None
             assert (review["status"], review["escalations"]) == ("pending", 0)
             state = await handle.query(GoalWorkflow.state)
             assert state.status == "awaiting_review" and state.pending_review is not None
             review_id = review["review_id"]
             assert state.pending_review.review_id == review_id
-            virtual_start = await env.get_current_time()
-            wall_start = time.monotonic()
 
             # first breach: escalated, still pending, a new due time one SLA later
             await env.sleep(SLA + timedelta(minutes=1))
@@ -120,8 +146,8 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
             assert first["status"] == "pending"
             assert first["due_at"] - review["due_at"] >= SLA
             assert await pool.fetchval("SELECT status FROM goals WHERE goal_id = $1", goal_id) == "awaiting_review"
-            assert (await actions(pool, goal_id)).count("review.escalated") == 1
-            await eventually(timer_count_reaches(handle, 2), "the second SLA timer")
+            assert (await actions(pool, goal_id)).count("review.escalated") == 2  # the plan's and this one
+            await eventually(timer_count_reaches(handle, 4), "the staffing review's second SLA timer")
 
             # second breach: parked, never approved
             await env.sleep(SLA + timedelta(minutes=1))
@@ -142,8 +168,9 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
             assert await pool.fetchval("SELECT count(*) FROM assignments WHERE goal_id = $1", goal_id) == 0
 
             trail = await actions(pool, goal_id)
-            assert trail.count("review.escalated") == 1 and trail.count("review.parked") == 1
-            assert trail.index("review.requested") < trail.index("review.escalated") < trail.index("review.parked")
+            assert trail.count("review.escalated") == 2 and trail.count("review.parked") == 1
+            order = [trail.index(a) for a in ("review.defaulted", "agent.propose_staffing", "review.parked")]
+            assert order == sorted(order)
             assert "review.decided" not in trail and "goal.staffed" not in trail
             parked_event = await pool.fetchrow(
                 "SELECT * FROM audit_events WHERE goal_id = $1 AND action = 'review.parked'", goal_id)
@@ -173,12 +200,12 @@ async def test_sla_breach_escalates_then_parks_and_never_approves(pool: asyncpg.
             assert state.status == "parked"
             assert state.pending_review is not None and state.pending_review.escalations == 2
             await env.sleep(SLA * 3)
-            assert await timers_started(handle) == 2
+            assert await timers_started(handle) == 4
             assert (await actions(pool, goal_id)).count("review.parked") == 1
             assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
 
-            # two SLAs of virtual time passed in seconds of wall time
-            assert await env.get_current_time() - virtual_start >= 2 * SLA
+            # four SLAs of virtual time passed in seconds of wall time
+            assert await env.get_current_time() - virtual_start >= 4 * SLA
             assert time.monotonic() - wall_start < 60
 
             await handle.terminate(reason="test over")
