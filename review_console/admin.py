@@ -106,7 +106,9 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
                            levels: Annotated[str, Form()], max_error_rate: Annotated[str, Form()],
                            floor: Annotated[str, Form()], sla_hours: Annotated[str, Form()] = "",
                            max_escalations: Annotated[str, Form()] = "1",
-                           timeout_default: Annotated[str, Form()] = "") -> Response:
+                           timeout_default: Annotated[str, Form()] = "",
+                           bias_threshold: Annotated[str, Form()] = "",
+                           bias_action: Annotated[str, Form()] = "") -> Response:
     """Save a policy version from the page form (percentages and hours)."""
     try:
         changes: dict[str, Any] = {
@@ -117,8 +119,13 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
         }
         if timeout_default:
             changes["timeout_default"] = timeout_default
+        if bias_threshold.strip():
+            changes["bias_threshold"] = float(bias_threshold)
+        if bias_action:
+            changes["bias_action"] = bias_action
     except ValueError:
-        return await ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours")
+        return await ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours; "
+                                                             "the bias threshold is a ratio such as 0.8")
     async with svc.pool.acquire() as conn:
         try:
             await ramp_store.save_policy(conn, action_type, changes, by=user["login"])

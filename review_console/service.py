@@ -19,6 +19,7 @@ from infra import audit
 from infra.settings import Settings
 from infra.telemetry import current_trace_id
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
+from tools import bias
 from workflows.goal import GoalWorkflow
 from workflows.messages import Decision, DecisionOutcome, GoalInput, StaffingArguments
 
@@ -300,6 +301,8 @@ async def decide_review(
             concerned |= {a.employee_id for a in edited.assignments}
         if user["employee_id"] and user["employee_id"] in concerned:
             raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
+        if decision != "reject":
+            await _check_bias_policy(svc, review_id, edited)
     try:
         return await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
             GoalWorkflow.decide,
@@ -311,6 +314,16 @@ async def decide_review(
         raise Conflict(message) from err
     except RPCError as err:
         raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
+
+
+async def _check_bias_policy(svc: Services, review_id: str, edited: StaffingArguments | GoalPlan | None) -> None:
+    """Refuse to execute a staffing the bias audit blocks (an admin's policy); an edit is audited as edited."""
+    selected = edited.model_dump(mode="json") if isinstance(edited, StaffingArguments) else None
+    async with svc.pool.acquire() as conn:
+        found = await bias.audit_review(conn, review_id, selected=selected)
+    if found is not None and found.verdict == "block":
+        raise Conflict(f"the bias audit blocks this staffing ({found.verdict_reason}); "
+                       "swap people to widen who is selected, or reject it")
 
 
 @dataclass(kw_only=True)

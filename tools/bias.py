@@ -14,7 +14,8 @@ from typing import Any
 
 from infra.db import Connection
 from policies import review_routing
-from policies.bias_audit import DEFAULT_POLICY, BiasAudit, BiasPolicy, ConsideredCandidate, audit_candidates
+from policies.bias_audit import BiasAudit, BiasPolicy, ConsideredCandidate, audit_candidates
+from tools import ramp_store
 
 STAFFING_ACTION_TYPES = frozenset({review_routing.PROPOSE_STAFFING.name})
 """Action types whose reviews carry a staffing proposal to audit."""
@@ -54,7 +55,8 @@ async def _demographics(conn: Connection, employee_ids: Iterable[str]) -> dict[s
     return {r["employee_id"]: r["demographics"] for r in rows}
 
 
-async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy = DEFAULT_POLICY) -> BiasAudit | None:
+async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy | None = None,
+                       selected: Mapping[str, Any] | None = None) -> BiasAudit | None:
     """The bias audit of the candidates a staffing review considered.
 
     Selected means proposed in the review's arguments (what the reviewer is asked to approve, not an
@@ -64,7 +66,9 @@ async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy =
     Args:
         conn: A database connection.
         review_id: The review request.
-        policy: Threshold and action (flag or block) to judge the plan by.
+        policy: Threshold and action (flag or block) to judge the plan by; the action type's stored policy
+            (``tools.ramp_store``) when None.
+        selected: Arguments to audit instead of the stored ones (a reviewer's edit: who would be staffed).
 
     Returns:
         The audit; None when the review does not exist, is not a staffing action, or carries no proposal.
@@ -77,7 +81,7 @@ async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy =
     evidence, arguments = (json.loads(v) if isinstance(v, str) else v for v in (row["evidence"], row["arguments"]))
     if not (evidence.get("proposal") or {}).get("tasks"):
         return None
-    considered = considered_from_review(evidence, arguments)
+    considered = considered_from_review(evidence, selected if selected is not None else arguments)
     demographics = await _demographics(conn, considered)
     candidates = [
         ConsideredCandidate(person_id=eid, selected=selected, score=score,
@@ -85,4 +89,6 @@ async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy =
                             race_ethnicity=_attribute(demographics.get(eid), "race_ethnicity"))
         for eid, (selected, score) in sorted(considered.items())
     ]
+    if policy is None:
+        policy = (await ramp_store.load_policy(conn, row["action_type"])).bias
     return audit_candidates(candidates, policy=policy)

@@ -15,11 +15,14 @@ from typing import Any
 from infra import audit
 from infra.db import Connection
 from policies import review_routing, trust_ramp
+from policies.bias_audit import DEFAULT_POLICY as DEFAULT_BIAS_POLICY
+from policies.bias_audit import BiasPolicy
 from policies.review_routing import ActionType
 
 ACTION_TYPES = review_routing.ACTION_TYPES
 """Every kind of agent action the platform executes today."""
 _POLICY_FIELDS = ("levels", "max_error_rate", "floor", "min_samples", "confidence", "method")
+_OTHER_FIELDS = ("sla_seconds", "max_escalations", "timeout_default", "bias_threshold", "bias_action")
 
 
 class PolicyError(ValueError):
@@ -40,6 +43,8 @@ class StoredPolicy:
     """Escalations before the policy's timeout default applies."""
     timeout_default: review_routing.TimeoutDefault
     """What happens to a review still undecided after ``max_escalations``: park, approve or reject."""
+    bias: BiasPolicy
+    """How the bias audit of a staffing proposal judges it: impact-ratio threshold, flag or block."""
     changed_by: str | None
     """Who saved this version."""
     changed_at: datetime | None
@@ -55,7 +60,8 @@ class StoredPolicy:
         doc: dict[str, Any] = {f: getattr(self.ramp, f) for f in _POLICY_FIELDS}
         doc["levels"] = list(self.ramp.levels)
         return {**doc, "sla_seconds": self.sla_seconds, "max_escalations": self.max_escalations,
-                "timeout_default": self.timeout_default}
+                "timeout_default": self.timeout_default, "bias_threshold": self.bias.threshold,
+                "bias_action": self.bias.action}
 
 
 def _action(action_type: str) -> ActionType:
@@ -72,7 +78,7 @@ def default_policy(action_type: str) -> StoredPolicy:
     floor = 1.0 if action.affects_people else 0.1
     return StoredPolicy(ramp=trust_ramp.RampPolicy(action_type=action_type, floor=floor), version=0,
                         sla_seconds=None, max_escalations=1, timeout_default=review_routing.default_on_timeout(action),
-                        changed_by=None, changed_at=None)
+                        bias=DEFAULT_BIAS_POLICY, changed_by=None, changed_at=None)
 
 
 def _from_document(action_type: str, doc: dict[str, Any], version: int, by: str | None,
@@ -97,8 +103,13 @@ def _from_document(action_type: str, doc: dict[str, Any], version: int, by: str 
         raise PolicyError(f"timeout_default must be one of {', '.join(review_routing.TIMEOUT_DEFAULTS)}")
     if _action(action_type).affects_people and timeout_default == "approve":
         raise PolicyError(f"{action_type} significantly affects people: it is never approved by default")
+    try:
+        bias = BiasPolicy(threshold=float(doc.get("bias_threshold", DEFAULT_BIAS_POLICY.threshold)),
+                          action=doc.get("bias_action", DEFAULT_BIAS_POLICY.action))
+    except (TypeError, ValueError) as err:
+        raise PolicyError(f"bias audit: {err}") from err
     return StoredPolicy(ramp=ramp, version=version, sla_seconds=sla, max_escalations=escalations,
-                        timeout_default=timeout_default, changed_by=by, changed_at=at)
+                        timeout_default=timeout_default, bias=bias, changed_by=by, changed_at=at)
 
 
 async def load_policy(conn: Connection, action_type: str) -> StoredPolicy:
@@ -116,7 +127,7 @@ async def save_policy(conn: Connection, action_type: str, changes: dict[str, Any
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"policy:{action_type}")
         current = await load_policy(conn, action_type)
-        unknown = set(changes) - {*_POLICY_FIELDS, "sla_seconds", "max_escalations", "timeout_default"}
+        unknown = set(changes) - {*_POLICY_FIELDS, *_OTHER_FIELDS}
         if unknown:
             raise PolicyError(f"unknown policy field(s): {', '.join(sorted(unknown))}")
         document = {**current.document(), **changes}

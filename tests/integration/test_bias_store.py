@@ -14,6 +14,9 @@ import pytest
 
 from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
 from policies.bias_audit import INTERSECTION_SEPARATOR, BiasPolicy
+from review_console import service
+from review_console.service import Services
+from tools import ramp_store
 from tools.bias import audit_review
 from workflows.messages import Assignment, StaffingArguments
 
@@ -121,3 +124,37 @@ async def test_audit_matches_counts_from_employee_demographics(pool: asyncpg.Poo
     assert strict is not None and strict.threshold == 1.0 and strict.policy_action == "block"
     assert (strict.verdict == "ok") == (not strict.findings)
     assert all(f.impact_ratio < 1.0 for f in strict.findings)
+
+
+async def test_a_block_policy_stops_a_skewed_staffing_until_it_is_edited(services: Services) -> None:
+    pool = services.pool
+    users = {r["employee_id"] for r in await pool.fetch("SELECT employee_id FROM users WHERE employee_id IS NOT NULL")}
+    people = [(r["employee_id"], r["sex"]) for r in await pool.fetch(
+        "SELECT employee_id, demographics->>'sex' AS sex FROM employees WHERE demographics IS NOT NULL"
+        " ORDER BY employee_id") if r["employee_id"] not in users]
+    men = [e for e, sex in people if sex == "male"]
+    women = [e for e, sex in people if sex == "female"]
+    # the first candidate of each task (the one proposed) is a man; everyone else considered is a woman
+    ids = [men[i // STEP] if i % STEP == 0 else women[i] for i in range(STEP * (TASKS - 1) + PER_TASK)]
+    staffing_id, _, stored = await insert_reviews(pool, ids)
+    async with pool.acquire() as conn:
+        await ramp_store.save_policy(conn, "propose_staffing", {"bias_action": "block"}, by="admin")
+    try:
+        async with pool.acquire() as conn:
+            audit = await audit_review(conn, staffing_id)
+        assert audit is not None and audit.verdict == "block", audit
+        with pytest.raises(service.Conflict, match="bias audit blocks"):
+            await service.decide_review(services, review_id=staffing_id, decision="approve", reviewer="hr.reviewer")
+        # an edit is audited as edited (who it would staff), not as the agent proposed it
+        swaps = {f"T{t + 1}": cands[1][0] for t, cands in enumerate(stored["tasks"])}
+        edited = StaffingArguments(assignments=[
+            Assignment(task_id=task, employee_id=eid, fraction=0.5, start_week=0, end_week=4)
+            for task, eid in swaps.items()])
+        async with pool.acquire() as conn:
+            after = await audit_review(conn, staffing_id, selected=edited.model_dump(mode="json"))
+        assert after is not None
+        sex = {c.category: c.selected for d in after.dimensions if d.dimension == "sex" for c in d.categories}
+        assert sex.get("female") == TASKS and not sex.get("male")
+    finally:
+        async with pool.acquire() as conn:
+            await ramp_store.save_policy(conn, "propose_staffing", {"bias_action": "flag"}, by="admin")
