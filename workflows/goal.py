@@ -279,25 +279,23 @@ def _validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalP
     if not isinstance(edited, GoalPlan):
         raise ValueError("an edit of a plan needs the edited plan")
     proposed = {t["task_id"] for t in review.arguments.get("tasks", [])}
-    ids = [t.task_id for t in edited.tasks]
-    if len(set(ids)) != len(ids):
-        raise ValueError("an edit may name each task only once")
-    unknown = set(ids) - proposed
-    if unknown:
-        raise ValueError(f"an edit may only keep, drop or resize proposed tasks; unknown: {', '.join(sorted(unknown))}")
+    _check_task_ids([t.task_id for t in edited.tasks], proposed, "keep, drop or resize")
 
 
 def _validate_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
     if not isinstance(edited, StaffingArguments) or not edited.assignments:
         raise ValueError("an edit needs the edited assignments")
     proposed = StaffingArguments.model_validate(review.arguments)
-    proposed_tasks = {a.task_id for a in proposed.assignments}
-    edited_tasks = [a.task_id for a in edited.assignments]
-    if len(set(edited_tasks)) != len(edited_tasks):
-        raise ValueError("an edit may name each task only once")
-    unknown = set(edited_tasks) - proposed_tasks
-    if unknown:
-        raise ValueError(f"an edit may only change proposed tasks; unknown: {', '.join(sorted(unknown))}")
+    _check_task_ids([a.task_id for a in edited.assignments], {a.task_id for a in proposed.assignments}, "change")
     for a in edited.assignments:
         if a.end_week <= a.start_week:
             raise ValueError(f"task {a.task_id}: end_week must be after start_week")
+
+
+def _check_task_ids(edited: list[str], proposed: set[str], verb: str) -> None:
+    """An edit names each task once and only tasks that were proposed."""
+    if len(set(edited)) != len(edited):
+        raise ValueError("an edit may name each task only once")
+    unknown = set(edited) - proposed
+    if unknown:
+        raise ValueError(f"an edit may only {verb} proposed tasks; unknown: {', '.join(sorted(unknown))}")
