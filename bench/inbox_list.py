@@ -18,16 +18,18 @@ What it does, all in a throwaway folder that is removed at the end:
   page calls it, and its two statements (the page and the ``count(*)``) captured verbatim from the product and
   re-run on the pool; ``EXPLAIN (ANALYZE, BUFFERS)`` of both, as custom and as generic plans; the Jinja render
   of the page alone; and the plan cache counts (``pg_prepared_statements``);
-* with ``--with-index``, then measures the database part with a bench copy of a proposed ``search_reviews``
-  (SQL built from the filters actually given, open statuses as a literal, ``count(*)`` joining goals only when
-  filtering by department) and no new index; with the candidate index (created in the throwaway database)
-  and the product code, on fresh connections and on connections whose first queries were deep pages; and
-  everything, HTTP included, with both the index and the proposed code patched into the app and the uvicorn
-  child. Product files are not changed.
+* with ``--compare-index``, at the largest size, a before/after of the open-queue partial index
+  ``review_requests_open_queue`` (migration 0007), database only: the product's ``search_reviews`` and its two
+  statements for the same filter combinations, in the same database, with the index present and with it dropped
+  inside a transaction that is always rolled back (on a fresh connection per block, blocks alternating between
+  the two states), with medians / p95, the ratio, the plan cache counts and ``EXPLAIN (ANALYZE, BUFFERS)`` of
+  one filter combination in both states. The index is never dropped for good, and only in this bench's own
+  throwaway Postgres (checked: its data directory must be inside the bench's temp folder). Product files are
+  not changed.
 
 Run from the repository root::
 
-    .venv/bin/python bench/inbox_list.py --out bench/results/inbox_list.md
+    .venv/bin/python bench/inbox_list.py --compare-index --out bench/results/inbox_list.md
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -65,6 +67,7 @@ from infra import db  # noqa: E402
 from infra.embedded import free_port, start_postgres  # noqa: E402
 from infra.settings import LOCAL_PLANNER, Settings  # noqa: E402
 from infra.telemetry import setup_tracing  # noqa: E402
+from policies.review_routing import ACTION_TYPES, bulk_approvable  # noqa: E402
 from review_console import pages, service  # noqa: E402
 from review_console.api.models import ReviewQueueParams  # noqa: E402
 from review_console.app import create_app  # noqa: E402
@@ -77,12 +80,10 @@ REVIEWER = "hr.reviewer"
 SESSION_SECRET = "bench-inbox-list-session-secret-not-used-anywhere-else"
 SEED = 20261104
 
-# Candidate index tried with --with-index (now also migration 0007, so this is a no-op there): the open queue in its
-# display order; the INCLUDE columns let the count(*) of the usual filters be an index-only scan.
-CANDIDATE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS review_requests_open_queue ON review_requests (due_at, created_at, review_id)"
-    " INCLUDE (goal_id, risk_tier, action_type) WHERE status IN ('pending', 'parked')"
-)
+OPEN_QUEUE_INDEX = "review_requests_open_queue"
+"""The partial index of migration 0007 that ``--compare-index`` drops inside a transaction that is rolled back."""
+EXPLAIN_CASE = "first page, default filters"
+"""The filter combination whose plans ``--compare-index`` shows in full."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -135,7 +136,11 @@ async def interleaved(probes: dict[str, Callable[[], Awaitable[Any]]], every: di
     return stats
 
 
-def machine_facts() -> list[tuple[str, str]]:
+def fmt_load(load: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in load)
+
+
+def machine_facts(load_start: tuple[float, float, float]) -> list[tuple[str, str]]:
     """What this machine is."""
     cpu = "?"
     with contextlib.suppress(OSError):
@@ -151,9 +156,9 @@ def machine_facts() -> list[tuple[str, str]]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in
                          ("fastapi", "starlette", "jinja2", "asyncpg", "uvicorn", "httpx", "pgserver"))
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return [("CPUs (nproc)", f"{usable} ({cpu})"), ("RAM", ram), ("OS", platform.platform()),
-            ("Load average 1/5/15 min at the end (other processes share the machine)", load),
+            ("Load average 1/5/15 min (other processes share the machine)",
+             f"{fmt_load(load_start)} at the start; {fmt_load(os.getloadavg())} at the end"),
             ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
             ("Packages", versions)]
 
@@ -270,25 +275,6 @@ async def grow_queue(pool: asyncpg.Pool[Any], maker: QueueMaker, have: int, want
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the proposed search_reviews: adopted by the product (review_console.service.search_reviews), so the
-# --with-index phases now compare the product with itself; kept so the bench's phases stay runnable.
-
-proposed_search_reviews = service.search_reviews
-
-
-@contextlib.contextmanager
-def search_implementation(proposed: bool) -> Iterator[None]:
-    """Route the console's (and this bench's) ``service.search_reviews`` calls to the proposed copy."""
-    original = service.search_reviews
-    if proposed:
-        service.search_reviews = proposed_search_reviews
-    try:
-        yield
-    finally:
-        service.search_reviews = original
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # cases and measurements
 
 
@@ -325,7 +311,6 @@ def cases_for(size: int, deep_offset: int) -> list[Case]:
 
 
 REAL_HTTP_CASES = ("first page, default filters",)
-DB_ONLY_CASES = ("first page, default filters", "department", "deep page")
 
 
 class RecordingPool:
@@ -385,7 +370,7 @@ async def check_response(client: httpx.AsyncClient, case: Case, svc: Services) -
             text = response.text
             marker = text.find(" matching, oldest due first")
             got_total = int(text[text.rfind("(", 0, marker) + 1:marker]) if marker > 0 else -1
-            got_rows = text.count('<tr><td><a href="/reviews/r-')
+            got_rows = text.count('<td><a href="/reviews/r-')  # one link cell per row (after the bulk checkbox)
         if (got_total, got_rows) == (total, len(rows)):
             return
         problem = (f"GET {case.url}: {got_total} matching and {got_rows} rows; the service says {total} and "
@@ -404,12 +389,13 @@ def sql_literal(value: Any) -> str:
     return repr(value)
 
 
-async def explain(conn: asyncpg.Connection[Any], sql: str, args: tuple[Any, ...], *,
+async def explain(conn: db.Connection, sql: str, args: tuple[Any, ...], *,
                   generic: bool = False) -> list[str]:
     """EXPLAIN ANALYZE with the values (a custom plan), or of the generic plan a cached prepared statement runs.
 
-    On a connection of its own, so that the pool's statement cache (whose plans we report) holds only what the
-    console and the timings run.
+    For the phases: on a connection of its own, so that the pool's statement cache (whose plans we report) holds
+    only what the console and the timings run. For ``--compare-index``: inside the block's transaction, after the
+    timings and the plan cache counts.
     """
     if not generic:
         return [r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)]
@@ -427,16 +413,42 @@ def plan_summary(plan: list[str]) -> str:
     """Execution time, estimated vs actual rows of the top join/scan, and the access paths of a plan."""
     exec_ms = next((line.split(":", 1)[1].strip() for line in plan if line.startswith("Execution Time")), "?")
     nodes = []
+    for i, line in enumerate(plan):
+        text = line.strip().removeprefix("->").strip()
+        kind = text.split("  (")[0]
+        if kind in ("Sort", "Incremental Sort") or any(kind.startswith(k) for k in (
+                "Index Only Scan", "Index Scan", "Bitmap Index Scan", "Bitmap Heap Scan", "Seq Scan", "Nested Loop",
+                "Hash Join", "Merge Join")):
+            est = text.split(" rows=")[1].split(" ")[0] if " rows=" in text else "?"
+            actual = text.split("actual ")[1].split(" rows=")[1].split(" ")[0] if "actual " in text else "?"
+            method = next((m.split(":", 1)[1].split("  ")[0].strip() for m in plan[i + 1:i + 4]
+                           if m.strip().startswith("Sort Method:")), "") if "Sort" in kind else ""
+            nodes.append(f"{kind.replace(' on review_requests r', '').replace(' on goals g', ' (goals)')}"
+                         + (f" ({method})" if method else "") + f" [est {est}, got {actual}]")
+    return f"**{exec_ms}**: " + "; ".join(nodes)
+
+
+def plan_ms(plan: list[str]) -> str:
+    """A plan's execution time as EXPLAIN ANALYZE printed it."""
+    return next((line.split(":", 1)[1].strip() for line in plan if line.startswith("Execution Time")), "?")
+
+
+def access_paths(plan: list[str]) -> list[str]:
+    """The indexes a plan reads, and ``seq scan`` / ``sort`` when it has such nodes (in plan order, once each)."""
+    found: list[str] = []
     for line in plan:
         text = line.strip().removeprefix("->").strip()
         kind = text.split("  (")[0]
-        if any(kind.startswith(k) for k in ("Index Only Scan", "Index Scan", "Bitmap Index Scan", "Seq Scan",
-                                             "Nested Loop", "Hash Join", "Merge Join")):
-            est = text.split(" rows=")[1].split(" ")[0] if " rows=" in text else "?"
-            actual = text.split("actual ")[1].split(" rows=")[1].split(" ")[0] if "actual " in text else "?"
-            nodes.append(f"{kind.replace(' on review_requests r', '').replace(' on goals g', ' (goals)')}"
-                         f" [est {est}, got {actual}]")
-    return f"**{exec_ms}**: " + "; ".join(nodes)
+        name = ""
+        if " using " in kind and "Scan" in kind:
+            name = kind.split(" using ")[1].split(" ")[0]
+        elif kind.startswith("Seq Scan"):
+            name = "seq scan of " + kind.split(" on ")[1].split(" ")[0]
+        elif kind in ("Sort", "Incremental Sort"):
+            name = "sort"
+        if name and name not in found:
+            found.append(name)
+    return found
 
 
 def render_alone(case: Case, rows: list[dict[str, Any]], total: int, user: dict[str, Any],
@@ -445,7 +457,8 @@ def render_alone(case: Case, rows: list[dict[str, Any]], total: int, user: dict[
     params = ReviewQueueParams.model_validate(case.query)
     pages.templates.get_template("reviews.html").render(
         user=user, reviews=rows, total=total, params=params, state=params.state, departments=departments,
-        prev_url=None, next_url="/reviews?offset=50",
+        bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)}, prev_url=None,
+        next_url="/reviews?offset=50",
         model_label="offline deterministic planner (local-planner)", attribution=load_task_library().attribution)
 
 
@@ -456,21 +469,16 @@ class Knobs:
     db_repeats: int
 
 
-async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.AsyncClient | None,
-                  real_client: httpx.AsyncClient | None, explainer: asyncpg.Connection[Any],
-                  prime: Case | None = None) -> list[CaseResult]:
-    """Time every case: over HTTP when a client is given, and its database part (always), interleaved.
+async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.AsyncClient,
+                  real_client: httpx.AsyncClient | None, explainer: asyncpg.Connection[Any]) -> list[CaseResult]:
+    """Time every case over HTTP (and the first page over real HTTP when ``real_client`` is given), and its
+    database part, interleaved.
 
-    The pool's connections are replaced first (empty plan caches, like a freshly started console); with
-    ``prime``, that case's search runs 5 times before anything else (what a connection's first queue queries
-    were decides whether Postgres keeps custom plans or settles on a generic one).
+    The pool's connections are replaced first (empty plan caches, like a freshly started console).
     """
     user = await service.get_user(svc, REVIEWER)
     departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
     await svc.pool.expire_connections()
-    if prime is not None:
-        for _ in range(5):
-            await service.search_reviews(svc, prime.filters())
     results = []
     for case in cases:
         f = case.filters()
@@ -479,24 +487,19 @@ async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.
             Services(pool=recorder, client=None, settings=svc.settings), f)  # type: ignore[arg-type]
         (page_sql, page_args), (count_sql, count_args) = recorder.calls
         probes: dict[str, Callable[[], Awaitable[Any]]] = {}
-        if client is not None:
-            await check_response(client, case, svc)
-            probes["http"] = partial(client.get, case.url)
+        await check_response(client, case, svc)
+        probes["http"] = partial(client.get, case.url)
         if real_client is not None and case.label in REAL_HTTP_CASES:
             await check_response(real_client, case, svc)
             probes["real"] = partial(real_client.get, case.url)
-        if client is not None and not case.api:
+        if not case.api:
             probes["render"] = partial(_sync, render_alone, case, rows, total, user, departments)
-        probes["search"] = partial(service.search_reviews, svc, f)  # the implementation in force now
+        probes["search"] = partial(service.search_reviews, svc, f)
         probes["page"] = partial(svc.pool.fetch, page_sql, *page_args)
         probes["count"] = partial(svc.pool.fetchval, count_sql, *count_args)
-        if client is not None:
-            step = max(1, knobs.repeats // knobs.db_repeats)
-            stats = interleaved(probes, {"render": step, "search": step, "page": step, "count": step},
+        step = max(1, knobs.repeats // knobs.db_repeats)
+        got = await interleaved(probes, {"render": step, "search": step, "page": step, "count": step},
                                 knobs.repeats, knobs.warmup)
-        else:  # database-only phases: fewer rounds (they only show that the plans changed, or did not)
-            stats = interleaved(probes, {}, max(10, knobs.db_repeats // 2), min(knobs.warmup, 3))
-        got = await stats
         result = CaseResult(case=case, total=total, rows=len(rows), search=got["search"], page_sql=got["page"],
                             count_sql=got["count"], http=got.get("http"), render=got.get("render"),
                             real_http=got.get("real"),
@@ -505,8 +508,7 @@ async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.
                             page_generic_plan=await explain(explainer, page_sql, page_args, generic=True),
                             count_generic_plan=await explain(explainer, count_sql, count_args, generic=True))
         results.append(result)
-        print(f"  {case.url:<28} {total:>6,} matching; "
-              + (f"in-process HTTP {result.http.triple()} ms; " if result.http else "")
+        print(f"  {case.url:<28} {total:>6,} matching; in-process HTTP {got['http'].triple()} ms; "
               + (f"real HTTP {result.real_http.triple()} ms; " if result.real_http else "")
               + f"search_reviews median {result.search.median:.1f} ms", file=sys.stderr, flush=True)
     return results
@@ -516,8 +518,9 @@ async def _sync(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-async def plan_cache_stats(pool: asyncpg.Pool[Any]) -> list[tuple[int, int, str]]:
-    """Generic/custom plan counts of the queue statements prepared on the pool's (single, idle) connection."""
+async def plan_cache_stats(pool: asyncpg.Pool[Any] | db.Connection) -> list[tuple[int, int, str]]:
+    """Generic/custom plan counts of the queue statements prepared on the pool's (single, idle) connection, or on
+    the given connection."""
     rows = await pool.fetch(
         "SELECT generic_plans, custom_plans, statement FROM pg_prepared_statements"
         " WHERE statement LIKE '%FROM review_requests r%' AND statement NOT LIKE '%pg_prepared_statements%'"
@@ -530,7 +533,7 @@ async def plan_cache_stats(pool: asyncpg.Pool[Any]) -> list[tuple[int, int, str]
 # real HTTP: uvicorn in a child process
 
 
-async def serve(database_url: str, port: int, data_dir: Path, proposed: bool) -> None:
+async def serve(database_url: str, port: int, data_dir: Path) -> None:
     """Child process: the console over uvicorn, as ``talentops up`` serves it (Temporal not needed to list)."""
     setup_tracing("talentops-bench")
     import uvicorn
@@ -539,20 +542,19 @@ async def serve(database_url: str, port: int, data_dir: Path, proposed: bool) ->
     try:
         settings = Settings(data_dir=data_dir, session_secret=SESSION_SECRET)
         app = create_app(Services(pool=pool, client=None, settings=settings))
-        with search_implementation(proposed):
-            await uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                lifespan="on")).serve()
+        await uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                            lifespan="on")).serve()
     finally:
         await pool.close()
 
 
 @contextlib.asynccontextmanager
-async def uvicorn_child(database_url: str, data_dir: Path, proposed: bool) -> AsyncIterator[httpx.AsyncClient]:
+async def uvicorn_child(database_url: str, data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The console under uvicorn in a child process on a free loopback port, and a signed-in client."""
     port = free_port()
     log_path = data_dir / f"uvicorn-{port}.log"
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", database_url, "--serve-port", str(port),
-               "--serve-dir", str(data_dir)] + (["--serve-proposed"] if proposed else [])
+               "--serve-dir", str(data_dir)]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
@@ -636,6 +638,16 @@ def statement_label(sql: str) -> str:
     return f"{kind}: `… WHERE {where[:150]}{'…' if len(where) > 150 else ''}`"
 
 
+def statement_short(sql: str) -> str:
+    """A queue statement by its kind and filters, e.g. ``count(*) (risk tier)``."""
+    flat = " ".join(sql.split())
+    kind = "count(*)" if flat.startswith("SELECT count(*)") else "page"
+    names = [name for fragment, name in (("g.department", "department"), ("r.risk_tier", "risk tier"),
+                                         ("r.created_at <=", "waiting"), ("r.action_type", "action"),
+                                         ("r.goal_id =", "goal")) if fragment in flat]
+    return f"{kind} ({', '.join(names) or 'default filters'})"
+
+
 def plans_table(phase: Phase) -> list[str]:
     lines = ["| case | page: custom plan (EXPLAIN ANALYZE with the values) | page: generic plan (cached statement) "
              "| count(*): custom plan | count(*): generic plan |", "|---|---|---|---|---|"]
@@ -647,16 +659,151 @@ def plans_table(phase: Phase) -> list[str]:
     return lines
 
 
+def compare_section(c: Comparison) -> list[str]:
+    """The ``--compare-index`` tables: timings side by side, plan cache counts, plans of ``EXPLAIN_CASE``."""
+    w, d = c.states["with"], c.states["dropped"]
+    lines = [
+        f"## Open-queue index: present vs dropped ({c.size:,} open reviews, database only)",
+        "",
+        f"`--compare-index`: the same run, the same throwaway database and the same product code, with the "
+        f"migration 0007 index `{OPEN_QUEUE_INDEX}` present and with it dropped: `{c.definition}`.",
+        "",
+        f"* {c.blocks} blocks per state, alternating (with, dropped, dropped, with, …) so that both states see the "
+        "same machine load. Each block opens a fresh connection (empty statement and plan caches, the product's "
+        "pool settings), runs `BEGIN`, for the dropped state `SAVEPOINT` + "
+        f"`DROP INDEX {OPEN_QUEUE_INDEX}`, then {c.warmup} untimed and {c.rounds} timed rounds; a round runs, "
+        "case after case, `service.search_reviews` (both statements, as the page calls it) and each of its two "
+        "statements (captured verbatim from the product) on that connection. Then `ROLLBACK`: the index is "
+        "never dropped for good (checked after the last block: same definition).",
+        f"* {c.blocks * c.rounds} timed runs per case and state. Milliseconds: median / 95th percentile "
+        "(nearest rank). Ratio = dropped median ÷ present median (above 1: the index helps).",
+        "* Absolute figures are lower than the search_reviews column of the phases above (one connection, no pool "
+        "acquire per statement, one open transaction, no HTTP requests in between): compare the two states with each "
+        "other, not with those columns.",
+        "* Without the index every case returned the same rows and total as with it, checked in the same "
+        "transaction (same `now()`) after `ROLLBACK TO SAVEPOINT`.",
+        f"* Only in the bench's own embedded Postgres: its data directory (`{c.data_directory}`) is checked to be "
+        f"inside the bench's temp folder. Load average 1/5/15 min: {fmt_load(c.load_before)} before, "
+        f"{fmt_load(c.load_after)} after ({c.seconds:.0f} s).",
+        "",
+        "| case | matches | search_reviews, index **present** | search_reviews, index **dropped** | ratio | "
+        "page SQL median, present → dropped | ratio | count(*) SQL median, present → dropped | ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cap in c.captured:
+        label = cap.case.label
+        ws, ds = w.search[label], d.search[label]
+        wp, dp = w.page[label], d.page[label]
+        wc, dc = w.count[label], d.count[label]
+        lines.append(
+            f"| {label}<br>`{cap.case.url}` | {cap.total:,} | {ws.median:.1f} / {ws.p95:.1f} | "
+            f"{ds.median:.1f} / {ds.p95:.1f} | **×{ds.median / ws.median:.1f}** | {wp.median:.2f} → {dp.median:.2f} | "
+            f"×{dp.median / wp.median:.1f} | {wc.median:.2f} → {dc.median:.2f} | ×{dc.median / wc.median:.1f} |")
+    statements = sorted({sql for _, _, sql in w.plan_cache} | {sql for _, _, sql in d.plan_cache})
+    counts = {key: {sql: (g, cu) for g, cu, sql in c.states[key].plan_cache} for key in c.states}
+    lines += ["", "Plan cache of the last block's connection of each state (`pg_prepared_statements`; the first page "
+              "and the deep page share their statements):", "",
+              "| statement | present: generic / custom plans | dropped: generic / custom plans |", "|---|---|---|"]
+    for sql in statements:
+        cells = [" / ".join(str(x) for x in counts[key][sql]) if sql in counts[key] else "–" for key in ("with",
+                                                                                                          "dropped")]
+        lines.append(f"| {statement_label(sql)} | {cells[0]} | {cells[1]} |")
+    lines += ["", f"Plans of *{EXPLAIN_CASE}* (`EXPLAIN (ANALYZE, BUFFERS)` once, in the last block of each state, "
+              "after the timings; generic = `PREPARE` + `plan_cache_mode = force_generic_plan`):", "",
+              "| statement | index present | index dropped |", "|---|---|---|"]
+    for key, name in (("page", "page: custom plan"), ("page generic", "page: generic plan"),
+                      ("count", "count(*): custom plan"), ("count generic", "count(*): generic plan")):
+        lines.append(f"| {name} | {plan_summary(w.plans[key])} | {plan_summary(d.plans[key])} |")
+    lines += ["", f"<details><summary>Custom plans of {EXPLAIN_CASE}, present and dropped</summary>", ""]
+    for key, title in (("with", "Index present"), ("dropped", "Index dropped")):
+        lines += [f"{title}:", "", "```", *c.states[key].plans["page"], "", *c.states[key].plans["count"], "```", ""]
+    lines += ["</details>", ""]
+    return lines
+
+
+def compare_interpretation(c: Comparison, default: CaseResult, deep: CaseResult) -> list[str]:
+    """Bullets that read the ``--compare-index`` figures (``default`` and ``deep``: the same cases in the phase at
+    the same size, index present)."""
+    w, d = c.states["with"], c.states["dropped"]
+    ratios = {cap.case.label: d.search[cap.case.label].median / w.search[cap.case.label].median
+              for cap in c.captured}
+    helped = [label for label, r in ratios.items() if r >= 1.2]
+    flat = [label for label, r in ratios.items() if 1 / 1.2 < r < 1.2]
+    hurt = [label for label, r in ratios.items() if r <= 1 / 1.2]
+    per_case = "; ".join(f"{cap.case.label} {w.search[cap.case.label].median:.1f} → "
+                         f"{d.search[cap.case.label].median:.1f} ms (×{ratios[cap.case.label]:.1f})"
+                         for cap in c.captured)
+    verdict = (f"faster with the index for {len(helped)} of {len(ratios)} filter combinations"
+               + (f"; within ±20% for {', '.join(flat)}" if flat else "")
+               + (f"; **slower** with it for {', '.join(hurt)}" if hurt else ""))
+    out = [f"* **Index present vs dropped** (`--compare-index`, database part = `search_reviews` medians, same run and "
+           f"database): {verdict}. Per case, present → dropped: " + per_case + "."]
+    page_r = [d.page[label].median / w.page[label].median for label in ratios]
+    count_r = [d.count[label].median / w.count[label].median for label in ratios]
+    wp, dp = access_paths(w.plans["page"]), access_paths(d.plans["page"])
+    wc, dc = access_paths(w.plans["count"]), access_paths(d.plans["count"])
+    same_count = d.count[EXPLAIN_CASE].median / w.count[EXPLAIN_CASE].median
+    count_note = (f" The count(*) of the {EXPLAIN_CASE} reads `{', '.join(wc)}` in both states (same plan, same "
+                  f"buffers), yet shows ×{same_count:.1f}: that is not the index's doing (presumably the heavier "
+                  "statements around it in the dropped state), so ratios of that size are no evidence either way."
+                  if wc == dc else f" The count(*) of the {EXPLAIN_CASE} reads `{', '.join(wc)}` with the index and "
+                  f"`{', '.join(dc)}` without.")
+    out.append(
+        f"* Which statement: the page statement's ratio (dropped ÷ present) is ×{min(page_r):.1f} to "
+        f"×{max(page_r):.1f} over the cases, the count(*)'s ×{min(count_r):.1f} to ×{max(count_r):.1f}. The "
+        f"{EXPLAIN_CASE} page reads `{', '.join(wp)}` with the index ({plan_ms(w.plans['page'])}) and "
+        f"`{', '.join(dp)}` without ({plan_ms(d.plans['page'])}), one EXPLAIN ANALYZE each." + count_note)
+    deep_paths = access_paths(deep.page_plan)
+    if deep.case.label in ratios and OPEN_QUEUE_INDEX not in deep_paths:
+        generic_paths = access_paths(deep.page_generic_plan)
+        out.append(
+            f"* The deep page (`{deep.case.url}`, ×{ratios[deep.case.label]:.1f}) does not gain: even with the index "
+            f"present its custom plan, the kind its cached statement runs (plan cache tables), is "
+            f"`{', '.join(deep_paths)}` (plans table of the {c.size:,} phase) and does not read the index. "
+            + (f"The generic plan does walk it (`{', '.join(generic_paths)}`): {plan_ms(deep.page_generic_plan)} vs "
+               f"{plan_ms(deep.page_plan)} for the custom plan, one EXPLAIN ANALYZE each, so the planner's choice "
+               "is not obviously the faster one here. " if OPEN_QUEUE_INDEX in generic_paths else "")
+            + "Either way an OFFSET reads every row before the page; keyset pagination, not this index, would make "
+            "deep pages cheap.")
+    first = EXPLAIN_CASE
+    if default.http is not None and first in ratios:
+        delta = d.search[first].median - w.search[first].median
+        estimate = default.http.median + delta
+        out.append(
+            f"* End to end this is an estimate, not a measurement (HTTP was timed with the index only): the in-process "
+            f"first page took {default.http.median:.1f} ms median; adding the database difference "
+            f"({delta:+.1f} ms) gives ≈{estimate:.1f} ms without the index, "
+            + ("still under" if estimate < TARGET_MS else "over") + f" the {TARGET_MS:.0f} ms target at "
+            f"{c.size:,} open reviews.")
+    return out
+
+
+HISTORY = [
+    "## Earlier figures (not re-measured by this run)",
+    "",
+    "As recorded in this file at commit e025941 (that run's own report is not in the repository): before migration "
+    "`0007_open_review_queue_index.sql` and the filter-only SQL in `service.search_reviews` (the `$n IS NULL OR …` "
+    "catch-all statement, no open-queue index), 10,000 open reviews, first page `GET /reviews`: 76.0 ms median in "
+    "process (p95 140.6), 94.8 ms over real HTTP, of which 67.1 ms in the two queue statements; the bench's former "
+    "`--with-index` phases (index + filter-only SQL) showed 9.5 ms in that run. Those figures mix both changes and "
+    "come from another run under another load; the catch-all statement is no longer in the product or in this "
+    "bench. The section *Open-queue index: present vs dropped* above isolates the index alone, with today's SQL.",
+    "",
+]
+
+
 def report(args: argparse.Namespace, facts: list[tuple[str, str]], pg: dict[str, str], phases: list[Phase],
-           parked_share: float, wall: float, skipped: list[str]) -> str:
+           parked_share: float, wall: float, comparison: Comparison | None) -> str:
     cmd = ".venv/bin/python bench/inbox_list.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     by_key = {p.key: p for p in phases}
     base = by_key[f"base-{max(args.sizes)}"]
-    default = base.result("first page, default filters")
+    default = base.result(EXPLAIN_CASE)
     assert default.http is not None
     http_results = [r for r in base.results if r.http is not None]
     worst = max(http_results, key=lambda r: r.http.median if r.http else 0.0)
     assert worst.http is not None
+    deep = base.result("deep page")
+    step = max(1, args.repeats // args.db_repeats)
     out = [
         "# Reviewer inbox: list latency",
         "",
@@ -693,31 +840,28 @@ def report(args: argparse.Namespace, facts: list[tuple[str, str]], pg: dict[str,
         "or the pydantic response model), no socket. **real HTTP**: the same app under uvicorn (default settings, "
         "as `talentops up`) in a child process, over loopback TCP from this process; first page only, interleaved "
         "with the in-process requests.",
-        f"* Database alone ({len(range(0, args.repeats, max(1, args.repeats // args.db_repeats)))} timed runs per "
-        f"case, taken every {max(1, args.repeats // args.db_repeats)}th request round, interleaved with the HTTP "
-        "requests so that "
-        "every column sees the same machine load): **search_reviews** = "
-        "`service.search_reviews` as the page calls it (both statements, pool round trips included; "
-        f"database-only phases: {max(10, args.db_repeats // 2)} rounds); **page SQL** /"
-        " **count(*) SQL** = each of its two statements, captured verbatim from the product and re-run on the "
-        "pool (same cached prepared statements). **Jinja render** = `reviews.html` rendered with the same rows, "
-        "no DB. **rest** = in-process median − search_reviews median − render median (framework, middleware, "
-        "user and departments queries).",
+        f"* Database alone ({len(range(0, args.repeats, step))} timed runs per case, taken every {step}th request "
+        "round, interleaved with the HTTP requests so that every column sees the same machine load): "
+        "**search_reviews** = `service.search_reviews` as the page calls it (both statements, pool round trips "
+        "included); **page SQL** / **count(*) SQL** = each of its two statements, captured verbatim from the "
+        "product and re-run on the pool (same cached prepared statements). **Jinja render** = `reviews.html` "
+        "rendered with the same rows, no DB. **rest** = in-process median − search_reviews median − render median "
+        "(framework, middleware, user and departments queries).",
         "* The pool's connections are replaced at the start of every phase, so each phase starts with empty "
         "statement and plan caches, like a freshly started console.",
         "* Milliseconds: median / 95th percentile (nearest rank) / max.",
-        *([f"* Skipped to stay within the time budget (`--budget {args.budget:.0f}`): " + "; ".join(skipped) + "."]
-          if skipped else []),
         "",
     ]
     for phase in phases:
         out += [f"## {phase.title}", "", phase.note, "", *phase_table(phase), ""]
+    if comparison is not None:
+        out += compare_section(comparison)
     out += ["## Query plans", "",
             "asyncpg prepares every statement and caches it per connection; after 5 executions Postgres may switch "
             "a prepared statement to a *generic* plan (parameters unknown) when its estimated cost is lower than the "
             "average custom plan. Both are shown (`EXPLAIN (ANALYZE, BUFFERS)` once after the timed runs; the "
             "generic one via `PREPARE` + `SET plan_cache_mode = force_generic_plan` + `EXECUTE`). Time in bold, "
-            "then the join/scan nodes with estimated and actual rows.", ""]
+            "then the sort, join and scan nodes with estimated and actual rows.", ""]
     for phase in phases:
         out += [f"**{phase.title}**", "", *plans_table(phase), ""]
         if phase.plan_cache:
@@ -734,6 +878,8 @@ def report(args: argparse.Namespace, facts: list[tuple[str, str]], pg: dict[str,
     real = default.real_http
     slowest = max([worst.http.median] + ([real.median] if real else []))
     met = slowest < TARGET_MS
+    page_paths = access_paths(default.page_plan)
+    count_paths = access_paths(default.count_plan)
     out += [
         "## Interpretation",
         "",
@@ -746,88 +892,35 @@ def report(args: argparse.Namespace, facts: list[tuple[str, str]], pg: dict[str,
         f"(≈{min(1.0, default.search.median / default.http.median):.0%}; page statement "
         f"{default.page_sql.median:.1f} ms + count(*) {default.count_sql.median:.1f} ms, one after the other), "
         f"Jinja {render_ms:.1f} ms, everything else "
-        f"≈{max(0.0, default.http.median - default.search.median - render_ms):.1f} ms. Both statements read every "
-        "open review (all of them are sorted for a page of 50; all of them are joined to goals to be counted), so "
-        "the database part grows linearly with the queue.",
+        f"≈{max(0.0, default.http.median - default.search.median - render_ms):.1f} ms. The page statement's custom "
+        f"plan reads `{', '.join(page_paths)}`"
+        + (" in display order and stops after the page"
+           if page_paths[:1] == [OPEN_QUEUE_INDEX] and "sort" not in page_paths else "")
+        + f"; the count(*) reads `{', '.join(count_paths)}`, every matching open review. The deep page "
+        f"(`{deep.case.url}`), the slowest case, is planned as `{', '.join(access_paths(deep.page_plan))}` "
+        "(custom plan): an OFFSET reads and discards all the rows before the page whatever the plan.",
     ]
-    page_cache = [(g, c) for g, c, sql in base.plan_cache if not sql.lstrip().startswith("SELECT count(*)")]
-    generic_ms = next((line.split(":", 1)[1].strip() for line in default.page_generic_plan
-                       if line.startswith("Execution Time")), "?")
-    custom_ms = next((line.split(":", 1)[1].strip() for line in default.page_plan
-                      if line.startswith("Execution Time")), "?")
-    generic_est = next((line.split(" rows=")[1].split(" ")[0] for line in default.page_generic_plan
-                        if "Seq Scan on review_requests" in line and " rows=" in line), "a few")
-    try:
-        slower = float(generic_ms.split()[0]) > 1.2 * float(custom_ms.split()[0])
-    except ValueError:
-        slower = False
-    lead = "It is slower than it need be" if slower else "Plan choice"
-    if page_cache:
-        g, c = page_cache[0]
+    if base.plan_cache:
+        generic = [statement_short(sql) for g, cu, sql in base.plan_cache if g > cu]
         out.append(
-            f"* {lead}: asyncpg caches the prepared statements, and after 5 executions "
-            f"Postgres runs the page statement with a *generic* plan ({g:,} generic vs {c:,} custom executions "
-            "on the pool's connection). The `($n IS NULL OR col = $n)` catch-alls make that plan estimate "
-            f"{generic_est} row(s) where {default.total:,} match, so it picks a nested loop with one goals index "
-            f"lookup per open review (EXPLAIN ANALYZE: generic {generic_ms} vs custom {custom_ms}; same for the "
-            "count). Nothing in the product statements can use an index for the order either.")
+            f"* Plan cache (pool, {base.size:,}): {len(generic)} of {len(base.plan_cache)} queue statements ran "
+            "mostly generic plans" + (f" ({', '.join(generic)})" if generic else "")
+            + ", the others custom plans; the plans tables above show both kinds for every case.")
     small = by_key.get(f"base-{min(args.sizes)}")
     if small is not None and small is not base:
-        s_default = small.result("first page, default filters")
+        s_default = small.result(EXPLAIN_CASE)
         assert s_default.http is not None
         out.append(
             f"* Growth {small.size:,} → {base.size:,} (×{base.size / small.size:.0f}): first page "
             f"{s_default.http.median:.1f} → {default.http.median:.1f} ms, database part "
-            f"{s_default.search.median:.1f} → {default.search.median:.1f} ms. Extrapolating linearly, the first "
-            f"page would reach {TARGET_MS:.0f} ms median around "
+            f"{s_default.search.median:.1f} → {default.search.median:.1f} ms. A straight line through these two "
+            f"points would reach {TARGET_MS:.0f} ms median around "
             f"{_crossing(small.size, s_default.http.median, base.size, default.http.median):,} open reviews on "
-            "this machine (sooner over real HTTP and for the slower filters).")
-    idx = by_key.get("index")
-    fix = by_key.get("fix")
-    if idx is not None:
-        i_default = idx.result("first page, default filters")
-        ratio = default.search.median / i_default.search.median
-        effect = "no real change" if ratio < 1.5 else f"×{ratio:.1f} faster"
-        out.append(
-            f"* The candidate index alone, product code unchanged, on fresh connections whose first queue queries "
-            f"are first pages: database part of the first page {default.search.median:.1f} → "
-            f"{i_default.search.median:.1f} ms ({effect}). Cheap custom plans (index scan, stop after 50) keep "
-            "Postgres from switching to the generic plan, which could not use the partial index anyway "
-            "(`r.status = ANY($1)` with an unknown `$1` does not imply the index predicate).")
-    primed = by_key.get("index-primed")
-    if idx is not None and primed is not None:
-        p_default = primed.result("first page, default filters")
-        out.append(
-            f"* …but that depends on luck: on a connection whose first 5 queue queries were deep pages, the same "
-            f"index and code give {p_default.search.median:.1f} ms for the first page. Postgres compared the "
-            "generic plan with those expensive custom plans, chose the generic one, and keeps it for the life of "
-            "the connection (see the plan cache counts). Only deep pages were measured here; other costly first "
-            "queries on a connection (`list_reviews` with its limit of 10,000, the `all` state) would presumably "
-            "do the same.")
-    code = by_key.get("code")
-    if code is not None:
-        c_default = code.result("first page, default filters")
-        out.append(
-            f"* The proposed `search_reviews` alone, no new index: database part of the first page "
-            f"{default.search.median:.1f} → {c_default.search.median:.1f} ms (true estimates, hash joins, no "
-            "per-row catch-alls; the count of the unfiltered queue is an index-only scan of the existing "
-            "`review_requests_pending`), but the page still sorts every open review.")
-    if fix is not None:
-        f_default = fix.result("first page, default filters")
-        f_http = [r for r in fix.results if r.http is not None]
-        f_worst = max(f_http, key=lambda r: r.http.median if r.http else 0.0)
-        assert f_default.http is not None and f_worst.http is not None
-        out.append(
-            f"* Index + proposed `search_reviews`: first page {default.http.median:.1f} → "
-            f"**{f_default.http.median:.1f} ms** median in process"
-            + (f", {real.median:.1f} → **{f_default.real_http.median:.1f} ms** over real HTTP"
-               if real and f_default.real_http else "")
-            + f" (database {default.search.median:.1f} → {f_default.search.median:.1f} ms); slowest case now "
-            f"{f_worst.case.label} at {f_worst.http.median:.1f} ms (OFFSET still walks the skipped rows; keyset "
-            "pagination would make it flat). Per case: " + "; ".join(
-                f"{b.case.label} {b.http.median:.1f} → {a.http.median:.1f} ms"
-                for b, a in zip(base.results, fix.results, strict=True) if a.http and b.http) + ".")
-    out.append("")
+            "this machine: a rough guide only (two sizes, a shared machine; the count(*) grows with the queue, the "
+            "first page's index scan does not).")
+    if comparison is not None:
+        out += compare_interpretation(comparison, default, deep)
+    out += ["", *HISTORY]
     return "\n".join(out)
 
 
@@ -842,71 +935,161 @@ def _crossing(n1: int, t1: float, n2: int, t2: float) -> int:
 # main
 
 
-PHASE_RESERVE_S = {"code": 10.0, "index": 10.0, "fix": 45.0, "index-primed": 10.0}
-"""Seconds each --with-index phase is allowed to need; skipped when the budget has less left."""
+@dataclass(frozen=True)
+class Captured:
+    """A case's filters and the two statements ``search_reviews`` runs for them, captured verbatim."""
+
+    case: Case
+    filters: ReviewFilters
+    page_sql: str
+    page_args: tuple[Any, ...]
+    count_sql: str
+    count_args: tuple[Any, ...]
+    total: int
 
 
-async def with_index_phases(args: argparse.Namespace, svc: Services, client: httpx.AsyncClient, database_url: str,
-                            data_dir: Path, have: int, knobs: Knobs, explainer: asyncpg.Connection[Any],
-                            phases: list[Phase], skipped: list[str]) -> None:
-    """The proposed code without index, the index with the product code, both, and the primed connection;
-    each only while the time budget allows (the most useful first after the cheap code-only one)."""
-    pool = svc.pool
-    cases = cases_for(have, args.deep_offset)
-    db_cases = [c for c in cases if c.label in DB_ONLY_CASES]
-    deep = next(c for c in cases if c.label == "deep page")
+@dataclass
+class IndexState:
+    """``--compare-index``: the timings of one index state over all its blocks, and the plans of its last."""
 
-    def allowed(key: str, title: str) -> bool:
-        left = args.budget - (time.perf_counter() - args.started)
-        if left < PHASE_RESERVE_S[key]:
-            skipped.append(f"{title} ({left:.0f} s of the {args.budget:.0f} s budget left)")
-            print(f"skipped, time budget: {title}", file=sys.stderr, flush=True)
-            return False
-        print(title, file=sys.stderr, flush=True)
-        return True
+    search: dict[str, Stat] = field(default_factory=dict)
+    page: dict[str, Stat] = field(default_factory=dict)
+    count: dict[str, Stat] = field(default_factory=dict)
+    plan_cache: list[tuple[int, int, str]] = field(default_factory=list)
+    plans: dict[str, list[str]] = field(default_factory=dict)
+    """``page``, ``page generic``, ``count``, ``count generic`` of ``EXPLAIN_CASE``."""
 
-    for case in cases:  # the proposed copy must answer exactly like the product
-        expected = await service.search_reviews(svc, case.filters())
-        if await proposed_search_reviews(svc, case.filters()) != expected:
-            raise SystemExit(f"the proposed search_reviews differs from the product on {case.url}")
-    title = f"{have:,} open reviews, proposed search_reviews, no new index (database only)"
-    if allowed("code", title):
-        with search_implementation(proposed=True):
-            results = await measure(svc, db_cases, knobs, None, None, explainer)
-        phases.append(Phase("code", title, "The bench's `proposed_search_reviews` (see the phase with both) without "
-                            "the candidate index.", have, results, await plan_cache_stats(pool)))
-    start = time.perf_counter()
-    await pool.execute(CANDIDATE_INDEX)
-    await pool.execute("VACUUM ANALYZE review_requests")
-    built = time.perf_counter() - start
-    title = f"{have:,} open reviews + candidate index, product code (database only)"
-    if allowed("index", title):
-        results = await measure(svc, db_cases, knobs, None, None, explainer)
-        phases.append(Phase(
-            "index", title, f"`{CANDIDATE_INDEX}` created in the throwaway database ({built:.1f} s with VACUUM "
-            "ANALYZE). Fresh connections whose first queue queries are first pages.", have, results,
-            await plan_cache_stats(pool)))
-    title = f"{have:,} open reviews + candidate index + proposed search_reviews"
-    if allowed("fix", title):
-        with search_implementation(proposed=True):
-            if args.real_http:
-                async with uvicorn_child(database_url, data_dir, proposed=True) as real_client:
-                    results = await measure(svc, cases, knobs, client, real_client, explainer)
-            else:
-                results = await measure(svc, cases, knobs, client, None, explainer)
-        phases.append(Phase(
-            "fix", title, "The bench's `proposed_search_reviews` (SQL with only the filters given, open statuses "
-            "as a literal, `count(*)` joining goals only for a department filter) patched over "
-            "`service.search_reviews` in this process and in the uvicorn child (checked first to return the same "
-            "rows and totals as the product for every case), with the candidate index.", have, results,
-            await plan_cache_stats(pool)))
-    title = (f"{have:,} open reviews + candidate index, product code, connection's first queue queries were deep "
-             "pages (database only)")
-    if allowed("index-primed", title):
-        results = await measure(svc, db_cases, knobs, None, None, explainer, prime=deep)
-        phases.append(Phase(
-            "index-primed", title, f"Same index; the fresh connection first ran 5 searches of `{deep.url}` (an "
-            "expensive custom plan), then the cases as above.", have, results, await plan_cache_stats(pool)))
+
+@dataclass
+class Comparison:
+    """``--compare-index``: the open-queue index present (``with``) and dropped (``dropped``)."""
+
+    size: int
+    definition: str
+    captured: list[Captured]
+    states: dict[str, IndexState]
+    blocks: int
+    rounds: int
+    warmup: int
+    seconds: float
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    data_directory: str
+
+
+class ConnectionAsPool:
+    """One connection standing in for the pool: ``search_reviews`` only calls ``fetch`` and ``fetchval``, and under
+    ``--compare-index`` they must run inside the transaction that dropped the index."""
+
+    def __init__(self, conn: db.Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Any:
+        return await self.conn.fetch(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.conn.fetchval(sql, *args)
+
+
+async def throwaway_data_directory(pool: asyncpg.Pool[Any], data_dir: Path) -> str:
+    """The server's data directory, which must be inside the bench's temp folder: the index is only ever dropped
+    (in a transaction that is rolled back) in the embedded Postgres this bench started."""
+    data_directory = str(await pool.fetchval("SHOW data_directory"))
+    if not Path(data_directory).resolve().is_relative_to(data_dir.resolve()):
+        raise SystemExit(f"--compare-index: the database's data directory {data_directory} is not inside the bench's "
+                         f"throwaway folder {data_dir}; refusing to drop an index there")
+    return data_directory
+
+
+async def compare_block(database_url: str, settings: Settings, captured: list[Captured], state: IndexState, *,
+                        drop: bool, rounds: int, warmup: int, last: bool) -> None:
+    """One block of ``--compare-index``: a fresh connection (empty statement and plan caches, the product's pool
+    settings), ``BEGIN``, for the dropped state ``DROP INDEX``, ``warmup`` untimed and ``rounds`` timed rounds
+    over all cases, then (last block of the state) the plan cache counts and the plans, and ``ROLLBACK``.
+
+    Without the index, the rows and totals are checked against the index present in the same transaction (the
+    same ``now()``) after ``ROLLBACK TO SAVEPOINT``.
+    """
+    pool = await db.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                await conn.execute("SET LOCAL lock_timeout = '5s'")
+                if drop:
+                    await conn.execute("SAVEPOINT before_drop")
+                    await conn.execute(f"DROP INDEX {OPEN_QUEUE_INDEX}")
+                    if await conn.fetchval("SELECT to_regclass($1)::text", OPEN_QUEUE_INDEX) is not None:
+                        raise SystemExit(f"--compare-index: {OPEN_QUEUE_INDEX} still there after DROP INDEX")
+                svc = Services(pool=ConnectionAsPool(conn), client=None, settings=settings)  # type: ignore[arg-type]
+                probes: dict[str, Callable[[], Awaitable[Any]]] = {}
+                for c in captured:
+                    probes[f"search|{c.case.label}"] = partial(service.search_reviews, svc, c.filters)
+                    probes[f"page|{c.case.label}"] = partial(conn.fetch, c.page_sql, *c.page_args)
+                    probes[f"count|{c.case.label}"] = partial(conn.fetchval, c.count_sql, *c.count_args)
+                got = await interleaved(probes, {}, rounds, warmup)
+                for key, stat in got.items():
+                    kind, label = key.split("|", 1)
+                    target = {"search": state.search, "page": state.page, "count": state.count}[kind]
+                    target.setdefault(label, Stat()).values.extend(stat.values)
+                answers = {c.case.label: await service.search_reviews(svc, c.filters) for c in captured}
+                if last:
+                    state.plan_cache = await plan_cache_stats(conn)
+                    shown = next(c for c in captured if c.case.label == EXPLAIN_CASE)
+                    state.plans = {
+                        "page": await explain(conn, shown.page_sql, shown.page_args),
+                        "page generic": await explain(conn, shown.page_sql, shown.page_args, generic=True),
+                        "count": await explain(conn, shown.count_sql, shown.count_args),
+                        "count generic": await explain(conn, shown.count_sql, shown.count_args, generic=True)}
+                if drop:
+                    await conn.execute("ROLLBACK TO SAVEPOINT before_drop")
+                    for c in captured:
+                        if await service.search_reviews(svc, c.filters) != answers[c.case.label]:
+                            raise SystemExit(f"--compare-index: {c.case.url} answers differently without the index")
+            finally:
+                await transaction.rollback()
+    finally:
+        await pool.close()
+
+
+async def compare_index(args: argparse.Namespace, svc: Services, data_dir: Path, database_url: str,
+                        size: int) -> Comparison:
+    """The product's queue queries with ``OPEN_QUEUE_INDEX`` present and dropped, in alternating blocks."""
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    data_directory = await throwaway_data_directory(svc.pool, data_dir)
+    definition = await svc.pool.fetchval("SELECT indexdef FROM pg_indexes WHERE indexname = $1", OPEN_QUEUE_INDEX)
+    if definition is None:
+        raise SystemExit(f"--compare-index: no index {OPEN_QUEUE_INDEX} (migration 0007) in the database")
+    captured = []
+    for case in cases_for(size, args.deep_offset):
+        if case.api:  # the same filters as the first page
+            continue
+        recorder = RecordingPool(svc.pool)
+        _, total = await service.search_reviews(
+            Services(pool=recorder, client=None, settings=svc.settings), case.filters())  # type: ignore[arg-type]
+        (page_sql, page_args), (count_sql, count_args) = recorder.calls
+        captured.append(Captured(case, case.filters(), page_sql, page_args, count_sql, count_args, total))
+    states = {"with": IndexState(), "dropped": IndexState()}
+    blocks = max(1, args.compare_blocks)
+    rounds = max(1, math.ceil(args.compare_rounds / blocks))
+    for block in range(blocks):
+        order = ("with", "dropped") if block % 2 == 0 else ("dropped", "with")
+        for key in order:
+            print(f"  block {block + 1}/{blocks}, index {'present' if key == 'with' else 'dropped'}",
+                  file=sys.stderr, flush=True)
+            await compare_block(database_url, svc.settings, captured, states[key], drop=key == "dropped",
+                                rounds=rounds, warmup=args.warmup, last=block == blocks - 1)
+    if await svc.pool.fetchval("SELECT indexdef FROM pg_indexes WHERE indexname = $1", OPEN_QUEUE_INDEX) != definition:
+        raise SystemExit(f"--compare-index: {OPEN_QUEUE_INDEX} is not back as it was after the rollbacks")
+    for c in captured:
+        w, d = states["with"].search[c.case.label], states["dropped"].search[c.case.label]
+        print(f"  {c.case.url:<28} search_reviews median {w.median:.1f} ms with the index, {d.median:.1f} ms "
+              f"without (×{d.median / w.median:.1f})", file=sys.stderr, flush=True)
+    return Comparison(size=size, definition=definition, captured=captured, states=states, blocks=blocks,
+                      rounds=rounds, warmup=args.warmup, seconds=time.perf_counter() - started,
+                      load_before=load_before, load_after=os.getloadavg(), data_directory=data_directory)
 
 
 async def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> str:
@@ -926,7 +1109,7 @@ async def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> st
         maker = QueueMaker(args.seed)
         sizes = sorted(set(args.sizes))
         phases: list[Phase] = []
-        skipped: list[str] = []
+        comparison: Comparison | None = None
         have = 0
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench.local",
                                      timeout=30) as client:
@@ -937,18 +1120,20 @@ async def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> st
                 print(f"{size:,} open reviews, product as is (seeded in {seconds:.1f} s)", file=sys.stderr, flush=True)
                 cases = cases_for(size, args.deep_offset)
                 if size == sizes[-1] and args.real_http:
-                    async with uvicorn_child(database_url, data_dir, proposed=False) as real_client:
+                    async with uvicorn_child(database_url, data_dir) as real_client:
                         results = await measure(svc, cases, knobs, client, real_client, explainer)
                 else:
                     results = await measure(svc, cases, knobs, client, None, explainer)
                 phases.append(Phase(f"base-{size}", f"{size:,} open reviews, product as is",
                                     f"Inserted and analysed in {seconds:.1f} s.", size, results,
                                     await plan_cache_stats(pool)))
-            if args.with_index:
-                await with_index_phases(args, svc, client, database_url, data_dir, have, knobs, explainer,
-                                        phases, skipped)
+        if args.compare_index:
+            print(f"{have:,} open reviews, {OPEN_QUEUE_INDEX} present vs dropped (database only)", file=sys.stderr,
+                  flush=True)
+            comparison = await compare_index(args, svc, data_dir, database_url, have)
         parked = await pool.fetchval("SELECT avg((status = 'parked')::int)::float8 FROM review_requests")
-        return report(args, machine_facts(), pg, phases, parked, time.perf_counter() - args.started, skipped)
+        return report(args, machine_facts(args.load_start), pg, phases, parked, time.perf_counter() - args.started,
+                      comparison)
     finally:
         await explainer.close()
         await pool.close()
@@ -966,22 +1151,27 @@ def main() -> None:
     parser.add_argument("--deep-offset", type=int, default=5_000, help="offset of the deep-page case (default 5000)")
     parser.add_argument("--no-real-http", dest="real_http", action="store_false",
                         help="skip the uvicorn-over-loopback measurement")
-    parser.add_argument("--with-index", action="store_true",
-                        help="also measure with the candidate index in the throwaway database, with the product "
-                             "code and with the proposed search_reviews")
-    parser.add_argument("--budget", type=float, default=170.0,
-                        help="seconds the whole run may take; --with-index phases that would not fit are skipped "
-                             "(default 170)")
+    parser.add_argument("--compare-index", action="store_true",
+                        help=f"also, at the largest size, time the product's queue queries (database only, the same "
+                             f"filters) with the partial index {OPEN_QUEUE_INDEX} (migration 0007) present and "
+                             "dropped inside a transaction that is rolled back, in alternating blocks on fresh "
+                             "connections of the bench's own throwaway Postgres; reports medians / p95, the ratio "
+                             f"and the plans of '{EXPLAIN_CASE}' in both states")
+    parser.add_argument("--compare-rounds", type=int, default=200,
+                        help="--compare-index: timed rounds per index state, over all cases (default 200)")
+    parser.add_argument("--compare-blocks", type=int, default=4,
+                        help="--compare-index: blocks per index state, alternating with the other state "
+                             "(default 4)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--out", type=Path, help="write the Markdown report here (default: print it)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--serve-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-dir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--serve-proposed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.started = time.perf_counter()
+    args.load_start = os.getloadavg()
     if args.serve:
-        asyncio.run(serve(args.serve, args.serve_port, args.serve_dir, args.serve_proposed))
+        asyncio.run(serve(args.serve, args.serve_port, args.serve_dir))
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="talentops-bench-inbox-"))
