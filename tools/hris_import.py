@@ -13,16 +13,25 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from pydantic import Field
 
 from infra import audit
 from infra.db import Connection
+from tools.adjacency import F32, get_occupation_space
 from tools.hris_jsonl import EmployeeRecord, Text, iter_jsonl
 from tools.skills import recompute_employee_skills
 from tools.taxonomy import load_task_library
+from tools.titles import TitleNormalizer, title_words
 
 HRIS_SOURCES = ("task_history", "tools_used")
 """Evidence sources an import owns (replaced on re-import); projects, certificates and feedback stay."""
+_TITLE_WEIGHT = 0.5
+"""Weight of the title against the task statements in placing a job in an occupation."""
+_MIN_TITLE_SCORE = 0.2
+"""A title scoring below this on every occupation names none ("Xyz", "qwxz vrrbt")."""
+_MIN_TASK_SIMILARITY = 0.15
+"""Statements whose closest O*NET task statement is below this cosine name no occupation."""
 _GENERIC = frozenset({"Reading Comprehension", "Active Listening", "Speaking", "Writing", "English Language",
                       "Critical Thinking", "Monitoring", "Active Learning", "Social Perceptiveness", "Coordination"})
 
@@ -57,23 +66,43 @@ class ImportReport:
 
 
 @lru_cache(maxsize=1)
-def _title_index() -> dict[str, str]:
-    library = load_task_library()
-    index: dict[str, str] = {}
-    for occ in library.occupations.values():
-        for title in (occ.title, *occ.alternate_titles):
-            index.setdefault(" ".join(title.lower().split()), occ.code)
-    return index
+def _titles() -> TitleNormalizer:
+    """The lexical title normaliser (no embedding model needed to import; built once, about 3 s)."""
+    return TitleNormalizer(get_occupation_space(), None)
+
+
+@lru_cache(maxsize=4096)
+def _title_scores(title: str) -> F32:
+    """A title's score per occupation (HRIS titles repeat a lot: each is scored once)."""
+    scores: F32 = _titles().scores([title])[0]
+    return scores
 
 
 def occupation_for(title: str, responsibilities: list[str]) -> str | None:
-    """O*NET code of a job: its title if O*NET knows it, else the occupation of the closest task statements."""
-    code = _title_index().get(" ".join(title.lower().split()))
-    if code:
-        return code
-    library = load_task_library()
-    hits = library.task_index.search(" ".join([title, *responsibilities]), top=5)
-    return library.tasks[hits[0][0]].onet_code if hits and hits[0][1] > 0.15 else None
+    """O*NET code of a job, from its title and what was done in it.
+
+    The title is normalised (:class:`~tools.titles.TitleNormalizer`, lexical, so no model loads at import:
+    "Sr Softwre Enginer II" still matches "Software Engineer") to a score per occupation; title and
+    responsibilities are matched against O*NET task statements (best cosine per occupation). The occupation
+    with the highest ``0.5 title + 0.5 statements`` wins; a title that matches nothing well and statements that
+    match nothing give ``None``. On the demo organisation's 420 current jobs with seniority words and typos
+    added: 99% placed right (exact alternate-title lookup then statements: 97%; the demo's statements are
+    O*NET's own, which flatters both), 87% from the title alone (was 70%).
+    """
+    space = _titles().space
+    words = " ".join(title.split())
+    by_title = _title_scores(words) if title_words(words) else np.zeros(len(space.codes), dtype=np.float32)
+    by_tasks = np.zeros(len(space.codes), dtype=np.float32)
+    if responsibilities:
+        library = load_task_library()
+        for i, similarity in library.task_index.search(" ".join([words, *responsibilities]), top=20):
+            j = space.position.get(library.tasks[i].onet_code)
+            if j is not None:
+                by_tasks[j] = max(by_tasks[j], similarity)
+    if by_title.max(initial=0.0) < _MIN_TITLE_SCORE and by_tasks.max(initial=0.0) < _MIN_TASK_SIMILARITY:
+        return None
+    combined = _TITLE_WEIGHT * by_title + (1 - _TITLE_WEIGHT) * by_tasks
+    return space.codes[int(np.argmax(combined))]
 
 
 def _evidence(e: ImportedEmployee, now: datetime) -> tuple[str | None, list[tuple[str, str, str, str, datetime]]]:

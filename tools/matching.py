@@ -1,55 +1,118 @@
-"""Find people inside the company for a task: skills fit, evidence, recency and free capacity."""
+"""Find people inside the company for a task: the ranker's fit, skills, evidence recency and free capacity.
+
+The ranker (:mod:`tools.ranker`, over the index :mod:`tools.employee_index` keeps in sync with Postgres) reads
+everyone's history for the task: TF-IDF, MiniLM embeddings and O*NET occupations. Its best
+:data:`RANKER_POOL` then meet what only the database knows: the skills profile (decayed evidence, employee
+feedback), the latest evidence about the task, and bookings in the task's window.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import re
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import numpy as np
 
 from infra.db import Connection
+from tools.adjacency import F32
+from tools.employee_index import BuiltIndex, employee_index
+from tools.hris_jsonl import MatchRequest
 from tools.schemas import Candidate
-from tools.skills import skill_key
+from tools.skills import HALF_LIFE_DAYS, skill_key
 
-_CANDIDATES_SQL = """
-WITH wanted AS (SELECT unnest($1::text[]) AS key),
+RANKER_POOL = 50
+"""People the ranker hands on to be scored with the database's signals."""
+FIT_FLOOR = 0.5
+"""Ranker scores are divided by the pool's best, but never by less than this: when nobody fits well, nobody
+gets a fit near 1."""
+WEIGHTS = {"fit": 0.55, "skills": 0.2, "recency": 0.1, "capacity": 0.15}
+"""Weights of the final score's terms (see :func:`find_candidates`)."""
+_MAX_TEXT = 5000
+"""Longest description or skill name handed to the ranker (its request fields' limit)."""
+
+_DETAILS_SQL = """
+WITH pool AS (SELECT unnest($1::text[]) AS employee_id),
+wanted AS (SELECT unnest($2::text[]) AS key),
 query AS (
     SELECT to_tsquery('english', coalesce(nullif(
-        array_to_string(tsvector_to_array(to_tsvector('english', $2)), ' | '), ''), 'nothing')) AS q
+        array_to_string(tsvector_to_array(to_tsvector('english', $3)), ' | '), ''), 'nothing')) AS q
+),
+rejected AS (
+    SELECT DISTINCT ON (f.employee_id, f.skill_key) f.employee_id, f.skill_key, f.verdict
+    FROM skill_feedback f JOIN pool USING (employee_id)
+    ORDER BY f.employee_id, f.skill_key, f.id DESC
+),
+evidence AS (
+    -- what may be quoted and counted: switched-off sources and skills the employee rejected never are
+    SELECT e.employee_id, e.skill, e.source, e.detail, e.observed_at
+    FROM skill_evidence e JOIN pool USING (employee_id)
+    WHERE e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
+      AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.employee_id = e.employee_id AND r.verdict = 'reject'
+                      AND r.skill_key = lower(regexp_replace(e.skill, '\\s+', ' ', 'g')))
+),
+statements AS MATERIALIZED (
+    -- each distinct statement parsed once (task history repeats one per linked skill); materialised so the
+    -- match below is not pushed down into a parse per evidence row
+    SELECT employee_id, detail, source, max(observed_at) AS observed_at, to_tsvector('english', detail) AS doc
+    FROM evidence GROUP BY employee_id, detail, source
+),
+on_task AS (
+    SELECT s.employee_id, s.detail, s.source, s.observed_at, ts_rank(s.doc, query.q) AS rank
+    FROM statements s, query WHERE s.doc @@ query.q
+),
+best AS (
+    SELECT DISTINCT ON (employee_id) employee_id, detail, source, observed_at
+    FROM on_task ORDER BY employee_id, rank DESC, observed_at DESC
+),
+latest AS (
+    SELECT employee_id, max(observed_at) AS last_seen FROM (
+        SELECT employee_id, observed_at FROM on_task
+        UNION ALL
+        SELECT employee_id, observed_at FROM evidence
+        WHERE lower(regexp_replace(skill, '\\s+', ' ', 'g')) IN (SELECT key FROM wanted)) relevant
+    GROUP BY employee_id
 ),
 skill_fit AS (
     SELECT s.employee_id, sum(s.level / 5.0 * s.confidence) AS fit,
-           array_agg(s.skill ORDER BY s.level DESC) AS matched, max(s.last_evidence) AS last_seen
-    FROM employee_skills s JOIN wanted w ON w.key = s.skill_key
+           array_agg(s.skill ORDER BY s.level * s.confidence DESC) AS matched
+    FROM employee_skills s JOIN pool USING (employee_id) JOIN wanted w ON w.key = s.skill_key
     GROUP BY s.employee_id
 ),
-text_fit AS (
-    SELECT DISTINCT ON (e.employee_id) e.employee_id,
-           ts_rank(to_tsvector('english', e.detail), query.q) AS rank, e.detail, e.source, e.observed_at
-    FROM skill_evidence e, query
-    WHERE to_tsvector('english', e.detail) @@ query.q
-      AND e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
-    ORDER BY e.employee_id, ts_rank(to_tsvector('english', e.detail), query.q) DESC, e.observed_at DESC
-),
-task_window AS (SELECT $6::date + 7 * $3::int AS starts_on, $6::date + 7 * $4::int AS ends_on),
+task_window AS (SELECT $6::date + 7 * $4::int AS starts_on, $6::date + 7 * $5::int AS ends_on),
 booked AS (
     -- peak weekly load would be exact; the sum of overlapping bookings is a safe upper bound
-    SELECT a.employee_id, sum(a.fraction) AS used FROM assignments a, task_window w
+    SELECT a.employee_id, sum(a.fraction) AS used FROM assignments a JOIN pool USING (employee_id), task_window w
     WHERE a.starts_on < w.ends_on AND w.starts_on < a.ends_on
     GROUP BY a.employee_id
 )
-SELECT emp.employee_id, emp.name, emp.title, emp.department, emp.capacity_pct,
-       coalesce(sf.fit, 0) AS fit, coalesce(sf.matched, '{}') AS matched, sf.last_seen,
-       coalesce(tf.rank, 0) AS rank, tf.detail, tf.source, tf.observed_at,
-       greatest(0, emp.capacity_pct / 100.0 - coalesce(b.used, 0)) AS free
-FROM employees emp
-LEFT JOIN skill_fit sf USING (employee_id)
-LEFT JOIN text_fit tf USING (employee_id)
+SELECT emp.employee_id, emp.name, emp.title, emp.department,
+       greatest(0, emp.capacity_pct / 100.0 - coalesce(b.used, 0)) AS free,
+       coalesce(sf.fit, 0) AS fit, coalesce(sf.matched, '{}') AS matched,
+       l.last_seen, bt.detail, bt.source, bt.observed_at
+FROM employees emp JOIN pool USING (employee_id)
 LEFT JOIN booked b USING (employee_id)
-WHERE (sf.employee_id IS NOT NULL OR tf.employee_id IS NOT NULL)
-  AND NOT (emp.employee_id = ANY($5::text[]))
+LEFT JOIN skill_fit sf USING (employee_id)
+LEFT JOIN latest l USING (employee_id)
+LEFT JOIN best bt USING (employee_id)
 """
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Ranked:
+    """The ranker's pool for a task: index rows, scores and every signal (for the reasons)."""
+
+    positions: list[int]
+    """Rows of the index, best first."""
+    scores: list[float]
+    """The ranker's score of each (0-1)."""
+    signals: dict[str, F32]
+    """Every signal for every employee, as :meth:`EmployeeIndex.request_signals` returns them."""
 
 
 async def find_candidates(
@@ -66,44 +129,135 @@ async def find_candidates(
 ) -> list[Candidate]:
     """Employees ranked for a task, each with the evidence that put them there.
 
-    Score = 0.5 skills fit + 0.35 text match of their evidence to the task + 0.15 free capacity.
+    The ranker takes the task text and skills and returns its best :data:`RANKER_POOL` people (switched-off
+    signal sources and rejected skills are already out of its index). Each is then scored::
+
+        score = 0.55 fit + 0.2 skills + 0.1 recency + 0.15 capacity
+
+    * fit: the ranker's score (lexical + semantic + occupation) divided by the pool's best, or by
+      :data:`FIT_FLOOR` if the best is lower;
+    * skills: sum over the required skills they hold of level/5 x confidence (``employee_skills``: decayed
+      evidence from enabled sources, employee feedback applied), divided by the number required;
+    * recency: 0.5 ^ (days since their latest enabled evidence about the task / 540), where "about the task"
+      means its text matches the task (Postgres full text) or it backs a required skill; 0 without any;
+    * capacity: free share of their time in the task's window (capacity minus overlapping bookings) divided by
+      ``fraction``, at most 1. People with no free time at all in the window are left out.
+
+    Args:
+        conn: A connection or the pool (prefer the pool: the index build outlives a cancelled caller).
+        description: What the task is about.
+        skills: Skills it needs.
+        start_week: First week, relative to ``goal_starts_on``.
+        end_week: Week it ends (exclusive).
+        fraction: Share of a person's time it needs in its window.
+        goal_starts_on: Date of week 0.
+        exclude: Employee ids never to return.
+        limit: How many to return.
+
+    Returns:
+        Best first; each with a reason quoting their evidence and the evidence lines (the best matching
+        evidence row with its source and date, the ranker's reasons, matched skills, free capacity).
     """
-    rows = await conn.fetch(
-        _CANDIDATES_SQL, [skill_key(s) for s in skills], description, start_week, end_week, exclude or [],
-        goal_starts_on,
-    )
-    if not rows:
+    built = await employee_index(conn)
+    wanted = [s.strip()[:_MAX_TEXT] for s in skills if s.strip()][:500]
+    text = " ".join(description.split())[:_MAX_TEXT]
+    if built is None or not (text or wanted):
         return []
-    max_fit = max(r["fit"] for r in rows) or 1.0
-    max_rank = max(r["rank"] for r in rows) or 1.0
-    scored: list[tuple[float, Any]] = []
-    for r in rows:
-        free = float(r["free"])
-        score = 0.5 * r["fit"] / max_fit + 0.35 * r["rank"] / max_rank + 0.15 * min(1.0, free / max(fraction, 0.05))
-        scored.append((round(float(score), 4), r))
-    scored.sort(key=lambda sr: (-sr[0], sr[1]["employee_id"]))
-    return [_candidate(score, r, fraction) for score, r in scored[:limit]]
+    request = MatchRequest(request_id="task", responsibilities=[text] if text else [], required_skills=wanted)
+    ranked = await asyncio.to_thread(_rank, built, request, set(exclude or ()))
+    if not ranked.positions:
+        return []
+    ids = [built.index.ids[i] for i in ranked.positions]
+    keys = sorted({skill_key(s) for s in wanted})
+    rows = {r["employee_id"]: r for r in await conn.fetch(
+        _DETAILS_SQL, ids, keys, text, start_week, end_week, goal_starts_on)}
+    top = max(max(ranked.scores), FIT_FLOOR)
+    now = datetime.now(UTC)
+    scored: list[tuple[float, int, Mapping[str, Any]]] = []
+    for pos, raw in zip(ranked.positions, ranked.scores, strict=True):
+        row = rows.get(built.index.ids[pos])
+        if row is None or float(row["free"]) <= 0:  # deleted since the index was built, or fully booked
+            continue
+        terms = _terms(row, raw / top, len(keys), fraction, now)
+        score = sum(WEIGHTS[name] * value for name, value in terms.items())
+        scored.append((round(min(1.0, score), 4), pos, row))
+    scored.sort(key=lambda s: (-s[0], s[2]["employee_id"]))
+    return [_candidate(score, row, fraction, built.index.reasons(pos, request, ranked.signals))
+            for score, pos, row in scored[:limit]]
 
 
-def _candidate(score: float, r: Any, fraction: float) -> Candidate:
+def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str]) -> _Ranked:
+    """The ranker's best :data:`RANKER_POOL` for a request, excluded people left out (runs in a thread)."""
+    index = built.index
+    signals = index.request_signals(request)
+    total = index.combine(signals).astype(np.float64)
+    for eid in exclude:
+        pos = built.positions.get(eid)
+        if pos is not None:
+            total[pos] = -math.inf
+    k = min(RANKER_POOL, len(total))
+    best = np.argpartition(-total, k - 1)[:k] if k < len(total) else np.arange(len(total))
+    best = best[np.lexsort((best, -total[best]))]
+    kept = [int(i) for i in best if np.isfinite(total[i])]
+    return _Ranked(positions=kept, scores=[max(0.0, float(total[i])) for i in kept], signals=signals)
+
+
+def _terms(row: Mapping[str, Any], fit: float, wanted: int, fraction: float, now: datetime) -> dict[str, float]:
+    """The final score's terms for one person, each from 0 to 1."""
+    skills = min(1.0, float(row["fit"]) / wanted) if wanted else 0.0
+    recency = 0.0
+    if row["last_seen"] is not None:
+        days = max(0.0, (now - row["last_seen"]).total_seconds() / 86400)
+        recency = 0.5 ** (days / HALF_LIFE_DAYS)
+    capacity = min(1.0, float(row["free"]) / max(fraction, 0.05))
+    return {"fit": min(1.0, fit), "skills": skills, "recency": recency, "capacity": capacity}
+
+
+def _candidate(score: float, row: Mapping[str, Any], fraction: float, reasons: Sequence[str]) -> Candidate:
     evidence: list[str] = []
-    if r["detail"]:
-        when = r["observed_at"].date().isoformat()
-        evidence.append(f"{r['source'].replace('_', ' ')} ({when}): {r['detail']}")
-    if r["matched"]:
-        evidence.append("skills: " + ", ".join(r["matched"][:5]))
-    evidence.append(f"free capacity: {round(float(r['free']) * 100)}%")
-    if r["detail"]:
-        did = _clip(_statement(r["detail"]))
-        reason = f"because they did “{did}”{_context(r['detail'])} ({r['observed_at']:%b %Y})"
-    elif r["matched"]:
-        reason = f"because their record shows {', '.join(r['matched'][:3])}"
+    quoted = ""
+    if row["detail"]:
+        quoted = _statement(row["detail"])
+        evidence.append(f"{row['source'].replace('_', ' ')} ({row['observed_at'].date().isoformat()}): {row['detail']}")
+    useful = [r for r in reasons if _adds(r, quoted)][:3]
+    evidence += useful
+    if row["matched"]:
+        evidence.append("skills: " + ", ".join(row["matched"][:5]))
+    evidence.append(f"free capacity: {round(float(row['free']) * 100)}%")
+    if row["detail"] and row["source"] in ("task_history", "project"):
+        reason = f"because they did “{_clip(quoted)}”{_context(row['detail'])} ({row['observed_at']:%b %Y})"
+    elif row["detail"]:
+        label = row["source"].replace("_", " ")
+        reason = f"because of {label} evidence “{_clip(row['detail'])}” ({row['observed_at']:%b %Y})"
+    elif useful:
+        reason = _because(useful[0])
+    elif row["matched"]:
+        reason = f"because their record shows {', '.join(row['matched'][:3])}"
     else:
-        reason = "partial match on the task description"
+        reason = "because their work history is close to the task"
     return Candidate(
-        employee_id=r["employee_id"], name=r["name"], title=r["title"], department=r["department"] or "",
-        score=min(1.0, score), fraction=fraction, reason=reason, evidence=evidence,
+        employee_id=row["employee_id"], name=row["name"], title=row["title"], department=row["department"] or "",
+        score=score, fraction=fraction, reason=reason, evidence=evidence,
     )
+
+
+def _because(reason: str) -> str:
+    """A ranker reason ("did …", "work history is …", "profile reads as …") as a "because" line."""
+    if reason.startswith("did "):
+        return f"because they {reason}"
+    return f"because their {reason}"
+
+
+def _adds(reason: str, quoted: str) -> bool:
+    """Whether a ranker reason adds to the evidence lines.
+
+    Not its quote of the statement the evidence row already shows, and not its view of the listed skills: the
+    ``skills:`` line from the skills profile (decayed evidence, employee feedback) is the one that counts.
+    """
+    if reason.startswith(("has ", "lists none ")):
+        return False
+    found = re.match(r"did “([^”]*)”", reason)
+    return not (found and quoted and quoted.rstrip(".").startswith(found.group(1).rstrip("…").rstrip(".")))
 
 
 def _clip(text: str, limit: int = 90) -> str:

@@ -219,7 +219,8 @@ class EmployeeIndex:
     @classmethod
     def build(cls, employees: Iterable[EmployeeRecord | Mapping[str, Any]], *, weights: RankerWeights | None = None,
               space: OccupationSpace | None = None, encoder: Encoder | None = None, use_embeddings: bool = True,
-              progress: Progress | None = None) -> EmployeeIndex:
+              progress: Progress | None = None,
+              precomputed: Mapping[str, NDArray[np.float32]] | None = None) -> EmployeeIndex:
         """Index employees (streamed: records are consumed in chunks and not kept).
 
         Args:
@@ -229,9 +230,12 @@ class EmployeeIndex:
             encoder: MiniLM encoder (defaults to the packaged model when ``use_embeddings``).
             use_embeddings: ``False`` skips the semantic signal (lexical and taxonomy only).
             progress: Called as ``progress("employees", done, -1)`` after each chunk.
+            precomputed: Unit vectors of :func:`embedding_text` by employee id, ``(DIM,)`` each (e.g. stored in
+                Postgres); only employees missing from it are encoded. Unused without embeddings.
 
         Raises:
-            ValueError: Two records share an employee id, or there are none.
+            ValueError: Two records share an employee id, there are none, or a precomputed vector has the
+                wrong shape.
         """
         rows = iter(employees)
         first = [_as_record(row) for row in itertools.islice(rows, _CHUNK)]  # bad input fails before heavy loads
@@ -290,8 +294,7 @@ class EmployeeIndex:
             occ_index.append(occs)
             occ_prob.append(probs)
             if enc is not None:
-                encoded = enc.encode([embedding_text(r) for r in chunk], max_tokens=index.weights.embed_tokens)
-                vectors.append(encoded.astype(np.float16))  # halves the build peak; cosines move < 1e-3
+                vectors.append(_chunk_vectors(chunk, enc, index.weights.embed_tokens, precomputed or {}))
             if progress is not None:
                 progress("employees", len(seen), -1)
             chunk.clear()
@@ -515,6 +518,25 @@ class EmployeeIndex:
                 found.append((0.0, f"lists none of the required skills ({', '.join(required[:5])})"))
         found.sort(key=lambda x: -x[0])
         return [text for _, text in found]
+
+
+def _chunk_vectors(chunk: Sequence[EmployeeRecord], enc: Encoder, max_tokens: int,
+                   precomputed: Mapping[str, NDArray[np.float32]]) -> NDArray[np.float16]:
+    """Vectors of a chunk: precomputed ones as given, the others encoded (float16 halves the build peak;
+    cosines move < 1e-3)."""
+    out = np.zeros((len(chunk), DIM), dtype=np.float16)
+    missing: list[int] = []
+    for row, record in enumerate(chunk):
+        given = precomputed.get(record.employee_id)
+        if given is None:
+            missing.append(row)
+        elif given.shape != (DIM,):
+            raise ValueError(f"precomputed vector of {record.employee_id!r} has shape {given.shape}, not ({DIM},)")
+        else:
+            out[row] = given
+    if missing:
+        out[missing] = enc.encode([embedding_text(chunk[row]) for row in missing], max_tokens=max_tokens)
+    return out
 
 
 def _trim_heap() -> None:

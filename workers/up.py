@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import uvicorn
 
 from infra import db
@@ -18,6 +19,7 @@ from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
 from review_console.service import Services
+from tools import employee_index
 from tools.demo_org import DEMO_PASSWORD, seed_demo_org
 from tools.notifications import NotificationSettings
 from workers import runtime_file
@@ -105,6 +107,8 @@ async def run_up(settings: Settings) -> None:
 
         stack.push_async_callback(_stop_outbox)
         worker_task = asyncio.create_task(worker.run())
+        warm_task = asyncio.create_task(_warm_matcher(pool))
+        stack.callback(warm_task.cancel)
         server_task = asyncio.create_task(server.serve())
         while not server.started:
             if server_task.done():
@@ -127,6 +131,18 @@ async def run_up(settings: Settings) -> None:
             pg_handle.cleanup()
         lock.close()
         say("stopped.")
+
+
+async def _warm_matcher(pool: asyncpg.Pool[Any]) -> None:
+    """Build the matcher's index now (embedding missing vectors) so the first goal does not wait for it."""
+    try:
+        built = await employee_index.employee_index(pool)
+    except Exception as err:  # the first staffing call builds it again and reports its own error
+        say(f"matcher index not built yet ({err}); the first staffing call will build it")
+        return
+    if built is not None:
+        say(f"matcher ready: {len(built.index):,} employees ({built.embedded:,} vectors computed, "
+            f"{built.reused:,} reused from Postgres) in {built.seconds:.1f} s")
 
 
 def _banner(console_url: str, ui_url: str | None, address: str, database_url: str, settings: Settings,

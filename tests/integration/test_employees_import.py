@@ -53,6 +53,29 @@ async def test_import_then_reimport_updates_without_duplicates(pool: asyncpg.Poo
         assert tools == {"SQL", "Kafka"}  # replaced, not appended
 
 
+async def test_messy_titles_are_normalised_to_occupations(pool: asyncpg.Pool[Any], tmp_path: Path) -> None:
+    def job(eid: str, title: str, statements: list[str]) -> dict[str, Any]:
+        return {"employee_id": eid, "work_history": [{"title": title, "is_current": True, "years": 2,
+                                                      "responsibilities": statements}], "skills": []}
+
+    path = write(tmp_path / "titles.jsonl", [
+        job("N-1", "Sr Softwre Enginer II", ["Modify existing software to correct errors."]),  # typo, seniority
+        job("N-2", "Staff Nurse", []),  # an O*NET alternate title, nothing else
+        job("N-3", "Sr. Fraud Analyst", ["Analyze transaction data to detect fraudulent card payments."]),
+        job("N-4", "", ["Drive a forklift to move pallets in the warehouse."]),  # statements only
+        job("N-5", "Xyz", [])])  # nothing to go on
+    async with pool.acquire() as conn:
+        await import_employees(conn, path, by="test")
+        codes = {r["employee_id"]: r["onet_code"] for r in await conn.fetch(
+            "SELECT employee_id, onet_code FROM employees WHERE employee_id LIKE 'N-%'")}
+        await conn.execute("DELETE FROM employees WHERE employee_id LIKE 'N-%'")
+    assert codes["N-1"] == "15-1252.00"  # Software Developers
+    assert codes["N-2"] == "29-1141.00"  # Registered Nurses
+    assert codes["N-3"] == "13-2099.04"  # Fraud Examiners, Investigators and Analysts
+    assert codes["N-4"] is not None and codes["N-4"].startswith("53-")  # material moving
+    assert codes["N-5"] is None
+
+
 @pytest.mark.parametrize("rows, message", [
     ([employee("Y-1", "Analyst", []), "{not json"], "line 2"),
     ([employee("Y-1", "Analyst", []), employee("Y-1", "Analyst", [])], "line 2"),

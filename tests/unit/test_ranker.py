@@ -127,3 +127,30 @@ def test_missing_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv(MODEL_ENV, str(tmp_path / "absent.onnx"))
     with pytest.raises(EmbeddingModelMissing, match="not a file"):
         Encoder()
+
+
+def test_precomputed_vectors_are_used_and_only_the_missing_ones_encoded(index: EmployeeIndex) -> None:
+    from tools.embeddings import get_encoder
+
+    class Counting:
+        """The real encoder, counting the texts it is asked to encode."""
+
+        def __init__(self) -> None:
+            self.texts = 0
+
+        def encode(self, texts: list[str], **kwargs: Any) -> Any:
+            self.texts += len(texts)
+            return get_encoder().encode(texts, **kwargs)
+
+        def encode_one(self, text: str) -> Any:
+            return get_encoder().encode_one(text)
+
+    stored = {eid: index.vectors[i] for i, eid in enumerate(index.ids) if eid != "rn2"}
+    counting = Counting()
+    again = EmployeeIndex.build(PEOPLE, encoder=counting, precomputed=stored)  # type: ignore[arg-type]
+    assert counting.texts == 1, "only rn2 is encoded"
+    assert np.allclose(again.vectors, index.vectors, atol=2e-3)
+    request = MatchRequest(request_id="t", responsibilities=["Give patients their medicine."])
+    assert [r.employee_id for r in again.rank(request, top=3)] == [r.employee_id for r in index.rank(request, top=3)]
+    with pytest.raises(ValueError, match="precomputed vector of 'ds1' has shape"):
+        EmployeeIndex.build(PEOPLE, precomputed={"ds1": np.zeros(3, dtype=np.float32)})
