@@ -28,6 +28,15 @@ from tools.skills import HALF_LIFE_DAYS, skill_key
 
 RANKER_POOL = 50
 """People the ranker hands on to be scored with the database's signals."""
+SKILLS_POOL = 30
+"""People holding the most of the required skills, added to the ranker's pool: a terse or unusual task text
+can send the ranker's occupation guess elsewhere, and whoever holds the skills must still be considered."""
+
+_SKILL_HOLDERS_SQL = """
+SELECT s.employee_id FROM employee_skills s
+WHERE s.skill_key = ANY($1::text[]) AND NOT (s.employee_id = ANY($2::text[]))
+GROUP BY s.employee_id ORDER BY sum(s.level / 5.0 * s.confidence) DESC, s.employee_id LIMIT $3
+"""
 FIT_FLOOR = 0.5
 """Ranker scores are divided by the pool's best, but never by less than this: when nobody fits well, nobody
 gets a fit near 1."""
@@ -130,7 +139,8 @@ async def find_candidates(
     """Employees ranked for a task, each with the evidence that put them there.
 
     The ranker takes the task text and skills and returns its best :data:`RANKER_POOL` people (switched-off
-    signal sources and rejected skills are already out of its index). Each is then scored::
+    signal sources and rejected skills are already out of its index); the :data:`SKILLS_POOL` people holding
+    most of the required skills join them. Each is then scored::
 
         score = 0.55 fit + 0.2 skills + 0.1 recency + 0.15 capacity
 
@@ -164,11 +174,12 @@ async def find_candidates(
     if built is None or not (text or wanted):
         return []
     request = MatchRequest(request_id="task", responsibilities=[text] if text else [], required_skills=wanted)
-    ranked = await asyncio.to_thread(_rank, built, request, set(exclude or ()))
+    keys = sorted({skill_key(s) for s in wanted})
+    holders = [r["employee_id"] for r in await conn.fetch(_SKILL_HOLDERS_SQL, keys, exclude or [], SKILLS_POOL)]
+    ranked = await asyncio.to_thread(_rank, built, request, set(exclude or ()), holders)
     if not ranked.positions:
         return []
     ids = [built.index.ids[i] for i in ranked.positions]
-    keys = sorted({skill_key(s) for s in wanted})
     rows = {r["employee_id"]: r for r in await conn.fetch(
         _DETAILS_SQL, ids, keys, text, start_week, end_week, goal_starts_on)}
     top = max(max(ranked.scores), FIT_FLOOR)
@@ -186,8 +197,9 @@ async def find_candidates(
             for score, pos, row in scored[:limit]]
 
 
-def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str]) -> _Ranked:
-    """The ranker's best :data:`RANKER_POOL` for a request, excluded people left out (runs in a thread)."""
+def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str], also: Sequence[str] = ()) -> _Ranked:
+    """The ranker's best :data:`RANKER_POOL` for a request plus the people in ``also``, excluded people left out
+    (runs in a thread)."""
     index = built.index
     signals = index.request_signals(request)
     total = index.combine(signals).astype(np.float64)
@@ -197,6 +209,8 @@ def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str]) -> _Ranke
             total[pos] = -math.inf
     k = min(RANKER_POOL, len(total))
     best = np.argpartition(-total, k - 1)[:k] if k < len(total) else np.arange(len(total))
+    extra = [p for p in (built.positions.get(eid) for eid in also) if p is not None]
+    best = np.union1d(best, np.asarray(extra, dtype=best.dtype))
     best = best[np.lexsort((best, -total[best]))]
     kept = [int(i) for i in best if np.isfinite(total[i])]
     return _Ranked(positions=kept, scores=[max(0.0, float(total[i])) for i in kept], signals=signals)

@@ -16,6 +16,7 @@ import pytest
 from tools import employee_index, matching, profile
 from tools.embeddings import MODEL_ID, get_encoder
 from tools.hris_import import import_employees
+from tools.hris_jsonl import MatchRequest
 from tools.ranker import RankerWeights, embedding_text
 from tools.schemas import Candidate
 
@@ -196,3 +197,19 @@ async def test_reimport_with_a_new_history_changes_the_stored_vector(pool: async
     finally:
         await pool.execute("DELETE FROM employees WHERE employee_id = 'MT-1'")
     assert await pool.fetchval("SELECT count(*) FROM employee_embeddings WHERE employee_id = 'MT-1'") == 0
+
+
+async def test_holders_of_the_required_skills_are_considered_whatever_the_text(pool: asyncpg.Pool[Any]) -> None:
+    loans = "Examine, evaluate, or process loan applications."
+    holder = await pool.fetchval(
+        "SELECT employee_id FROM employee_skills WHERE skill_key = 'figma' ORDER BY level * confidence DESC LIMIT 1")
+    assert holder is not None, "the demo organisation has a Figma user"
+    built = await employee_index.employee_index(pool)
+    assert built is not None
+    request = MatchRequest(request_id="t", responsibilities=[loans], required_skills=["Figma"])
+    by_text = {built.index.ids[p] for p in matching._rank(built, request, set()).positions}
+    assert holder not in by_text, "the loan text alone would not bring the Figma user into the pool"
+    found = await find(pool, description=loans, skills=["Figma"], limit=matching.RANKER_POOL + matching.SKILLS_POOL)
+    assert holder in {c.employee_id for c in found}
+    assert any(e.startswith("skills: ") and "Figma" in e for c in found if c.employee_id == holder
+               for e in c.evidence)
