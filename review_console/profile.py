@@ -1,17 +1,18 @@
-"""Employees' own skills profiles (see, confirm, reject, add) and admins' switches for signal sources."""
+"""Employees' own skills profiles (see, confirm, reject, add), the roles they could move to, and signal sources."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from review_console.deps import AdminUser, CurrentUser, SvcDep
+from review_console.deps import AdminUser, CurrentUser, ReviewerUser, SvcDep
 from review_console.pages import render
 from tools import profile
+from tools.bridges import UnknownEmployee, employee_bridges
 
 api = APIRouter(prefix="/api", tags=["skills"])
 pages = APIRouter(include_in_schema=False)
@@ -58,6 +59,29 @@ async def my_skill_feedback(body: FeedbackIn, svc: SvcDep, user: CurrentUser) ->
         return jsonable_encoder(await profile.skills_profile(conn, _employee_id(user)))
 
 
+TopOpt = Annotated[int, Query(ge=1, le=20, description="How many nearest occupations (aspired ones come on top).")]
+
+
+@api.get("/me/bridges")
+async def my_bridges(svc: SvcDep, user: CurrentUser, top: TopOpt = 5) -> Any:
+    """Occupations you could move to: score, what of yours transfers, the gap to close; your aspirations marked."""
+    employee_id = _employee_id(user)
+    async with svc.pool.acquire() as conn:
+        result = await employee_bridges(conn, employee_id, top=top)
+    return jsonable_encoder(result.to_dict())
+
+
+@api.get("/employees/{employee_id}/bridges", tags=["employees"])
+async def bridges_of(employee_id: str, svc: SvcDep, _: ReviewerUser, top: TopOpt = 5) -> Any:
+    """An employee's bridges (reviewers and admins): the occupations they could move to, with the gap to close."""
+    async with svc.pool.acquire() as conn:
+        try:
+            result = await employee_bridges(conn, employee_id, top=top)
+        except UnknownEmployee as err:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
+    return jsonable_encoder(result.to_dict())
+
+
 @api.get("/admin/sources", tags=["admin"])
 async def sources(svc: SvcDep, _: AdminUser) -> Any:
     """Signal sources, whether they count, and how much evidence each holds."""
@@ -79,10 +103,11 @@ async def switch_source(source: str, body: SourceIn, svc: SvcDep, user: AdminUse
 
 @pages.get("/me/skills")
 async def my_skills_page(request: Request, svc: SvcDep, user: CurrentUser, error: str | None = None) -> Response:
-    """Your skills profile page."""
+    """Your skills profile page, with the roles you could move to."""
     async with svc.pool.acquire() as conn:
         data = await profile.skills_profile(conn, _employee_id(user))
-    return render(request, "my_skills.html", user=user, profile=data, error=error)
+        bridges = await employee_bridges(conn, _employee_id(user))
+    return render(request, "my_skills.html", user=user, profile=data, bridges=bridges, error=error)
 
 
 @pages.post("/me/skills")

@@ -18,6 +18,7 @@ from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.service import Services
 from tools.demo_org import seed_demo_org
+from tools.taxonomy_store import sync_taxonomy
 from workers.main import build_worker, connect_client
 
 
@@ -42,6 +43,7 @@ async def pool(pg_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
     """A migrated database with the demo organisation."""
     pool = await db.create_pool(pg_url)
     await db.migrate(pool)
+    await sync_taxonomy(pool)
     async with pool.acquire() as conn:
         await seed_demo_org(conn)
     runtime.set_pool(pool)

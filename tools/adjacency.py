@@ -226,6 +226,10 @@ class RelatedOccupation:
     """Technology skills both list (rarest first)."""
     onet_related: bool = False
     """Whether O*NET's Related Occupations lists it."""
+    gap_skills: list[str] = field(default_factory=list)
+    """Its O*NET skills/knowledge the source occupation does not list (most important first)."""
+    gap_technologies: list[str] = field(default_factory=list)
+    """Its technology skills the source occupation does not list (in the library's order: hot ones first)."""
 
 
 class OccupationSpace:
@@ -337,13 +341,8 @@ class OccupationSpace:
             self._adjacency = scaled.astype(np.float32)
         return self._adjacency
 
-    def related(self, code: str, *, top: int = 10, use_onet: bool = True) -> list[RelatedOccupation]:
-        """The ``top`` occupations most adjacent to ``code``, best first, with what they share.
-
-        Args:
-            code: O*NET-SOC code (``15-2051.00``; ``15-2051`` means ``15-2051.00``).
-            top: How many.
-            use_onet: Blend in O*NET's Related Occupations where the library has them.
+    def index_of(self, code: str) -> int:
+        """Row of an occupation code (``15-2051`` means ``15-2051.00``).
 
         Raises:
             KeyError: Unknown code.
@@ -351,7 +350,15 @@ class OccupationSpace:
         i = self.position.get(normalise_code(code))
         if i is None:
             raise KeyError(code)
-        scores = self.adjacency[i].copy()
+        return i
+
+    def related_scores(self, i: int, *, use_onet: bool = True) -> F32:
+        """Adjacency of occupation ``i`` to every occupation in [0, 1] (``-1`` for ``i`` itself).
+
+        With ``use_onet`` and an O*NET Related Occupations list for ``i``, the inferred adjacency (scaled so its
+        best is 1) and O*NET's list (1 for its first entry down to 0.5 for its last) count half each.
+        """
+        scores: F32 = self.adjacency[i].copy()
         listed = self.library.occupations[self.codes[i]].related
         if use_onet and listed:
             onet = np.zeros_like(scores)
@@ -361,12 +368,31 @@ class OccupationSpace:
                     onet[j] = 1.0 - 0.5 * rank / max(1, len(listed))
             scores = 0.5 * scores / max(float(scores.max()), 1e-6) + 0.5 * onet
         scores[i] = -1.0
+        return scores
+
+    def related(self, code: str, *, top: int = 10, use_onet: bool = True,
+                gap_limit: int = 12) -> list[RelatedOccupation]:
+        """The ``top`` occupations most adjacent to ``code``, best first, with what they share and the gap.
+
+        Args:
+            code: O*NET-SOC code (``15-2051.00``; ``15-2051`` means ``15-2051.00``).
+            top: How many.
+            use_onet: Blend in O*NET's Related Occupations where the library has them.
+            gap_limit: At most this many gap skills and this many gap technologies per occupation.
+
+        Raises:
+            KeyError: Unknown code.
+        """
+        i = self.index_of(code)
+        scores = self.related_scores(i, use_onet=use_onet)
         best = np.argsort(-scores, kind="stable")[:top]
-        listed_set = set(listed)
+        listed_set = set(self.library.occupations[self.codes[i]].related)
         return [RelatedOccupation(code=self.codes[j], title=self.titles[j], score=round(float(scores[j]), 4),
                                   shared_skills=self.shared_skills(i, int(j)),
                                   shared_technologies=self.shared_technologies(i, int(j)),
-                                  onet_related=self.codes[j] in listed_set) for j in best]
+                                  onet_related=self.codes[j] in listed_set,
+                                  gap_skills=self.gap_skills(i, int(j), limit=gap_limit),
+                                  gap_technologies=self.gap_technologies(i, int(j), limit=gap_limit)) for j in best]
 
     def shared_skills(self, i: int, j: int, *, limit: int = 8) -> list[str]:
         """O*NET skills and knowledge areas both occupations rate important, in ``i``'s order."""
@@ -379,6 +405,22 @@ class OccupationSpace:
         common = self.technology_keys[i] & self.technology_keys[j]
         ranked = sorted(common, key=lambda k: (-self.technology_idf[k], k))
         return [names[k] for k in ranked[:limit]]
+
+    def gap_skills(self, i: int, j: int, *, limit: int | None = None) -> list[str]:
+        """O*NET skills and knowledge areas ``j`` rates important and ``i`` does not, most important first."""
+        have = set(self.skill_names[i])
+        return [s for s in dict.fromkeys(self.skill_names[j]) if s not in have][:limit]
+
+    def gap_technologies(self, i: int, j: int, *, limit: int | None = None) -> list[str]:
+        """Technology skills ``j`` lists and ``i`` does not, in the library's order (hot technologies first)."""
+        seen = set(self.technology_keys[i])
+        out: list[str] = []
+        for name in self.library.occupations[self.codes[j]].technologies:
+            key = skill_key(name)
+            if key not in seen:
+                seen.add(key)
+                out.append(name)
+        return out[:limit]
 
 
 def normalise_code(code: str) -> str:

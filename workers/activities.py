@@ -136,7 +136,7 @@ async def record_decision(data: RecordDecision) -> None:
     async with get_pool().acquire() as conn, conn.transaction():
         review = await conn.fetchrow(
             "UPDATE review_requests SET status = $2, decided_by = $3, reason = $4, decided_arguments = $5,"
-            " decided_at = now() WHERE review_id = $1 RETURNING action_type, sampled, fingerprint",
+            " decided_at = now() WHERE review_id = $1 RETURNING action_type, sampled, fingerprint, policy_version",
             d.review_id, status, d.reviewer, d.reason, executed,
         )
         if review is not None:  # rejections and edits are the agent's errors; forced reviews do not count
@@ -145,7 +145,7 @@ async def record_decision(data: RecordDecision) -> None:
         await audit.append(conn, _event(
             "review.decided", goal_id=data.goal_id, actor_type="human", actor=d.reviewer,
             actor_role=await conn.fetchval("SELECT role FROM users WHERE login = $1", d.reviewer),
-            args_hash=data.executed_args_hash,
+            args_hash=data.executed_args_hash, policy_version=review["policy_version"] if review else None,
             payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
                      "reason_code": d.reason_code, "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
         ))

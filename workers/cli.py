@@ -21,8 +21,9 @@ from infra.settings import get_settings
 from policies.review_routing import REJECTION_REASONS
 from review_console import service
 from review_console.service import ServiceError, Services
+from tools.taxonomy_store import loaded_taxonomy_version, sync_taxonomy
 from workers import runtime_file
-from workers.cli_match import match_app, occupations_app
+from workers.cli_match import match_app, occupations_app, skills_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
 goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
@@ -37,6 +38,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(employees_app, name="employees")
 app.add_typer(match_app, name="match")
 app.add_typer(occupations_app, name="occupations")
+app.add_typer(skills_app, name="skills")
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -93,6 +95,7 @@ async def connect(*, temporal: bool):  # type: ignore[no-untyped-def]
     client = None
     try:
         await db.migrate(pool)
+        await sync_taxonomy(pool)
         if temporal:
             address = settings.temporal_address or running.get("temporal_address")
             if address is None:
@@ -128,6 +131,34 @@ def up() -> None:
 
 
 @app.command()
+def worker() -> None:
+    """Run one worker (workflows, activities, agents, outbox) against an external Postgres and Temporal."""
+    from workers.serve import run_worker
+
+    try:
+        asyncio.run(run_worker(get_settings()))
+    except EmbeddedError as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        pass
+    finish()
+
+
+@app.command()
+def console() -> None:
+    """Serve one review console replica against an external Postgres and Temporal."""
+    from workers.serve import run_console
+
+    try:
+        asyncio.run(run_console(get_settings()))
+    except EmbeddedError as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        pass
+    finish()
+
+
+@app.command()
 def status(as_json: JsonOpt = False) -> None:
     """Where the database, Temporal and the console are."""
     settings = get_settings()
@@ -142,6 +173,9 @@ def status(as_json: JsonOpt = False) -> None:
         "console_url": (running or {}).get("console_url"),
         "task_queue": (running or {}).get("task_queue", settings.task_queue),
         "model": settings.model,
+        # the O*NET/ESCO data loaded in Postgres (tools.taxonomy_store): null when it cannot be asked
+        "taxonomy_version": asyncio.run(loaded_taxonomy_version(settings.database_url
+                                                                or (running or {}).get("database_url"))),
     }
     if as_json:
         emit_json(info)
@@ -342,6 +376,33 @@ def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer,
     finish()
 
 
+@users_app.command("add")
+def users_add(
+    login: str,
+    role: Annotated[str, typer.Option(help="manager, reviewer, admin or employee.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    employee: Annotated[str | None, typer.Option(help="Their employee id (for SoD and their skills page).")] = None,
+    department: Annotated[str | None, typer.Option(help="Department code (managers).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
+) -> None:
+    """Add a console user; the password is read from stdin or prompted for (never an argument)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    by = os.environ.get("USER") or "cli"
+
+    async def go() -> dict[str, Any]:
+        async with connect(temporal=False) as svc:
+            return await service.create_user(svc, login=login, display_name=name, role=role, password=password,
+                                             by=f"cli:{by}", employee_id=employee, department=department)
+
+    user = run(go)
+    print(f"added {user['login']} ({user['role']})")
+    finish()
+
+
 @employees_app.command("import")
 def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     """Import an HRIS export (JSON Lines, one employee a line); re-importing updates, never duplicates."""
@@ -361,6 +422,46 @@ def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     else:
         print(f"imported {file.name}: {report.inserted} new, {report.updated} updated, "
               f"{report.evidence_rows} evidence rows")
+    finish()
+
+
+@employees_app.command("bridges")
+def employees_bridges(
+    employee_id: Annotated[str, typer.Argument(help="Employee id, e.g. E0103.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="How many nearest occupations.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Occupations an employee could move to: score, what transfers, the gap to close; aspirations marked."""
+    from tools.bridges import EmployeeBridges, UnknownEmployee, employee_bridges
+
+    async def go() -> EmployeeBridges:
+        async with connect(temporal=False) as svc, svc.pool.acquire() as conn:
+            return await employee_bridges(conn, employee_id, top=top)
+
+    try:
+        result = run(go)
+    except UnknownEmployee as err:
+        fail(f"{err}; `talentops employees import` adds employees", 4)
+    if as_json:
+        emit_json(result.to_dict())
+        finish()
+    current = f"{result.current_code}  {result.current_title}" if result.current_code else "no O*NET occupation"
+    print(f"{result.employee_id}  {result.name}, {result.title}  (now: {current})")
+    if result.aspirations:
+        print(f"  aspires to: {'; '.join(result.aspirations)}")
+    if result.unmatched_aspirations:
+        print(f"  (no other O*NET occupation matches: {'; '.join(result.unmatched_aspirations)})")
+    for b in result.bridges:
+        mark = "*" if b.aspired else " "
+        outside = "" if b.nearest else "; aspired, not among the nearest"
+        print(f"  {b.score:.3f} {mark} {b.code}  {b.title}  (adjacency {b.adjacency:.2f}, fit {b.fit:.2f}{outside})")
+        brings = ", ".join(f"{h.name} {h.level:.1f}" for h in b.transfers[:6])
+        gap = [g.name + (f" ({g.level:.1f})" if g.level is not None else "") for g in b.gap_skills[:4]]
+        gap += [g.name + (f" ({g.level:.1f})" if g.level is not None else "") for g in b.gap_technologies[:4]]
+        print(f"        brings: {brings or '-'}")
+        print(f"        to learn: {', '.join(gap) or '-'}")
+    print(f"  (* = named in their aspirations; {result.formula}; levels 1-5)")
+    print(result.attribution)
     finish()
 
 

@@ -1,4 +1,4 @@
-"""``talentops match ...`` and ``talentops occupations ...``: file-based matching and the occupation taxonomy.
+"""``talentops match ...``, ``occupations ...`` and ``skills ...``: file-based matching and the taxonomies.
 
 Nothing here needs Postgres or Temporal: these commands work on a fresh data folder with nothing running.
 Registered in :mod:`workers.cli`; also runnable alone as ``python -m workers.cli_match``.
@@ -19,6 +19,7 @@ import typer
 
 match_app = typer.Typer(no_args_is_help=True, help="Rank employees for staffing requests (JSON Lines files).")
 occupations_app = typer.Typer(no_args_is_help=True, help="O*NET occupations: title normalisation and adjacency.")
+skills_app = typer.Typer(no_args_is_help=True, help="ESCO skills: find a skill and its place in ESCO's hierarchy.")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 BAD_INPUT = 2
 NOT_FOUND = 4
@@ -123,7 +124,7 @@ def occupations_related(
                                                 help="Ignore O*NET's Related Occupations list.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Occupations most adjacent to CODE, with scores and what they share."""
+    """Occupations most adjacent to CODE, with scores, what they share and the gap (what they need that CODE lacks)."""
     cli = _cli()
     from tools.adjacency import get_occupation_space, normalise_code
 
@@ -138,7 +139,8 @@ def occupations_related(
     result: dict[str, Any] = {
         "code": full, "title": occupation.title, "onet_related_listed": bool(occupation.related) and not inferred_only,
         "related": [{"code": r.code, "title": r.title, "score": r.score, "shared_skills": r.shared_skills,
-                     "shared_technologies": r.shared_technologies, "onet_related": r.onet_related}
+                     "shared_technologies": r.shared_technologies, "onet_related": r.onet_related,
+                     "gap_skills": r.gap_skills, "gap_technologies": r.gap_technologies}
                     for r in related],
         "attribution": space.library.attribution,
     }
@@ -151,7 +153,10 @@ def occupations_related(
             mark = "*" if r.onet_related else " "
             shared = ", ".join([*r.shared_technologies[:3], *r.shared_skills[:2]])
             print(f"  {r.score:.3f} {mark} {r.code}  {r.title[:55]:<55}  {shared}")
-        print("  (* = listed by O*NET Related Occupations)")
+            gap = [*r.gap_skills[:3], *r.gap_technologies[:3]]
+            if gap:
+                print(f"        to learn: {', '.join(gap)}")
+        print("  (* = listed by O*NET Related Occupations; to learn = its skills and technologies this one lacks)")
         print(space.library.attribution)
     cli.finish()
 
@@ -183,9 +188,42 @@ def occupations_title(
     cli.finish()
 
 
+@skills_app.command("find")
+def skills_find(
+    text: Annotated[str, typer.Argument(help="A skill as people write it, e.g. 'sql' or 'manage budgets'.")],
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="How many.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """ESCO skills matching TEXT (exact label first, then shared words), each with its hierarchy path."""
+    cli = _cli()
+    from tools.esco import load_esco, normalise
+
+    if not normalise(text):
+        cli.fail(f"{text!r} has no words to match", BAD_INPUT)
+    taxonomy = load_esco()
+    matches = taxonomy.find_skills(text, top=top)
+    if as_json:
+        cli.emit_json({"text": text, "matches": [m.__dict__ for m in matches], "esco_version": taxonomy.version,
+                       "attribution": taxonomy.attribution})
+    else:
+        for m in matches:
+            how = f"{m.how}: “{m.matched}”" if m.matched != m.label or m.how != "exact" else m.how
+            print(f"{m.score:.2f}  {m.label}  ({how})")
+            print(f"      {' > '.join(m.path)}")
+            if m.also_under:
+                print(f"      also under: {'; '.join(m.also_under)}")
+            print(f"      {m.uri}")
+        if matches:
+            print(taxonomy.attribution)
+    if not matches:
+        cli.fail(f"no ESCO skill matches {text!r}", NOT_FOUND)
+    cli.finish()
+
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops matching commands.")
 app.add_typer(match_app, name="match")
 app.add_typer(occupations_app, name="occupations")
+app.add_typer(skills_app, name="skills")
 
 if __name__ == "__main__":
     app()

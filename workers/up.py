@@ -7,10 +7,8 @@ import contextlib
 import fcntl
 import signal
 import sys
-from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import uvicorn
 
 from infra import db
@@ -19,20 +17,13 @@ from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
 from review_console.service import Services
-from tools import employee_index
 from tools.demo_org import DEMO_PASSWORD, seed_demo_org
 from tools.notifications import NotificationSettings
+from tools.taxonomy_store import sync_taxonomy
 from workers import runtime_file
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn without its own signal handling: ``up`` stops everything in order itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+from workers.serve import ConsoleServer, warm_matcher
 
 
 def say(message: str) -> None:
@@ -64,6 +55,8 @@ async def run_up(settings: Settings) -> None:
         applied = await db.migrate(pool)
         if applied:
             say(f"applied migrations: {', '.join(applied)}")
+        if await sync_taxonomy(pool):
+            say("loaded the O*NET and ESCO taxonomy into Postgres")
         async with pool.acquire() as conn:
             if await seed_demo_org(conn):
                 say("seeded the demo organisation (Northwind Bank)")
@@ -87,7 +80,7 @@ async def run_up(settings: Settings) -> None:
             say(console_note)
         console_url = f"http://{settings.console_host}:{console_port}"
         services = Services(pool=pool, client=client, settings=settings)
-        server = _Server(uvicorn.Config(create_app(services), host=settings.console_host, port=console_port,
+        server = ConsoleServer(uvicorn.Config(create_app(services), host=settings.console_host, port=console_port,
                                         log_level="warning", lifespan="on"))
         worker = build_worker(client, settings.task_queue, pool=pool)
         runtime_file.write(settings, {"database_url": database_url, "temporal_address": address,
@@ -107,7 +100,7 @@ async def run_up(settings: Settings) -> None:
 
         stack.push_async_callback(_stop_outbox)
         worker_task = asyncio.create_task(worker.run())
-        warm_task = asyncio.create_task(_warm_matcher(pool))
+        warm_task = asyncio.create_task(warm_matcher(pool))
         stack.callback(warm_task.cancel)
         server_task = asyncio.create_task(server.serve())
         while not server.started:
@@ -131,18 +124,6 @@ async def run_up(settings: Settings) -> None:
             pg_handle.cleanup()
         lock.close()
         say("stopped.")
-
-
-async def _warm_matcher(pool: asyncpg.Pool[Any]) -> None:
-    """Build the matcher's index now (embedding missing vectors) so the first goal does not wait for it."""
-    try:
-        built = await employee_index.employee_index(pool)
-    except Exception as err:  # the first staffing call builds it again and reports its own error
-        say(f"matcher index not built yet ({err}); the first staffing call will build it")
-        return
-    if built is not None:
-        say(f"matcher ready: {len(built.index):,} employees ({built.embedded:,} vectors computed, "
-            f"{built.reused:,} reused from Postgres) in {built.seconds:.1f} s")
 
 
 def _banner(console_url: str, ui_url: str | None, address: str, database_url: str, settings: Settings,

@@ -170,7 +170,7 @@ async def test_unauthenticated_is_401_on_every_api_route_but_the_public_ones(app
         if (method, path) in PUBLIC_API:
             continue
         url = path.format(goal_id="g-000000000000", review_id="r-000000000000", action_type="decompose_goal",
-                          source="project")
+                          source="project", employee_id="E0103")
         resp = await client.request(method, url, json={} if method in ("POST", "PUT") else None)
         assert resp.status_code == 401, f"{method} {path} → {resp.status_code} {resp.text}"
         assert resp.json()["detail"].startswith("sign in first")

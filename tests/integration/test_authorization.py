@@ -79,6 +79,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PUT", "/api/admin/sources/{source}"): Access(frozenset({ADMIN})),
     ("GET", "/api/me/skills"): Access(SIGNED_IN),
     ("POST", "/api/me/skills/feedback"): Access(SIGNED_IN),
+    ("GET", "/api/me/bridges"): Access(SIGNED_IN),
+    ("GET", "/api/employees/{employee_id}/bridges"): Access(REVIEWERS),
     ("PUT", "/api/admin/policies/{action_type}"): Access(frozenset({ADMIN})),
     ("PUT", "/api/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN})),
     ("GET", "/api/audit/export"): Access(REVIEWERS),
@@ -253,7 +255,7 @@ def call(world: World) -> Call:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
-                          source="project")
+                          source="project", employee_id="E0103")
         async with world.client(role) as c:
             if path == "/api/reviews/bulk-approve":
                 return await c.request(method, url, json={"items": [{"review_id": review_id}]})

@@ -77,6 +77,7 @@ async def test_approve_stores_assignments_and_audits_everything(services: Servic
     decided = [e for e in events if e["action"] == "review.decided"]
     assert [e["payload"]["review_id"] for e in decided][-1] == review_id
     assert decided[-1]["actor_type"] == "human" and decided[-1]["actor"] == "hr.reviewer"
+    assert decided[-1]["policy_version"] == review["policy_version"], "the policy the decision was taken under"
 
 
 async def test_reject_needs_a_reason_and_ends_the_goal(services: Services) -> None:

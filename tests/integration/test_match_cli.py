@@ -133,7 +133,8 @@ def test_occupations_related_and_title(folder: Path) -> None:
     body = json.loads(out)
     assert body["code"] == "15-2051.00" and len(body["related"]) == 5
     first = body["related"][0]
-    assert set(first) == {"code", "title", "score", "shared_skills", "shared_technologies", "onet_related"}
+    assert set(first) == {"code", "title", "score", "shared_skills", "shared_technologies", "onet_related",
+                          "gap_skills", "gap_technologies"}
     assert [r["score"] for r in body["related"]] == sorted((r["score"] for r in body["related"]), reverse=True)
     assert "O*NET" in body["attribution"]
     code, _, err = finish(unknown)
@@ -141,3 +142,39 @@ def test_occupations_related_and_title(folder: Path) -> None:
     code, out, err = finish(title)
     assert code == 0, err
     assert json.loads(out)["matches"][0]["code"] == "15-1252.00"
+
+
+def test_skills_find_shows_esco_matches_with_their_path(folder: Path) -> None:
+    as_json = start(folder, "skills", "find", "sql", "--top", "3", "--json")
+    text = start(folder, "skills", "find", "Manage budgets", "--top", "2")
+    unknown = start(folder, "skills", "find", "zzqx blorf")
+    empty = start(folder, "skills", "find", " ?! ")
+    code, out, err = finish(as_json)
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["text"] == "sql" and body["esco_version"] == "ESCO v1.2.0"
+    assert len(body["matches"]) == 3
+    best = body["matches"][0]
+    assert best["label"] == "SQL" and best["how"] == "exact" and best["score"] == 1.0
+    assert best["uri"] == "http://data.europa.eu/esco/skill/598de5b0-5b58-4ea7-8058-a4bc4d18c742"
+    assert best["path"][0] == "SQL" and best["path"][-1] == "knowledge" and "query languages" in best["path"]
+    assert "ESCO classification of the European Commission" in body["attribution"]
+    code, out, err = finish(text)
+    assert code == 0, err
+    first, path = out.splitlines()[:2]
+    assert first.startswith("1.00  manage budgets  (exact")
+    assert path.strip().startswith("manage budgets > ") and path.strip().endswith("transversal skills and competences")
+    assert out.rstrip().endswith("This service uses the ESCO classification of the European Commission. "
+                                 "(Modified: subset of files.)")
+    code, out, err = finish(unknown)
+    assert code == 4 and out == "" and "no ESCO skill matches 'zzqx blorf'" in err and "Traceback" not in err
+    code, _, err = finish(empty)
+    assert code == 2 and "has no words to match" in err
+
+
+def test_talentops_registers_the_skills_commands(folder: Path) -> None:
+    env = {**os.environ, "TALENTOPS_DATA_DIR": str(folder / "data"), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", "from workers.cli import main; main()", "skills", "find", "python",
+                           "--top", "1"], cwd=folder, env=env, text=True, capture_output=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1.00  Python (computer programming)  (exact")

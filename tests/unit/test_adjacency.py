@@ -70,3 +70,38 @@ def test_memoised_tokens_equal_the_taxonomy_tokens(space: OccupationSpace) -> No
     for task in space.library.tasks[:2000]:
         assert tokens(task.text) == taxonomy.tokens(task.text)
     assert tokens("Analytics & analyzing, C++ and C# — 3D") == taxonomy.tokens("Analytics & analyzing, C++ and C# — 3D")
+
+
+def test_gap_is_what_the_target_has_and_the_source_lacks(space: OccupationSpace) -> None:
+    """Business Intelligence Analysts → Data Warehousing Specialists, checked against the library itself."""
+    library = taxonomy.load_task_library()
+    source, target = library.occupations["15-2051.01"], library.occupations["15-1243.01"]
+    related = {r.code: r for r in space.related(source.code, top=50, use_onet=False, gap_limit=100)}
+    assert target.code in related
+    found = related[target.code]
+    expected_skills = [s for s in dict.fromkeys(target.skills) if s not in source.skills]
+    source_techs = {t.casefold() for t in source.technologies}
+    expected_techs = [t for t in dict.fromkeys(target.technologies) if t.casefold() not in source_techs]
+    assert found.gap_skills == expected_skills and "Programming" in found.gap_skills
+    assert found.gap_technologies == expected_techs and expected_techs
+    # nothing in the gap is shared, and the gap keeps the library's order (most important / hot first)
+    assert not set(found.gap_skills) & set(found.shared_skills)
+    assert not set(found.gap_technologies) & set(found.shared_technologies)
+    assert found.gap_skills == sorted(found.gap_skills, key=target.skills.index)
+    assert found.gap_technologies == sorted(found.gap_technologies, key=target.technologies.index)
+    # the default limit trims the same lists; and the gap is direction-specific
+    default = next(r for r in space.related(source.code, top=50, use_onet=False) if r.code == target.code)
+    assert default.gap_technologies == expected_techs[:12] and default.gap_skills == expected_skills[:12]
+    i, j = space.index_of(source.code), space.index_of(target.code)
+    back = space.gap_technologies(j, i)
+    target_techs = {t.casefold() for t in target.technologies}
+    assert back == [t for t in dict.fromkeys(source.technologies) if t.casefold() not in target_techs]
+
+
+def test_gap_of_an_occupation_without_skills_is_only_technologies(space: OccupationSpace) -> None:
+    """Data Scientists have no O*NET skills in the library (withheld rows): no skills gap, never an error."""
+    assert not space.library.occupations["15-2051.00"].skills
+    i, j = space.index_of("15-2051.01"), space.index_of("15-2051.00")
+    assert space.gap_skills(i, j) == []
+    assert space.gap_technologies(i, j)
+    assert space.gap_skills(j, i) == list(dict.fromkeys(space.library.occupations["15-2051.01"].skills))

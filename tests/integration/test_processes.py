@@ -1,0 +1,143 @@
+"""Beyond one machine: ``talentops worker`` and two ``talentops console`` replicas as separate processes against
+one Postgres and one Temporal (the test run's own), as a deployment would run them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from support import eventually
+from temporalio.testing import WorkflowEnvironment
+
+from infra.embedded import free_port
+from tools.demo_org import DEMO_PASSWORD
+
+pytestmark = pytest.mark.integration
+TALENTOPS = str(Path(sys.executable).parent / "talentops")
+GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
+
+
+@pytest.fixture
+def deployment_env(pg_url: str, temporal_env: WorkflowEnvironment, pool: asyncpg.Pool[Any],
+                   tmp_path: Path) -> dict[str, str]:
+    """Settings every process of the deployment shares (``pool`` makes sure the database is migrated)."""
+    del pool
+    tmp_path.chmod(0o755)
+    return {**os.environ, "TALENTOPS_DATABASE_URL": pg_url,
+            "TALENTOPS_TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+            "TALENTOPS_TASK_QUEUE": f"deploy-{uuid.uuid4().hex[:8]}", "TALENTOPS_DATA_DIR": str(tmp_path),
+            "TALENTOPS_SESSION_SECRET": uuid.uuid4().hex}
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    """Started processes; each must stop cleanly on SIGTERM."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def start(processes: list[subprocess.Popen[str]], env: dict[str, str], role: str,
+          **extra: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([TALENTOPS, role], env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    processes.append(proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return err
+
+
+async def healthy(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=2) as http:
+            return (await http.get("/api/health")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def test_a_worker_and_two_console_replicas_serve_one_goal(deployment_env: dict[str, str],
+                                                                processes: list[subprocess.Popen[str]]) -> None:
+    env = deployment_env
+    added = subprocess.run([TALENTOPS, "users", "add", "qa.manager", "--role", "manager", "--department",
+                            "payments", "--name", "QA Manager", "--password-stdin"],
+                           input="a long enough password\n", env=env, capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0 and "added qa.manager (manager)" in added.stdout, added.stderr
+    again = subprocess.run([TALENTOPS, "users", "add", "qa.manager", "--role", "manager", "--password-stdin"],
+                           input="a long enough password\n", env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "taken" in again.stderr and "Traceback" not in again.stderr
+
+    worker = start(processes, env, "worker")
+    ports = [free_port(), free_port()]
+    consoles = [start(processes, env, "console", TALENTOPS_CONSOLE_PORT=str(p)) for p in ports]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    for url in urls:
+        async def up(url: str = url) -> bool:
+            return await healthy(url)
+        await eventually(up, f"the console at {url}", timeout=90)
+
+    # generous timeouts: a fresh console loads the task library on its first goal while warming its caches
+    async with httpx.AsyncClient(base_url=urls[0], timeout=60) as first, \
+            httpx.AsyncClient(base_url=urls[1], timeout=60) as second:
+        login = await first.post("/api/login", json={"login": "qa.manager", "password": "a long enough password"})
+        assert login.status_code == 200, login.text
+        # sessions are signed with the shared secret: the second replica knows the user too
+        second.cookies.update(first.cookies)
+        me = await second.get("/api/me")
+        assert me.status_code == 200 and me.json()["login"] == "qa.manager"
+        created = await first.post("/api/goals", json={"text": GOAL})
+        assert created.status_code == 201, created.text
+        goal_id = created.json()["goal_id"]
+
+        async def planned() -> dict[str, Any] | None:
+            goal: dict[str, Any] = (await second.get(f"/api/goals/{goal_id}")).json()
+            assert goal["status"] != "failed", goal["status_detail"]
+            return goal if goal["status"] == "awaiting_plan_review" else None
+
+        goal = await eventually(planned, "the worker process to plan the goal", timeout=90)
+        assert goal["tasks"] and goal["review"]["review_id"]
+
+        reviewer = httpx.AsyncClient(base_url=urls[1], timeout=60)
+        async with reviewer:
+            await reviewer.post("/api/login", json={"login": "hr.reviewer", "password": DEMO_PASSWORD})
+            decided = await reviewer.post(f"/api/reviews/{goal['review']['review_id']}/decision",
+                                          json={"decision": "approve"})
+            assert decided.status_code == 200, decided.text
+
+        async def staffing() -> bool:
+            return bool((await first.get(f"/api/goals/{goal_id}")).json()["status"] == "awaiting_review")
+
+        await eventually(staffing, "the staffing proposal", timeout=90)
+
+    for proc in consoles:
+        assert "stopped." in stop(proc)
+    err = stop(worker)
+    assert "worker polling task queue" in err and "stopped." in err
+    await asyncio.sleep(0)
+
+
+def test_single_role_processes_need_an_external_postgres_and_temporal(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALENTOPS_")}
+    env["TALENTOPS_DATA_DIR"] = str(tmp_path)
+    for role in ("worker", "console"):
+        done = subprocess.run([TALENTOPS, role], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert "TALENTOPS_DATABASE_URL and TALENTOPS_TEMPORAL_ADDRESS" in done.stderr
+        assert "talentops up" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,45 @@
+"""Adding console users: validated, hashed, audited, and able to sign in."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from review_console import service
+from review_console.deps import authenticate
+from review_console.service import Services
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"
+
+
+@pytest.mark.parametrize("changes, error, message", [
+    ({"role": "superuser"}, service.Invalid, "unknown role"),
+    ({"password": "short"}, service.Invalid, "at least 12"),
+    ({"login": "has space"}, service.Invalid, "without spaces"),
+    ({"employee_id": "E9999"}, service.Invalid, "unknown employee"),
+    ({"department": "nowhere"}, service.Invalid, "unknown department"),
+    ({"login": "hr.reviewer"}, service.Conflict, "taken"),
+])
+async def test_bad_users_are_refused(services: Services, changes: dict[str, str], error: type[Exception],
+                                     message: str) -> None:
+    fields = {"login": f"qa-{uuid.uuid4().hex[:6]}", "display_name": "QA", "role": "reviewer",
+              "password": PASSWORD, "by": "admin", **changes}
+    with pytest.raises(error, match=message):
+        await service.create_user(services, **fields)  # type: ignore[arg-type]
+
+
+async def test_a_new_user_signs_in_and_the_creation_is_audited(services: Services) -> None:
+    login = f"qa-{uuid.uuid4().hex[:6]}"
+    user = await service.create_user(services, login=login, display_name="QA Employee", role="employee",
+                                     password=PASSWORD, by="admin", employee_id="E0103")
+    assert user == {"login": login, "display_name": "QA Employee", "role": "employee", "employee_id": "E0103",
+                    "department": None}
+    stored = await services.pool.fetchval("SELECT password_hash FROM users WHERE login = $1", login)
+    assert stored.startswith("$argon2") and PASSWORD not in stored
+    assert (await authenticate(services, login, PASSWORD) or {}).get("login") == login
+    assert await authenticate(services, login, PASSWORD + "!") is None
+    event = await services.pool.fetchrow(
+        "SELECT actor, payload FROM audit_events WHERE action = 'user.created' AND payload->>'login' = $1", login)
+    assert event is not None and event["actor"] == "admin" and event["payload"]["role"] == "employee"

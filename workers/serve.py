@@ -1,0 +1,153 @@
+"""``talentops worker`` and ``talentops console``: one role per process, for deployments beyond one machine.
+
+Both need an external Postgres (``TALENTOPS_DATABASE_URL``) and Temporal (``TALENTOPS_TEMPORAL_ADDRESS``);
+run as many of each as the load needs. Workers poll the task queue and deliver the notification outbox
+(deliveries are leased, so several workers never send one twice); consoles are stateless apart from the
+session secret, which every replica must share (``TALENTOPS_SESSION_SECRET``). Both apply pending migrations
+at start (under an advisory lock, so concurrent starts are safe) and stop cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import uvicorn
+
+from infra import db
+from infra.embedded import EmbeddedError
+from infra.settings import Settings
+from infra.telemetry import setup_tracing
+from review_console.app import create_app
+from review_console.service import Services
+from tools import employee_index
+from tools.adjacency import get_occupation_space
+from tools.notifications import NotificationSettings
+from tools.taxonomy_store import sync_taxonomy
+from workers.main import build_worker, connect_client
+from workers.outbox import run_outbox
+
+
+class ConsoleServer(uvicorn.Server):
+    """Uvicorn without its own signal handling: the process stops the server, then closes its pool, in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def say(message: str) -> None:
+    """Progress for the operator (stderr, so stdout stays clean for tools)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def external_services(settings: Settings, role: str) -> tuple[str, str]:
+    """The database URL and Temporal address a single-role process needs.
+
+    Raises:
+        EmbeddedError: When either is unset (the embedded ones belong to ``talentops up``).
+    """
+    missing = [name for name, value in (("TALENTOPS_DATABASE_URL", settings.database_url),
+                                        ("TALENTOPS_TEMPORAL_ADDRESS", settings.temporal_address)) if not value]
+    if missing:
+        raise EmbeddedError(f"`talentops {role}` runs against an external Postgres and Temporal: set "
+                            f"{' and '.join(missing)} (or run everything on this machine with `talentops up`)")
+    assert settings.database_url is not None and settings.temporal_address is not None
+    return settings.database_url, settings.temporal_address
+
+
+async def warm_matcher(pool: asyncpg.Pool[Any]) -> None:
+    """Build the matcher's index now (embedding missing vectors) so the first goal does not wait for it."""
+    try:
+        built = await employee_index.employee_index(pool)
+    except Exception as err:  # the first staffing call builds it again and reports its own error
+        say(f"matcher index not built yet ({err}); the first staffing call will build it")
+        return
+    if built is not None:
+        say(f"matcher ready: {len(built.index):,} employees ({built.embedded:,} vectors computed, "
+            f"{built.reused:,} reused from Postgres) in {built.seconds:.1f} s")
+
+
+async def _connect_database(url: str) -> asyncpg.Pool[Any]:
+    try:
+        pool = await db.create_pool(url)
+    except (OSError, asyncpg.PostgresError) as err:
+        raise EmbeddedError(f"cannot reach Postgres at {url}: {err}") from err
+    applied = await db.migrate(pool)
+    if applied:
+        say(f"applied migrations: {', '.join(applied)}")
+    if await sync_taxonomy(pool):
+        say("loaded the O*NET and ESCO taxonomy into Postgres")
+    return pool
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_worker(settings: Settings) -> None:
+    """Poll the task queue (goal workflows, their activities, the agents) and deliver the outbox until stopped."""
+    database_url, address = external_services(settings, "worker")
+    setup_tracing("talentops-worker", console_export=settings.otel_console_export)
+    pool = await _connect_database(database_url)
+    try:
+        try:
+            client = await connect_client(address, settings.temporal_namespace)
+        except RuntimeError as err:
+            raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
+        stop = _stop_event()
+        outbox = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
+        warm = asyncio.create_task(warm_matcher(pool))
+        async with build_worker(client, settings.task_queue, pool=pool):
+            say(f"worker polling task queue {settings.task_queue!r} on {address} (model {settings.model})")
+            await stop.wait()
+            say("stopping …")
+        warm.cancel()
+        await outbox
+    finally:
+        await pool.close()
+        say("stopped.")
+
+
+async def run_console(settings: Settings) -> None:
+    """Serve the review console and its API on ``console_host:console_port`` until stopped."""
+    database_url, address = external_services(settings, "console")
+    setup_tracing("talentops-console", console_export=settings.otel_console_export)
+    pool = await _connect_database(database_url)
+    try:
+        try:
+            client = await connect_client(address, settings.temporal_namespace)
+        except RuntimeError as err:
+            raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
+        app = create_app(Services(pool=pool, client=client, settings=settings))
+        # the occupation space behind the skills pages takes seconds to build: not on the first visitor's time
+        warm = asyncio.create_task(asyncio.to_thread(get_occupation_space))
+        server = ConsoleServer(uvicorn.Config(app, host=settings.console_host, port=settings.console_port,
+                                              log_level="warning"))
+        stop = _stop_event()
+        serving = asyncio.create_task(server.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done() and not server.started:
+            stopping.cancel()
+            raise EmbeddedError(f"the console could not listen on {settings.console_host}:{settings.console_port}")
+        if not serving.done():
+            say(f"console on http://{settings.console_host}:{settings.console_port} (Temporal {address}, "
+                f"task queue {settings.task_queue!r})")
+            await stopping
+            say("stopping …")
+        server.should_exit = True
+        await serving
+        await warm
+    finally:
+        await pool.close()
+        say("stopped.")
