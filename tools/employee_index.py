@@ -6,9 +6,10 @@ becomes a :class:`~tools.hris_jsonl.EmployeeRecord`, without what comes from a s
 ``employee_embeddings`` when the hash of the text it embeds still matches; only missing or stale vectors are
 computed, and they are written back in one statement per 5,000 employees.
 
-The built index is cached per process, keyed by a cheap fingerprint of what changes it (employee count and
-latest update, switched-off sources, latest skill feedback), so a worker builds it once and again only after
-an import or a profile change. Building runs in a thread, once, however many tool calls ask at the same time.
+The built index is cached per process, keyed by a version that triggers bump on every change to employees,
+skill feedback or signal sources (migration 0010: one single-row read per call), so a worker builds it once
+and again only after an import or a profile change. Building runs in a thread, once, however many tool calls
+ask at the same time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -31,7 +32,7 @@ from pydantic import ValidationError
 from infra.db import Connection
 from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, get_encoder
 from tools.hris_jsonl import EmployeeRecord
-from tools.ranker import EmployeeIndex, RankerWeights, embedding_text
+from tools.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
 from tools.skills import skill_key
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,11 @@ _MAX_JOBS = 200
 """Jobs a record may hold (:class:`EmployeeRecord`'s limit); projects beyond it are left out."""
 
 _FINGERPRINT_SQL = """
-SELECT concat_ws('|', current_database(),
-    (SELECT count(*) FROM employees),
-    (SELECT extract(epoch FROM max(updated_at)) FROM employees),
-    (SELECT string_agg(source, ',' ORDER BY source) FROM signal_sources WHERE NOT enabled),
-    (SELECT max(id) FROM skill_feedback))
+SELECT current_database() || '|' || version FROM matcher_version
 """
+"""Triggers (migration 0010) bump the version on any change to employees, skill feedback or signal sources."""
 _EMPLOYEES_SQL = """
-SELECT e.employee_id, e.title, e.profile, v.text_hash, v.model,
+SELECT e.employee_id, e.title, e.profile::text AS profile, v.text_hash, v.model,
        CASE WHEN v.employee_id IS NOT NULL THEN vector_send(v.embedding) END AS vector
 FROM employees e LEFT JOIN employee_embeddings v USING (employee_id)
 ORDER BY e.employee_id
@@ -265,45 +263,60 @@ def _feedback(rows: Iterable[Mapping[str, Any]], disabled: frozenset[str]) -> di
             for eid in rejected.keys() | added.keys()}
 
 
-def _prepare(rows: list[Mapping[str, Any]], disabled: frozenset[str],
+def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
              feedback: Mapping[str, Feedback]) -> _Prepared | None:
-    """Records, stored vectors still valid, the missing ones encoded, and the index (runs in a thread)."""
+    """Records, stored vectors still valid, the missing ones encoded, and the index (runs in a thread).
+
+    Streamed so a large organisation never sits in memory twice: each row is turned into a record as the index
+    consumes it (and dropped from ``rows``), and missing vectors are encoded chunk by chunk by the index build;
+    the new ones are read back from the index to be stored.
+    """
     weights = RankerWeights()
-    records: list[EmployeeRecord] = []
     skipped: list[str] = []
     stored: dict[str, NDArray[np.float32]] = {}
-    missing: list[tuple[EmployeeRecord, str]] = []
-    for row in rows:
-        profile = row["profile"]
-        if isinstance(profile, str):  # a connection without the pool's jsonb codec
-            profile = json.loads(profile)
-        try:
-            record = employee_record(row["employee_id"], row["title"], profile or {}, disabled=disabled,
-                                     feedback=feedback.get(row["employee_id"]))
-        except ValidationError as err:
-            log.warning("employee %s left out of matching: %s", row["employee_id"], err.errors()[0]["msg"])
-            skipped.append(row["employee_id"])
-            continue
-        records.append(record)
-        digest = text_hash(embedding_text(record), max_tokens=weights.embed_tokens)
-        vector = _decode(row["vector"]) if row["text_hash"] == digest and row["model"] == MODEL_ID else None
-        if vector is None:
-            missing.append((record, digest))
-        else:
-            stored[record.employee_id] = vector
-    if not records:
-        return None
+    missing: dict[str, str] = {}
+    """Employee id -> text hash of those whose vector is computed by this build."""
+
+    def records() -> Iterator[EmployeeRecord]:
+        for i, row in enumerate(rows):
+            rows[i] = None  # the record replaces the row: free it as we go
+            assert row is not None
+            profile = row["profile"]
+            if isinstance(profile, str):  # fetched as text: decoded one at a time
+                profile = json.loads(profile)
+            try:
+                record = employee_record(row["employee_id"], row["title"], profile or {}, disabled=disabled,
+                                         feedback=feedback.get(row["employee_id"]))
+            except ValidationError as err:
+                log.warning("employee %s left out of matching: %s", row["employee_id"], err.errors()[0]["msg"])
+                skipped.append(row["employee_id"])
+                continue
+            digest = text_hash(embedding_text(record), max_tokens=weights.embed_tokens)
+            vector = _decode(row["vector"]) if row["text_hash"] == digest and row["model"] == MODEL_ID else None
+            if vector is None:
+                missing[record.employee_id] = digest
+            else:
+                stored[record.employee_id] = vector
+            yield record
+
     encoder = _encoder()
-    new_vectors = np.zeros((0, DIM), dtype=np.float32)
-    if encoder is not None and missing:
-        new_vectors = encoder.encode([embedding_text(r) for r, _ in missing], max_tokens=weights.embed_tokens)
-        stored.update((r.employee_id, v) for (r, _), v in zip(missing, new_vectors, strict=True))
-    index = EmployeeIndex.build(records, weights=weights, encoder=encoder, use_embeddings=encoder is not None,
-                                precomputed=stored)
+    try:
+        index = EmployeeIndex.build(records(), weights=weights, encoder=encoder, use_embeddings=encoder is not None,
+                                    precomputed=stored)
+    except ValueError as err:
+        if str(err).startswith("no employees"):
+            return None
+        raise
     index.adjacency  # noqa: B018 - computed on first use (about 0.5 s): here in the thread, not in a tool call
-    new = missing if encoder is not None else []
-    return _Prepared(index=index, new_ids=[r.employee_id for r, _ in new], new_hashes=[h for _, h in new],
-                     new_vectors=new_vectors, reused=len(stored) - len(new), skipped=tuple(skipped))
+    new_ids = list(missing) if encoder is not None else []
+    positions = {eid: i for i, eid in enumerate(index.ids)}
+    new_vectors = (index.vectors[[positions[e] for e in new_ids]].astype(np.float32) if new_ids
+                   else np.zeros((0, DIM), dtype=np.float32))
+    reused = len(stored)
+    stored.clear()
+    _trim_heap()
+    return _Prepared(index=index, new_ids=new_ids, new_hashes=[missing[e] for e in new_ids],
+                     new_vectors=new_vectors, reused=reused, skipped=tuple(skipped))
 
 
 def _encoder() -> Encoder | None:

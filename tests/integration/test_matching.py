@@ -213,3 +213,18 @@ async def test_holders_of_the_required_skills_are_considered_whatever_the_text(p
     assert holder in {c.employee_id for c in found}
     assert any(e.startswith("skills: ") and "Figma" in e for c in found if c.employee_id == holder
                for e in c.evidence)
+
+
+async def test_the_index_version_moves_on_every_change_and_never_repeats_after_a_rollback(
+        pool: asyncpg.Pool[Any]) -> None:
+    before = await employee_index.fingerprint(pool)
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute("UPDATE employees SET location = location WHERE employee_id = 'E0001'")
+        inside = await employee_index.fingerprint(conn)
+        await tx.rollback()
+    assert inside != before and await employee_index.fingerprint(pool) == before
+    await pool.execute("UPDATE signal_sources SET enabled = enabled")
+    after = await employee_index.fingerprint(pool)
+    assert after not in (before, inside), "a later change never reuses a rolled-back version"
