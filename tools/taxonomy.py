@@ -12,6 +12,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
+
 _WORD = re.compile(r"[a-z][a-z0-9+#]*")
 _STOPWORDS = frozenset(
     """a an and are as at be by for from has have in into is it its of on or our that the their this to was
@@ -85,12 +87,17 @@ class TfIdfIndex:
             df.update(counts.keys())
         n = len(documents)
         self.idf = {t: math.log((1 + n) / (1 + c)) + 1.0 for t, c in df.items()}
-        self._postings: dict[str, list[tuple[int, float]]] = {}
+        postings: dict[str, list[tuple[int, float]]] = {}
         for i, counts in enumerate(doc_tokens):
             vec = self._weigh(counts)
             self._vectors.append(vec)
             for term, weight in vec.items():
-                self._postings.setdefault(term, []).append((i, weight))
+                postings.setdefault(term, []).append((i, weight))
+        self._size = n
+        # numpy postings: a search adds whole posting lists at once (float64, term by term, like a Python loop)
+        self._post_ids = {t: np.fromiter((i for i, _ in p), dtype=np.int64, count=len(p)) for t, p in postings.items()}
+        self._post_weights = {t: np.fromiter((w for _, w in p), dtype=np.float64, count=len(p))
+                              for t, p in postings.items()}
 
     def _weigh(self, counts: Counter[str]) -> dict[str, float]:
         vec = {t: (1 + math.log(c)) * self.idf.get(t, 0.0) for t, c in counts.items()}
@@ -103,11 +110,16 @@ class TfIdfIndex:
 
     def search(self, text: str, *, top: int) -> list[tuple[int, float]]:
         """Indices of the ``top`` most similar documents with their cosine, best first."""
-        scores: dict[int, float] = {}
+        scores = np.zeros(self._size, dtype=np.float64)
+        touched = np.zeros(self._size, dtype=bool)
         for term, qw in self.vector(text).items():
-            for i, dw in self._postings.get(term, ()):
-                scores[i] = scores.get(i, 0.0) + qw * dw
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+            ids = self._post_ids.get(term)
+            if ids is not None:
+                scores[ids] += qw * self._post_weights[term]
+                touched[ids] = True
+        hits = np.flatnonzero(touched)
+        best = hits[np.lexsort((hits, -scores[hits]))][:top]
+        return [(int(i), float(scores[i])) for i in best]
 
     def similarity(self, i: int, j: int) -> float:
         """Cosine between two indexed documents."""
