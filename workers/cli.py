@@ -116,18 +116,23 @@ async def connect(*, temporal: bool):  # type: ignore[no-untyped-def]
             pg_handle.cleanup()
 
 
-@app.command()
-def up() -> None:
-    """Start everything on this machine: Postgres, Temporal, worker, console, demo organisation."""
-    from workers.up import run_up
-
+def serve_until_stopped(main: Callable[[Any], Awaitable[None]]) -> None:
+    """Run a long-lived process (``up``, ``worker``, ``console``) until Ctrl-C / SIGTERM; errors as a sentence."""
     try:
-        asyncio.run(run_up(get_settings()))
+        asyncio.run(main(get_settings()))  # type: ignore[arg-type]
     except EmbeddedError as err:
         fail(str(err))
     except KeyboardInterrupt:
         pass
     finish()
+
+
+@app.command()
+def up() -> None:
+    """Start everything on this machine: Postgres, Temporal, worker, console, demo organisation."""
+    from workers.up import run_up
+
+    serve_until_stopped(run_up)
 
 
 @app.command()
@@ -135,13 +140,7 @@ def worker() -> None:
     """Run one worker (workflows, activities, agents, outbox) against an external Postgres and Temporal."""
     from workers.serve import run_worker
 
-    try:
-        asyncio.run(run_worker(get_settings()))
-    except EmbeddedError as err:
-        fail(str(err))
-    except KeyboardInterrupt:
-        pass
-    finish()
+    serve_until_stopped(run_worker)
 
 
 @app.command()
@@ -149,13 +148,7 @@ def console() -> None:
     """Serve one review console replica against an external Postgres and Temporal."""
     from workers.serve import run_console
 
-    try:
-        asyncio.run(run_console(get_settings()))
-    except EmbeddedError as err:
-        fail(str(err))
-    except KeyboardInterrupt:
-        pass
-    finish()
+    serve_until_stopped(run_console)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 import uvicorn
+from temporalio.client import Client
 
 from infra import db
 from infra.embedded import EmbeddedError
@@ -94,16 +95,22 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def run_worker(settings: Settings) -> None:
-    """Poll the task queue (goal workflows, their activities, the agents) and deliver the outbox until stopped."""
-    database_url, address = external_services(settings, "worker")
-    setup_tracing("talentops-worker", console_export=settings.otel_console_export)
+async def _connect(settings: Settings, role: str) -> tuple[asyncpg.Pool[Any], Client, str]:
+    """Tracing, a migrated pool and a Temporal client for a single-role process; the pool is closed on failure."""
+    database_url, address = external_services(settings, role)
+    setup_tracing(f"talentops-{role}", console_export=settings.otel_console_export)
     pool = await _connect_database(database_url)
     try:
-        try:
-            client = await connect_client(address, settings.temporal_namespace)
-        except RuntimeError as err:
-            raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
+        return pool, await connect_client(address, settings.temporal_namespace), address
+    except RuntimeError as err:
+        await pool.close()
+        raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
+
+
+async def run_worker(settings: Settings) -> None:
+    """Poll the task queue (goal workflows, their activities, the agents) and deliver the outbox until stopped."""
+    pool, client, address = await _connect(settings, "worker")
+    try:
         stop = _stop_event()
         outbox = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
         warm = asyncio.create_task(warm_matcher(pool))
@@ -120,14 +127,8 @@ async def run_worker(settings: Settings) -> None:
 
 async def run_console(settings: Settings) -> None:
     """Serve the review console and its API on ``console_host:console_port`` until stopped."""
-    database_url, address = external_services(settings, "console")
-    setup_tracing("talentops-console", console_export=settings.otel_console_export)
-    pool = await _connect_database(database_url)
+    pool, client, address = await _connect(settings, "console")
     try:
-        try:
-            client = await connect_client(address, settings.temporal_namespace)
-        except RuntimeError as err:
-            raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
         app = create_app(Services(pool=pool, client=client, settings=settings))
         # the occupation space behind the skills pages takes seconds to build: not on the first visitor's time
         warm = asyncio.create_task(asyncio.to_thread(get_occupation_space))
