@@ -232,6 +232,10 @@ def clear_cache() -> None:
 
 async def _build(db: Database, current: str) -> BuiltIndex | None:
     started = time.perf_counter()
+    # every caller with the new state waits for this build, so the stale index serves nobody any more:
+    # dropping it first keeps a worker's peak memory at one index, not two
+    _CACHE.built = None
+    _trim_heap()
     rows = await db.fetch(_EMPLOYEES_SQL)
     if not rows:
         return None
