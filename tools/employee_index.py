@@ -20,7 +20,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from infra.db import Connection
-from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, get_encoder
+from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
 from tools.hris_jsonl import EmployeeRecord
 from tools.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
 from tools.skills import skill_key
@@ -60,6 +60,14 @@ ORDER BY e.employee_id
 _FEEDBACK_SQL = """
 SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, skill, verdict
 FROM skill_feedback ORDER BY employee_id, skill_key, id DESC
+"""
+_FEEDBACK_OF_SQL = """
+SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, skill, verdict
+FROM skill_feedback WHERE employee_id = ANY($1::text[]) ORDER BY employee_id, skill_key, id DESC
+"""
+_DISABLED_SQL = "SELECT source FROM signal_sources WHERE NOT enabled"
+_STORED_HASHES_SQL = """
+SELECT employee_id, text_hash, model FROM employee_embeddings WHERE employee_id = ANY($1::text[])
 """
 _WRITE_SQL = """
 INSERT INTO employee_embeddings (employee_id, text_hash, model, embedding, updated_at)
@@ -239,7 +247,7 @@ async def _build(db: Database, current: str) -> BuiltIndex | None:
     rows = await db.fetch(_EMPLOYEES_SQL)
     if not rows:
         return None
-    disabled = frozenset(r["source"] for r in await db.fetch("SELECT source FROM signal_sources WHERE NOT enabled"))
+    disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
     feedback = _feedback(await db.fetch(_FEEDBACK_SQL), disabled)
     prepared = await asyncio.to_thread(_prepare, rows, disabled, feedback)
     if prepared is None:
@@ -345,10 +353,62 @@ def _literal(vector: NDArray[np.float32]) -> str:
 
 
 async def _store(db: Database, prepared: _Prepared) -> None:
-    for start in range(0, len(prepared.new_ids), _WRITE_BATCH):
+    try:
+        await store_vectors(db, prepared.new_ids, prepared.new_hashes, prepared.new_vectors)
+    except asyncpg.ForeignKeyViolationError:  # someone was deleted meanwhile: the next build stores the rest
+        log.info("employee deleted while their vector was stored; skipped")
+
+
+async def store_vectors(db: Database, ids: Sequence[str], hashes: Sequence[str],
+                        vectors: NDArray[np.float32]) -> None:
+    """Write (or replace) the stored vectors of ``ids``; employees that no longer exist are skipped."""
+    for start in range(0, len(ids), _WRITE_BATCH):
         stop = start + _WRITE_BATCH
+        await db.execute(_WRITE_SQL, list(ids[start:stop]), list(hashes[start:stop]),
+                         [_literal(v) for v in vectors[start:stop]], MODEL_ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaleVectors:
+    """Employees whose stored vector is missing or out of date for the profile they are about to have."""
+
+    ids: list[str]
+    """Their employee ids."""
+    hashes: list[str]
+    """Hash of each one's text (:func:`text_hash`)."""
+    texts: list[str]
+    """What is embedded for each one (:func:`tools.ranker.embedding_text` of their record)."""
+
+
+async def stale_vectors(db: Database, people: Sequence[tuple[str, str, Mapping[str, Any]]]) -> StaleVectors:
+    """Which of ``people`` (employee id, title, profile as it will be stored) need a vector computed.
+
+    The text is the one the index build will embed for them (same sources switched off, same skill feedback),
+    so an importer that stores these vectors leaves the next build nothing to embed.
+    """
+    ids = [eid for eid, _, _ in people]
+    disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
+    feedback = _feedback(await db.fetch(_FEEDBACK_OF_SQL, ids), disabled)
+    stored = {r["employee_id"]: (r["text_hash"], r["model"]) for r in await db.fetch(_STORED_HASHES_SQL, ids)}
+    embed_tokens = RankerWeights().embed_tokens
+    stale = StaleVectors(ids=[], hashes=[], texts=[])
+    for eid, title, profile in people:
         try:
-            await db.execute(_WRITE_SQL, prepared.new_ids[start:stop], prepared.new_hashes[start:stop],
-                             [_literal(v) for v in prepared.new_vectors[start:stop]], MODEL_ID)
-        except asyncpg.ForeignKeyViolationError:  # someone was deleted meanwhile: the next build stores the rest
-            log.info("employee deleted while their vector was stored; skipped")
+            record = employee_record(eid, title, profile, disabled=disabled, feedback=feedback.get(eid))
+        except ValidationError:  # the build leaves them out of matching too
+            continue
+        text = embedding_text(record)
+        digest = text_hash(text, max_tokens=embed_tokens)
+        if stored.get(eid) != (digest, MODEL_ID):
+            stale.ids.append(eid)
+            stale.hashes.append(digest)
+            stale.texts.append(text)
+    return stale
+
+
+def encode_stale(stale: StaleVectors, progress: Progress | None = None) -> NDArray[np.float32] | None:
+    """Vectors for ``stale`` (``None`` when the embedding model is not installed: the build will skip them)."""
+    encoder = _encoder()
+    if encoder is None:
+        return None
+    return encoder.encode(stale.texts, max_tokens=RankerWeights().embed_tokens, progress=progress)

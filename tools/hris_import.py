@@ -7,18 +7,23 @@ is replaced), never duplicates them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field
 
 from infra import audit
 from infra.db import Connection
 from tools.adjacency import F32, get_occupation_space
+from tools.embeddings import Progress
+from tools.employee_index import StaleVectors, encode_stale, stale_vectors, store_vectors
 from tools.hris_jsonl import EmployeeRecord, Text, iter_jsonl
 from tools.skills import recompute_employee_skills
 from tools.taxonomy import load_task_library
@@ -63,6 +68,8 @@ class ImportReport:
     """Employees that existed and were updated."""
     evidence_rows: int
     """Evidence rows written."""
+    embedded: int = 0
+    """MiniLM vectors computed and stored (missing or stale ones)."""
 
 
 @lru_cache(maxsize=1)
@@ -105,9 +112,13 @@ def occupation_for(title: str, responsibilities: list[str]) -> str | None:
     return space.codes[int(np.argmax(combined))]
 
 
-def _evidence(e: ImportedEmployee, now: datetime) -> tuple[str | None, list[tuple[str, str, str, str, datetime]]]:
+_EvidenceRow: TypeAlias = tuple[str, str, str, str, datetime]
+"""employee_id, skill, source, detail, observed_at."""
+
+
+def _evidence(e: ImportedEmployee, now: datetime) -> tuple[str | None, list[_EvidenceRow]]:
     library = load_task_library()
-    rows: list[tuple[str, str, str, str, datetime]] = []
+    rows: list[_EvidenceRow] = []
     current_code: str | None = None
     years_back = 0.0
     for job in e.work_history:
@@ -127,11 +138,46 @@ def _evidence(e: ImportedEmployee, now: datetime) -> tuple[str | None, list[tupl
     return current_code, rows
 
 
-async def import_employees(conn: Connection, path: Path, *, by: str) -> ImportReport:
-    """Validate the whole file, then upsert employees and replace their HRIS evidence in one transaction."""
+def _title(e: ImportedEmployee) -> str:
+    return e.current_job().title or "(no title)"
+
+
+def _profile(e: ImportedEmployee) -> dict[str, Any]:
+    return {"work_history": [j.model_dump() for j in e.work_history], "skills": e.skills}
+
+
+async def import_employees(conn: Connection, path: Path, *, by: str, embed: bool = True,
+                           progress: Progress | None = None) -> ImportReport:
+    """Validate the whole file, then upsert employees, replace their HRIS evidence and store their MiniLM vectors,
+    in one transaction.
+
+    Embedding (onnxruntime, outside the GIL) runs in a thread while evidence is built, so the two share the
+    cores; only vectors missing or stale for the new profiles are computed.
+
+    Args:
+        conn: The connection to write with.
+        path: The JSON Lines file.
+        by: Who imports (audited).
+        embed: Compute the vectors now (else the matcher's next index build does).
+        progress: Called with (vectors done, vectors to compute) while embedding.
+    """
     records = [r for _, r in iter_jsonl(path, ImportedEmployee, id_field="employee_id")]
     now = datetime.now(UTC)
-    prepared = [(r, *_evidence(r, now)) for r in records]
+    stale = await stale_vectors(conn, [(r.employee_id, _title(r), _profile(r)) for r in records]) if embed else None
+    loop = asyncio.get_running_loop()
+    vectors = loop.run_in_executor(None, encode_stale, stale, progress) if stale and stale.ids else None
+    try:
+        prepared = await asyncio.to_thread(lambda: [(r, *_evidence(r, now)) for r in records])
+        return await _write(conn, path, records, prepared, by=by, stale=stale, vectors=vectors)
+    finally:
+        if vectors is not None and not vectors.done():  # failed before the vectors were needed: drop them
+            vectors.cancel()
+
+
+async def _write(conn: Connection, path: Path, records: list[ImportedEmployee],
+                 prepared: list[tuple[ImportedEmployee, str | None, list[_EvidenceRow]]], *, by: str,
+                 stale: StaleVectors | None, vectors: asyncio.Future[NDArray[np.float32] | None] | None,
+                 ) -> ImportReport:
     ids = [r.employee_id for r in records]
     async with conn.transaction():
         existing = {row["employee_id"] for row in await conn.fetch(
@@ -147,9 +193,8 @@ async def import_employees(conn: Connection, path: Path, *, by: str) -> ImportRe
             " department = coalesce(EXCLUDED.department, employees.department),"
             " manager_id = EXCLUDED.manager_id, location = EXCLUDED.location,"
             " capacity_pct = EXCLUDED.capacity_pct, profile = EXCLUDED.profile, updated_at = now()",
-            [(r.employee_id, r.name or r.employee_id, r.email, r.current_job().title or "(no title)", code,
-              r.department, r.manager_id, r.location, r.capacity_pct,
-              {"work_history": [j.model_dump() for j in r.work_history], "skills": r.skills})
+            [(r.employee_id, r.name or r.employee_id, r.email, _title(r), code,
+              r.department, r.manager_id, r.location, r.capacity_pct, _profile(r))
              for r, code, _ in prepared])
         await conn.execute("DELETE FROM skill_evidence WHERE employee_id = ANY($1::text[]) AND source = ANY($2)",
                            ids, list(HRIS_SOURCES))
@@ -157,7 +202,11 @@ async def import_employees(conn: Connection, path: Path, *, by: str) -> ImportRe
         await conn.copy_records_to_table(
             "skill_evidence", columns=["employee_id", "skill", "source", "detail", "observed_at"], records=evidence)
         await recompute_employee_skills(conn, ids)
-        report = ImportReport(inserted=len(ids) - len(existing), updated=len(existing), evidence_rows=len(evidence))
+        computed = await vectors if vectors is not None else None
+        if stale is not None and computed is not None:
+            await store_vectors(conn, stale.ids, stale.hashes, computed)
+        report = ImportReport(inserted=len(ids) - len(existing), updated=len(existing), evidence_rows=len(evidence),
+                              embedded=0 if computed is None else len(computed))
         await audit.append(conn, audit.AuditEvent(
             actor_type="human", actor=by, action="employees.imported",
             args_hash=hashlib.sha256(path.read_bytes()).hexdigest(),

@@ -23,7 +23,8 @@ _STOPWORDS = frozenset(
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "al")
 
 
-def stem(word: str) -> str:
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:  # words repeat a lot: each is stemmed once
     """A light suffix-stripping stemmer: good enough to join 'analytics' and 'analyze'."""
     if word.endswith("ytics"):
         return word[:-4]
@@ -111,13 +112,15 @@ class TfIdfIndex:
     def search(self, text: str, *, top: int) -> list[tuple[int, float]]:
         """Indices of the ``top`` most similar documents with their cosine, best first."""
         scores = np.zeros(self._size, dtype=np.float64)
-        touched = np.zeros(self._size, dtype=bool)
         for term, qw in self.vector(text).items():
             ids = self._post_ids.get(term)
             if ids is not None:
                 scores[ids] += qw * self._post_weights[term]
-                touched[ids] = True
-        hits = np.flatnonzero(touched)
+        hits = np.flatnonzero(scores)  # every weight is positive: a shared term gives a positive score
+        if len(hits) > top > 0:
+            # only the top few are sorted; ties at the cut all stay in, so the order below is the full sort's
+            cut = np.partition(scores[hits], len(hits) - top)[len(hits) - top]
+            hits = hits[scores[hits] >= cut]
         best = hits[np.lexsort((hits, -scores[hits]))][:top]
         return [(int(i), float(scores[i])) for i in best]
 

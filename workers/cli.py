@@ -23,7 +23,7 @@ from review_console import service
 from review_console.service import ServiceError, Services
 from tools.taxonomy_store import loaded_taxonomy_version, sync_taxonomy
 from workers import runtime_file
-from workers.cli_match import match_app, occupations_app, skills_app
+from workers.cli_match import StderrProgress, match_app, occupations_app, skills_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
 goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
@@ -402,9 +402,12 @@ def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     from tools.hris_import import import_employees
     from tools.hris_jsonl import JsonlError
 
+    progress = StderrProgress()
+
     async def go() -> Any:
         async with connect(temporal=False) as svc, svc.pool.acquire() as conn:
-            return await import_employees(conn, file, by=os.environ.get("USER", "cli"))
+            return await import_employees(conn, file, by=os.environ.get("USER", "cli"),
+                                          progress=lambda done, total: progress("embedded profiles", done, total))
 
     try:
         report = run(go)
@@ -414,7 +417,7 @@ def employees_import(file: Path, as_json: JsonOpt = False) -> None:
         emit_json(report.__dict__)
     else:
         print(f"imported {file.name}: {report.inserted} new, {report.updated} updated, "
-              f"{report.evidence_rows} evidence rows")
+              f"{report.evidence_rows} evidence rows, {report.embedded} profiles embedded")
     finish()
 
 

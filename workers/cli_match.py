@@ -32,7 +32,7 @@ def _cli() -> ModuleType:
     return cli
 
 
-class _Progress:
+class StderrProgress:
     """Progress lines on stderr: at most one every ``every`` seconds per stage, plus the final one."""
 
     def __init__(self, every: float = 2.0) -> None:
@@ -76,7 +76,7 @@ def match_rank(
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         wanted = read_requests(requests)
-        progress = _Progress()
+        progress = StderrProgress()
         progress.start("indexed employees")
         index = EmployeeIndex.build(iter_employees(employees), use_embeddings=embeddings,
                                     progress=lambda what, done, total: progress(f"indexed {what}", done, total))

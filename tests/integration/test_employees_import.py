@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import numpy as np
 import pytest
 
+from tools import employee_index
+from tools.embeddings import get_encoder
 from tools.hris_import import import_employees
 from tools.hris_jsonl import JsonlError
+from tools.ranker import RankerWeights, embedding_text
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")
@@ -51,6 +55,51 @@ async def test_import_then_reimport_updates_without_duplicates(pool: asyncpg.Poo
         tools = {r["skill"] for r in await conn.fetch(
             "SELECT skill FROM skill_evidence WHERE employee_id = 'X-1' AND source = 'tools_used'")}
         assert tools == {"SQL", "Kafka"}  # replaced, not appended
+
+
+async def test_import_stores_the_vectors_the_index_build_would_compute(pool: asyncpg.Pool[Any],
+                                                                        tmp_path: Path) -> None:
+    async def build_hash(eid: str) -> tuple[str, str, bytes]:
+        """(hash the index build computes, hash stored, stored vector) for one employee."""
+        row = await pool.fetchrow("SELECT e.title, e.profile, v.text_hash, vector_send(v.embedding) AS raw"
+                                  " FROM employees e JOIN employee_embeddings v USING (employee_id)"
+                                  " WHERE e.employee_id = $1", eid)
+        assert row is not None, f"{eid} has no stored vector"
+        feedback = employee_index._feedback(await pool.fetch(employee_index._FEEDBACK_OF_SQL, [eid]), frozenset())
+        record = employee_index.employee_record(eid, row["title"], row["profile"], disabled=frozenset(),
+                                                feedback=feedback.get(eid))
+        tokens = RankerWeights().embed_tokens
+        return employee_index.text_hash(embedding_text(record), max_tokens=tokens), row["text_hash"], row["raw"]
+
+    path = write(tmp_path / "v.jsonl", [employee("V-1", "Fraud Analyst", ["SQL", "Python"]),
+                                        employee("V-2", "Registered Nurse", ["Epic"])])
+    try:
+        async with pool.acquire() as conn:
+            first = await import_employees(conn, path, by="test")
+            again = await import_employees(conn, path, by="test")
+            assert (first.embedded, again.embedded) == (2, 0), "an unchanged profile is not embedded again"
+            expected, stored, raw = await build_hash("V-1")
+            assert stored == expected
+            vector = get_encoder().encode([embedding_text(employee_index.employee_record(
+                "V-1", "Fraud Analyst", {"work_history": employee("V-1", "Fraud Analyst", [])["work_history"],
+                                         "skills": ["SQL", "Python"]}, disabled=frozenset()))],
+                max_tokens=RankerWeights().embed_tokens)[0]
+            assert float(np.frombuffer(raw, dtype=">f4", offset=4) @ vector) > 0.9999
+
+            # a rejected skill leaves the text the build embeds: the next import embeds that text, not the file's
+            await conn.execute("INSERT INTO skill_feedback (employee_id, skill_key, skill, verdict, by_login)"
+                               " VALUES ('V-1', 'python', 'Python', 'reject', 'test')")
+            third = await import_employees(conn, path, by="test")
+            assert third.embedded == 1
+            expected, stored, _ = await build_hash("V-1")
+            assert stored == expected
+
+            no_vectors = await import_employees(conn, write(tmp_path / "w.jsonl", [
+                employee("V-3", "Welder", ["MIG welding"])]), by="test", embed=False)
+            assert no_vectors.embedded == 0
+            assert not await conn.fetchval("SELECT count(*) FROM employee_embeddings WHERE employee_id = 'V-3'")
+    finally:
+        await pool.execute("DELETE FROM employees WHERE employee_id LIKE 'V-%'")
 
 
 async def test_messy_titles_are_normalised_to_occupations(pool: asyncpg.Pool[Any], tmp_path: Path) -> None:

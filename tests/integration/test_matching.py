@@ -187,10 +187,12 @@ async def test_reimport_with_a_new_history_changes_the_stored_vector(pool: async
         task = "Drive a forklift to move pallets of cargo into refrigerated trucks."
         path.write_text(json.dumps(person([task])) + "\n")
         async with pool.acquire() as conn:
-            await import_employees(conn, path, by="test")
-        built = await employee_index.employee_index(pool)
-        assert built is not None and built.embedded == 1, "only the re-imported person is embedded again"
+            report = await import_employees(conn, path, by="test")
+        assert report.embedded == 1, "the import embeds the new history"
         second_hash, second_vector = await stored()
+        built = await employee_index.employee_index(pool)
+        assert built is not None and (built.embedded, built.reused) == (0, len(built.index)), \
+            "the index build reuses what the import stored"
         assert second_hash != first_hash and second_vector != first_vector
         top = (await find(pool, task, ["Forklift"], limit=3))[0]
         assert top.employee_id == "MT-1" and "Drive a forklift" in top.reason
