@@ -342,8 +342,8 @@ def main() -> None:
 
 def rebuild_occupations(index: EmployeeIndex, records: list[EmployeeRecord]) -> EmployeeIndex:
     """Recompute employees' occupation guesses with the index's current weights."""
-    from tools.adjacency import tokens
     from tools.ranker import occupation_statements
+    from tools.taxonomy import tokens
 
     probs, occs = [], []
     for start in range(0, len(records), 512):

@@ -18,21 +18,11 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.taxonomy import _STOPWORDS, _WORD, TaskLibrary, load_task_library, stem
+from tools.taxonomy import TaskLibrary, load_task_library, tokens
 
 F32 = NDArray[np.float32]
 I32 = NDArray[np.int32]
 I64 = NDArray[np.int64]
-
-
-@lru_cache(maxsize=1 << 18)
-def _stem(word: str) -> str:
-    return stem(word)
-
-
-def tokens(text: str) -> list[str]:
-    """Exactly :func:`tools.taxonomy.tokens`, with stems memoised (indexing 100k people stems ~10M words)."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
 # ---------------------------------------------------------------------------------------------------------------

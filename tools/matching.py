@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -25,6 +26,7 @@ from tools.employee_index import BuiltIndex, employee_index
 from tools.hris_jsonl import MatchRequest
 from tools.schemas import Candidate
 from tools.skills import HALF_LIFE_DAYS, skill_key
+from tools.taxonomy import tokens
 
 RANKER_POOL = 50
 """People the ranker hands on to be scored with the database's signals."""
@@ -48,52 +50,13 @@ _MAX_TEXT = 5000
 _DETAILS_SQL = """
 WITH pool AS (SELECT unnest($1::text[]) AS employee_id),
 wanted AS (SELECT unnest($2::text[]) AS key),
-query AS (
-    SELECT to_tsquery('english', coalesce(nullif(
-        array_to_string(tsvector_to_array(to_tsvector('english', $3)), ' | '), ''), 'nothing')) AS q
-),
-rejected AS (
-    SELECT DISTINCT ON (f.employee_id, f.skill_key) f.employee_id, f.skill_key, f.verdict
-    FROM skill_feedback f JOIN pool USING (employee_id)
-    ORDER BY f.employee_id, f.skill_key, f.id DESC
-),
-evidence AS (
-    -- what may be quoted and counted: switched-off sources and skills the employee rejected never are
-    SELECT e.employee_id, e.skill, e.source, e.detail, e.observed_at
-    FROM skill_evidence e JOIN pool USING (employee_id)
-    WHERE e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
-      AND NOT EXISTS (SELECT 1 FROM rejected r WHERE r.employee_id = e.employee_id AND r.verdict = 'reject'
-                      AND r.skill_key = lower(regexp_replace(e.skill, '\\s+', ' ', 'g')))
-),
-statements AS MATERIALIZED (
-    -- each distinct statement parsed once (task history repeats one per linked skill); materialised so the
-    -- match below is not pushed down into a parse per evidence row
-    SELECT employee_id, detail, source, max(observed_at) AS observed_at, to_tsvector('english', detail) AS doc
-    FROM evidence GROUP BY employee_id, detail, source
-),
-on_task AS (
-    SELECT s.employee_id, s.detail, s.source, s.observed_at, ts_rank(s.doc, query.q) AS rank
-    FROM statements s, query WHERE s.doc @@ query.q
-),
-best AS (
-    SELECT DISTINCT ON (employee_id) employee_id, detail, source, observed_at
-    FROM on_task ORDER BY employee_id, rank DESC, observed_at DESC
-),
-latest AS (
-    SELECT employee_id, max(observed_at) AS last_seen FROM (
-        SELECT employee_id, observed_at FROM on_task
-        UNION ALL
-        SELECT employee_id, observed_at FROM evidence
-        WHERE lower(regexp_replace(skill, '\\s+', ' ', 'g')) IN (SELECT key FROM wanted)) relevant
-    GROUP BY employee_id
-),
 skill_fit AS (
     SELECT s.employee_id, sum(s.level / 5.0 * s.confidence) AS fit,
            array_agg(s.skill ORDER BY s.level * s.confidence DESC) AS matched
     FROM employee_skills s JOIN pool USING (employee_id) JOIN wanted w ON w.key = s.skill_key
     GROUP BY s.employee_id
 ),
-task_window AS (SELECT $6::date + 7 * $4::int AS starts_on, $6::date + 7 * $5::int AS ends_on),
+task_window AS (SELECT $5::date + 7 * $3::int AS starts_on, $5::date + 7 * $4::int AS ends_on),
 booked AS (
     -- peak weekly load would be exact; the sum of overlapping bookings is a safe upper bound
     SELECT a.employee_id, sum(a.fraction) AS used FROM assignments a JOIN pool USING (employee_id), task_window w
@@ -102,13 +65,24 @@ booked AS (
 )
 SELECT emp.employee_id, emp.name, emp.title, emp.department,
        greatest(0, emp.capacity_pct / 100.0 - coalesce(b.used, 0)) AS free,
-       coalesce(sf.fit, 0) AS fit, coalesce(sf.matched, '{}') AS matched,
-       l.last_seen, bt.detail, bt.source, bt.observed_at
+       coalesce(sf.fit, 0) AS fit, coalesce(sf.matched, '{}') AS matched
 FROM employees emp JOIN pool USING (employee_id)
 LEFT JOIN booked b USING (employee_id)
 LEFT JOIN skill_fit sf USING (employee_id)
-LEFT JOIN latest l USING (employee_id)
-LEFT JOIN best bt USING (employee_id)
+"""
+_EVIDENCE_SQL = """
+-- each statement once (task history repeats it per linked skill), with the skills it backs and when;
+-- switched-off sources never count, the skills the employee rejected are dropped by the caller
+SELECT e.employee_id, e.detail, e.source, array_agg(e.skill) AS skills, array_agg(e.observed_at) AS seen
+FROM skill_evidence e
+WHERE e.employee_id = ANY($1::text[]) AND e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
+GROUP BY e.employee_id, e.detail, e.source
+"""
+_REJECTED_SQL = """
+SELECT employee_id, skill_key FROM (
+    SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, verdict FROM skill_feedback
+    WHERE employee_id = ANY($1::text[]) ORDER BY employee_id, skill_key, id DESC) latest
+WHERE verdict = 'reject'
 """
 
 
@@ -149,7 +123,7 @@ async def find_candidates(
     * skills: sum over the required skills they hold of level/5 x confidence (``employee_skills``: decayed
       evidence from enabled sources, employee feedback applied), divided by the number required;
     * recency: 0.5 ^ (days since their latest enabled evidence about the task / 540), where "about the task"
-      means its text matches the task (Postgres full text) or it backs a required skill; 0 without any;
+      means it shares a term with the task's text or backs a required skill; 0 without any;
     * capacity: free share of their time in the task's window (capacity minus overlapping bookings) divided by
       ``fraction``, at most 1. People with no free time at all in the window are left out.
 
@@ -180,14 +154,22 @@ async def find_candidates(
     if not ranked.positions:
         return []
     ids = [built.index.ids[i] for i in ranked.positions]
-    rows = {r["employee_id"]: r for r in await conn.fetch(
-        _DETAILS_SQL, ids, keys, text, start_week, end_week, goal_starts_on)}
+    rows: dict[str, dict[str, Any]] = {
+        r["employee_id"]: {**r, **_NO_EVIDENCE}
+        for r in await conn.fetch(_DETAILS_SQL, ids, keys, start_week, end_week, goal_starts_on)
+        if float(r["free"]) > 0}  # fully booked people are left out
+    if rows:
+        available = list(rows)
+        rejected = {(r["employee_id"], r["skill_key"]) for r in await conn.fetch(_REJECTED_SQL, available)}
+        evidence = await conn.fetch(_EVIDENCE_SQL, available)
+        for eid, found in _task_evidence(evidence, rejected, built.index.term_weights([text]), set(keys)).items():
+            rows[eid].update(found)
     top = max(max(ranked.scores), FIT_FLOOR)
     now = datetime.now(UTC)
     scored: list[tuple[float, int, Mapping[str, Any]]] = []
     for pos, raw in zip(ranked.positions, ranked.scores, strict=True):
         row = rows.get(built.index.ids[pos])
-        if row is None or float(row["free"]) <= 0:  # deleted since the index was built, or fully booked
+        if row is None:  # deleted since the index was built, or fully booked
             continue
         terms = _terms(row, raw / top, len(keys), fraction, now)
         score = sum(WEIGHTS[name] * value for name, value in terms.items())
@@ -214,6 +196,58 @@ def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str], also: Seq
     best = best[np.lexsort((best, -total[best]))]
     kept = [int(i) for i in best if np.isfinite(total[i])]
     return _Ranked(positions=kept, scores=[max(0.0, float(total[i])) for i in kept], signals=signals)
+
+
+_NO_EVIDENCE: dict[str, Any] = {"detail": None, "source": None, "observed_at": None, "last_seen": None}
+
+
+@lru_cache(maxsize=1 << 16)
+def _detail_tokens(detail: str) -> tuple[str, ...]:
+    """An evidence statement's tokens (the same people come up for many tasks: each statement is read once)."""
+    return tuple(tokens(detail))
+
+
+def _task_evidence(rows: Iterable[Mapping[str, Any]], rejected: set[tuple[str, str]], terms: Mapping[str, float],
+                   wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """Per employee, the evidence statement closest to the task and their latest evidence about it.
+
+    A statement is about the task when it shares a term with it; the closest has the most weight (each of its
+    words that the task has counts its IDF in the index, repeats included, as a full-text rank does; not divided
+    by the statement's length, so a task statement beats a one-line certificate naming one term), the latest
+    breaking ties.
+    Evidence "about the task" is such a statement or a row backing a required skill. Rows backing a skill the
+    employee rejected never count.
+
+    Args:
+        rows: :data:`_EVIDENCE_SQL` rows (a statement with the skills it backs and when).
+        rejected: (employee id, skill key) pairs rejected.
+        terms: The task's terms with their weight (:meth:`EmployeeIndex.term_weights`).
+        wanted: Keys of the required skills.
+    """
+    best: dict[str, tuple[float, datetime, str, str]] = {}
+    latest: dict[str, datetime] = {}
+    for row in rows:
+        eid = row["employee_id"]
+        kept = [(key, seen) for key, seen in zip(map(skill_key, row["skills"]), row["seen"], strict=True)
+                if (eid, key) not in rejected]
+        if not kept:
+            continue
+        for key, seen in kept:
+            if key in wanted:
+                latest[eid] = max(latest.get(eid, seen), seen)
+        weight = sum(terms.get(word, 0.0) for word in _detail_tokens(row["detail"]))
+        if not weight:
+            continue
+        when = max(seen for _, seen in kept)
+        latest[eid] = max(latest.get(eid, when), when)
+        rank = (weight, when, row["detail"], row["source"])
+        if eid not in best or rank[:2] > best[eid][:2] or (rank[:2] == best[eid][:2] and rank[2] < best[eid][2]):
+            best[eid] = rank
+    found: dict[str, dict[str, Any]] = {}
+    for eid, last in latest.items():
+        _, when, detail, source = best.get(eid, (0.0, None, None, None))
+        found[eid] = {"detail": detail, "source": source, "observed_at": when, "last_seen": last}
+    return found
 
 
 def _terms(row: Mapping[str, Any], fit: float, wanted: int, fraction: float, now: datetime) -> dict[str, float]:

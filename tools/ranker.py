@@ -38,10 +38,10 @@ from tools.adjacency import (
     SparseRows,
     get_occupation_space,
     skill_key,
-    tokens,
 )
 from tools.embeddings import DIM, Encoder, get_encoder
 from tools.hris_jsonl import EmployeeRecord, MatchRequest
+from tools.taxonomy import tokens
 from tools.titles import TitleNormalizer
 
 Progress = Callable[[str, int, int], None]
@@ -464,14 +464,17 @@ class EmployeeIndex:
 
     # -- explanations --------------------------------------------------------------------------------------
 
+    def term_weights(self, texts: Iterable[str]) -> dict[str, float]:
+        """The terms of ``texts`` that anyone's history has, each with its IDF (how rare, so how telling)."""
+        return {t: float(self.idf[self.vocabulary[t]]) for text in texts for t in tokens(text) if t in self.vocabulary}
+
     def reasons(self, i: int, request: MatchRequest, signals: Mapping[str, F32]) -> list[str]:
         """Evidence sentences for employee ``i``, strongest signal first."""
         w = self.weights
         jobs, listed = self.texts.get(i)
         current_title = next((t for t, cur, _ in jobs if cur), jobs[0][0])
         found: list[tuple[float, str]] = []
-        wanted = {t: self.idf[self.vocabulary[t]] for t in set(_lexical_tokens(
-            request.title, request.responsibilities, (), ())) if t in self.vocabulary}
+        wanted = self.term_weights([request.title or "", *request.responsibilities])
         best: tuple[float, str, str, bool, list[str]] = (0.0, "", "", False, [])
         for title, is_current, statements in jobs:
             for statement in statements:

@@ -23,7 +23,7 @@ _STOPWORDS = frozenset(
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ed", "es", "s", "al")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def stem(word: str) -> str:  # words repeat a lot: each is stemmed once
     """A light suffix-stripping stemmer: good enough to join 'analytics' and 'analyze'."""
     if word.endswith("ytics"):

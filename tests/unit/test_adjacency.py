@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tools import taxonomy
-from tools.adjacency import OccupationSpace, PostingIndex, TermWeights, get_occupation_space, normalise_code, tokens
+from tools.adjacency import OccupationSpace, PostingIndex, TermWeights, get_occupation_space, normalise_code
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +64,6 @@ def test_text_classification(space: OccupationSpace) -> None:
     top = [space.codes[int(np.argmax(row))] for row in scores]
     assert top[0].startswith("29-") or top[0].startswith("31-")
     assert top[1].startswith("15-")
-
-
-def test_memoised_tokens_equal_the_taxonomy_tokens(space: OccupationSpace) -> None:
-    for task in space.library.tasks[:2000]:
-        assert tokens(task.text) == taxonomy.tokens(task.text)
-    assert tokens("Analytics & analyzing, C++ and C# — 3D") == taxonomy.tokens("Analytics & analyzing, C++ and C# — 3D")
 
 
 def test_gap_is_what_the_target_has_and_the_source_lacks(space: OccupationSpace) -> None:
