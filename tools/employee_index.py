@@ -286,10 +286,13 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
     weights = RankerWeights()
     skipped: list[str] = []
     stored: dict[str, NDArray[np.float32]] = {}
+    """Stored vectors still valid, until the index copies them (it empties the dict as it goes)."""
+    reused = 0
     missing: dict[str, str] = {}
     """Employee id -> text hash of those whose vector is computed by this build."""
 
     def records() -> Iterator[EmployeeRecord]:
+        nonlocal reused
         for i, row in enumerate(rows):
             rows[i] = None  # the record replaces the row: free it as we go
             assert row is not None
@@ -309,6 +312,7 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
                 missing[record.employee_id] = digest
             else:
                 stored[record.employee_id] = vector
+                reused += 1
             yield record
 
     encoder = _encoder()
@@ -324,7 +328,6 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
     positions = {eid: i for i, eid in enumerate(index.ids)}
     new_vectors = (index.vectors[[positions[e] for e in new_ids]].astype(np.float32) if new_ids
                    else np.zeros((0, DIM), dtype=np.float32))
-    reused = len(stored)
     stored.clear()
     _trim_heap()
     return _Prepared(index=index, new_ids=new_ids, new_hashes=[missing[e] for e in new_ids],

@@ -149,6 +149,7 @@ def test_precomputed_vectors_are_used_and_only_the_missing_ones_encoded(index: E
     counting = Counting()
     again = EmployeeIndex.build(PEOPLE, encoder=counting, precomputed=stored)  # type: ignore[arg-type]
     assert counting.texts == 1, "only rn2 is encoded"
+    assert not stored, "the precomputed vectors were moved into the index, not kept twice"
     assert np.allclose(again.vectors, index.vectors, atol=2e-3)
     request = MatchRequest(request_id="t", responsibilities=["Give patients their medicine."])
     assert [r.employee_id for r in again.rank(request, top=3)] == [r.employee_id for r in index.rank(request, top=3)]
