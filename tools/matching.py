@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+from numpy.typing import NDArray
 
 from infra.db import Connection
 from tools.adjacency import F32
@@ -149,20 +151,22 @@ async def find_candidates(
         return []
     request = MatchRequest(request_id="task", responsibilities=[text] if text else [], required_skills=wanted)
     keys = sorted({skill_key(s) for s in wanted})
-    holders = [r["employee_id"] for r in await conn.fetch(_SKILL_HOLDERS_SQL, keys, exclude or [], SKILLS_POOL)]
-    ranked = await asyncio.to_thread(_rank, built, request, set(exclude or ()), holders)
+    # the ranker scores everyone in a thread while Postgres finds the skill holders
+    holder_rows, (total, signals) = await asyncio.gather(
+        conn.fetch(_SKILL_HOLDERS_SQL, keys, exclude or [], SKILLS_POOL),
+        asyncio.to_thread(_score, built, request, set(exclude or ())))
+    ranked = _pool(built, total, signals, [r["employee_id"] for r in holder_rows])
     if not ranked.positions:
         return []
     ids = [built.index.ids[i] for i in ranked.positions]
+    details, rejected_rows, evidence = await _fetch_all(
+        conn, (_DETAILS_SQL, ids, keys, start_week, end_week, goal_starts_on), (_REJECTED_SQL, ids),
+        (_EVIDENCE_SQL, ids))
     rows: dict[str, dict[str, Any]] = {
-        r["employee_id"]: {**r, **_NO_EVIDENCE}
-        for r in await conn.fetch(_DETAILS_SQL, ids, keys, start_week, end_week, goal_starts_on)
-        if float(r["free"]) > 0}  # fully booked people are left out
-    if rows:
-        available = list(rows)
-        rejected = {(r["employee_id"], r["skill_key"]) for r in await conn.fetch(_REJECTED_SQL, available)}
-        evidence = await conn.fetch(_EVIDENCE_SQL, available)
-        for eid, found in _task_evidence(evidence, rejected, built.index.term_weights([text]), set(keys)).items():
+        r["employee_id"]: {**r, **_NO_EVIDENCE} for r in details if float(r["free"]) > 0}  # fully booked: out
+    rejected = {(r["employee_id"], r["skill_key"]) for r in rejected_rows}
+    for eid, found in _task_evidence(evidence, rejected, built.index.term_weights([text]), set(keys)).items():
+        if eid in rows:
             rows[eid].update(found)
     top = max(max(ranked.scores), FIT_FLOOR)
     now = datetime.now(UTC)
@@ -179,16 +183,32 @@ async def find_candidates(
             for score, pos, row in scored[:limit]]
 
 
-def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str], also: Sequence[str] = ()) -> _Ranked:
-    """The ranker's best :data:`RANKER_POOL` for a request plus the people in ``also``, excluded people left out
-    (runs in a thread)."""
-    index = built.index
-    signals = index.request_signals(request)
-    total = index.combine(signals).astype(np.float64)
+async def _fetch_all(conn: Connection | asyncpg.Pool[Any], *queries: tuple[Any, ...]) -> list[list[asyncpg.Record]]:
+    """Each query's rows: all at once from a pool (one connection each), one after the other on a connection."""
+    if isinstance(conn, asyncpg.Pool):
+        return list(await asyncio.gather(*(conn.fetch(*q) for q in queries)))
+    return [await conn.fetch(*q) for q in queries]
+
+
+def _score(built: BuiltIndex, request: MatchRequest, exclude: set[str]) -> tuple[NDArray[np.float64], dict[str, F32]]:
+    """The ranker's score of everyone for a request (excluded people at -inf) and every signal (runs in a
+    thread)."""
+    signals = built.index.request_signals(request)
+    total = built.index.combine(signals).astype(np.float64)
     for eid in exclude:
         pos = built.positions.get(eid)
         if pos is not None:
             total[pos] = -math.inf
+    return total, signals
+
+
+def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str], also: Sequence[str] = ()) -> _Ranked:
+    """The ranker's best :data:`RANKER_POOL` for a request plus the people in ``also``, excluded people left out."""
+    return _pool(built, *_score(built, request, exclude), also)
+
+
+def _pool(built: BuiltIndex, total: NDArray[np.float64], signals: dict[str, F32], also: Sequence[str]) -> _Ranked:
+    """The best :data:`RANKER_POOL` by ``total`` plus the people in ``also``, best first; excluded ones left out."""
     k = min(RANKER_POOL, len(total))
     best = np.argpartition(-total, k - 1)[:k] if k < len(total) else np.arange(len(total))
     extra = [p for p in (built.positions.get(eid) for eid in also) if p is not None]
@@ -202,13 +222,29 @@ _NO_EVIDENCE: dict[str, Any] = {"detail": None, "source": None, "observed_at": N
 
 
 @lru_cache(maxsize=1 << 16)
-def _detail_tokens(detail: str) -> tuple[str, ...]:
-    """An evidence statement's tokens (the same people come up for many tasks: each statement is read once)."""
-    return tuple(tokens(detail))
+def _term_counts(detail: str) -> Counter[str]:
+    """How often each token occurs in an evidence statement (the same people come up for many tasks)."""
+    return Counter(tokens(detail))
 
 
-def _task_evidence(rows: Iterable[Mapping[str, Any]], rejected: set[tuple[str, str]], terms: Mapping[str, float],
-                   wanted: set[str]) -> dict[str, dict[str, Any]]:
+_skill_key = lru_cache(maxsize=1 << 16)(skill_key)
+"""Skill names repeat across people: each is normalised once."""
+
+
+def _weight(detail: str, terms: Mapping[str, float]) -> float:
+    """The task's terms found in a statement, each counted with its weight as often as it occurs."""
+    lowered = detail.lower()
+    # a token is a prefix of a lower-cased word (the stemmer only strips endings), so a term missing from the
+    # text as a substring is missing from its tokens: most statements are ruled out without tokenising them
+    present = [t for t in terms if t in lowered]
+    if not present:
+        return 0.0
+    counts = _term_counts(detail)
+    return sum(terms[t] * counts[t] for t in present)
+
+
+def _task_evidence(rows: Iterable[Mapping[str, Any] | asyncpg.Record], rejected: set[tuple[str, str]],
+                   terms: Mapping[str, float], wanted: set[str]) -> dict[str, dict[str, Any]]:
     """Per employee, the evidence statement closest to the task and their latest evidence about it.
 
     A statement is about the task when it shares a term with it; the closest has the most weight (each of its
@@ -228,14 +264,14 @@ def _task_evidence(rows: Iterable[Mapping[str, Any]], rejected: set[tuple[str, s
     latest: dict[str, datetime] = {}
     for row in rows:
         eid = row["employee_id"]
-        kept = [(key, seen) for key, seen in zip(map(skill_key, row["skills"]), row["seen"], strict=True)
+        kept = [(key, seen) for key, seen in zip(map(_skill_key, row["skills"]), row["seen"], strict=True)
                 if (eid, key) not in rejected]
         if not kept:
             continue
         for key, seen in kept:
             if key in wanted:
                 latest[eid] = max(latest.get(eid, seen), seen)
-        weight = sum(terms.get(word, 0.0) for word in _detail_tokens(row["detail"]))
+        weight = _weight(row["detail"], terms)
         if not weight:
             continue
         when = max(seen for _, seen in kept)
