@@ -15,7 +15,6 @@ ask at the same time.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 import logging
@@ -211,16 +210,19 @@ async def employee_index(db: Database) -> BuiltIndex | None:
     cancelled, so a released connection is never used after its caller has gone.
     """
     current = await fingerprint(db)
-    built = _CACHE.built
-    if built is not None and built.fingerprint == current:
-        return built
+    cached = _CACHE.built
+    if cached is not None and cached.fingerprint == current:
+        return cached
+    # no reference to a stale index may outlive this point: the build drops it to keep one index in memory
+    del cached
     loop = asyncio.get_running_loop()
     lock = _CACHE.locks.get(loop) or _CACHE.locks.setdefault(loop, asyncio.Lock())
     pending = _CACHE.pending.setdefault(loop, {})
     async with lock:  # one build at a time: a second state waits for the first rather than competing for CPU
-        built = _CACHE.built
-        if built is not None and built.fingerprint == current:
-            return built
+        cached = _CACHE.built
+        if cached is not None and cached.fingerprint == current:
+            return cached
+        del cached
         task = pending.get(current)
         if task is None:
             task = pending[current] = loop.create_task(_build(db, current))
@@ -244,7 +246,6 @@ async def _build(db: Database, current: str) -> BuiltIndex | None:
     # every caller with the new state waits for this build, so the stale index serves nobody any more:
     # dropping it first keeps a worker's peak memory at one index, not two
     _CACHE.built = None
-    gc.collect()  # the index sits in reference cycles: without this it lives on (+400 MB peak at 100k)
     _trim_heap()
     rows = await db.fetch(_EMPLOYEES_SQL)
     if not rows:

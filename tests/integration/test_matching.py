@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import weakref
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,26 @@ async def test_vectors_are_stored_once_and_reused(pool: asyncpg.Pool[Any]) -> No
     record = employee_index.employee_record(row["employee_id"], row["title"], row["profile"], disabled=frozenset())
     expected = get_encoder().encode([embedding_text(record)], max_tokens=RankerWeights().embed_tokens)[0]
     assert float(np.frombuffer(row["raw"], dtype=">f4", offset=4) @ expected) > 0.9999
+
+
+async def test_a_rebuild_does_not_keep_the_stale_index_alive(pool: asyncpg.Pool[Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    built = await employee_index.employee_index(pool)
+    assert built is not None
+    stale = weakref.ref(built)
+    del built
+    alive_during_build: list[bool] = []
+    prepare = employee_index._prepare
+
+    def watched(*args: Any) -> Any:
+        alive_during_build.append(stale() is not None)
+        return prepare(*args)
+
+    monkeypatch.setattr(employee_index, "_prepare", watched)
+    await pool.execute("UPDATE employees SET updated_at = now() WHERE employee_id = 'E0001'")
+    rebuilt = await employee_index.employee_index(pool)
+    assert rebuilt is not None and alive_during_build == [False], \
+        "the stale index is released before the new one is built: a worker holds one index at a time"
 
 
 async def test_concurrent_calls_build_the_index_once(pool: asyncpg.Pool[Any]) -> None:
