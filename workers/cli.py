@@ -407,7 +407,8 @@ def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     async def go() -> Any:
         async with connect(temporal=False) as svc, svc.pool.acquire() as conn:
             return await import_employees(conn, file, by=os.environ.get("USER", "cli"),
-                                          progress=lambda done, total: progress("embedded profiles", done, total))
+                                          progress=lambda done, total: progress("embedded profiles", done, total,
+                                                                                 force=done == total))
 
     try:
         report = run(go)

@@ -151,6 +151,8 @@ def test_cli_imports_into_a_fresh_data_folder_and_names_bad_lines(tmp_path: Path
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["inserted"] == 1
+    assert json.loads(done.stdout)["embedded"] == 1
+    assert "embedded profiles: 1/1" in done.stderr, done.stderr
     huge = write(tmp_path / "huge.jsonl", [employee("Z-2", "Analyst", ["x" * 10]), "{" + " " * 1_100_000 + "}"])
     bad = subprocess.run([TALENTOPS, "employees", "import", str(huge)], env=env, capture_output=True, text=True,
                          timeout=120)
