@@ -669,16 +669,16 @@ def growth(rows: list[dict[str, Any]], get: Callable[[dict[str, Any]], float], f
     return cells
 
 
-CONCURRENT_SQL = ("_DETAILS_SQL", "_EVIDENCE_SQL", "_REJECTED_SQL")
+CONCURRENT_SQL = ("_DETAILS_SQL", "_EVIDENCE_SQL", "FEEDBACK_SQL")
 """Statements ``find_candidates`` runs at the same time (the skill holders query overlaps the ranker)."""
 SQL_NAMES = {"_FINGERPRINT_SQL": "fingerprint query (`employee_index`, every call)",
              "_SKILL_HOLDERS_SQL": "skill holders query (`_SKILL_HOLDERS_SQL`)",
              "_DETAILS_SQL": "SQL join (`_DETAILS_SQL`: required skills held, free capacity)",
              "_EVIDENCE_SQL": "evidence statements of the pool (`_EVIDENCE_SQL`)",
-             "_REJECTED_SQL": "skills the pool rejected (`_REJECTED_SQL`)",
+             "FEEDBACK_SQL": "the pool's skill verdicts (`employee_index.FEEDBACK_SQL`, for rejected skills)",
              "other sql": "other statements"}
 SHORT = {"_FINGERPRINT_SQL": "fingerprint", "_SKILL_HOLDERS_SQL": "holders", "_DETAILS_SQL": "join",
-         "_EVIDENCE_SQL": "evidence rows", "_REJECTED_SQL": "rejected"}
+         "_EVIDENCE_SQL": "evidence rows", "FEEDBACK_SQL": "verdicts"}
 
 
 def part_p50(row: dict[str, Any], *, key: str) -> float:

@@ -57,14 +57,12 @@ SELECT e.employee_id, e.title, e.profile::text AS profile, v.text_hash, v.model,
 FROM employees e LEFT JOIN employee_embeddings v USING (employee_id)
 ORDER BY e.employee_id
 """
-_FEEDBACK_SQL = """
+FEEDBACK_SQL = """
 SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, skill, verdict
-FROM skill_feedback ORDER BY employee_id, skill_key, id DESC
+FROM skill_feedback WHERE $1::text[] IS NULL OR employee_id = ANY($1::text[])
+ORDER BY employee_id, skill_key, id DESC
 """
-_FEEDBACK_OF_SQL = """
-SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, skill, verdict
-FROM skill_feedback WHERE employee_id = ANY($1::text[]) ORDER BY employee_id, skill_key, id DESC
-"""
+"""Each employee's latest verdict per skill: everyone's (``$1`` null) or these employees'."""
 _DISABLED_SQL = "SELECT source FROM signal_sources WHERE NOT enabled"
 _STORED_HASHES_SQL = """
 SELECT employee_id, text_hash, model FROM employee_embeddings WHERE employee_id = ANY($1::text[])
@@ -251,7 +249,7 @@ async def _build(db: Database, current: str) -> BuiltIndex | None:
     if not rows:
         return None
     disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
-    feedback = _feedback(await db.fetch(_FEEDBACK_SQL), disabled)
+    feedback = _feedback(await db.fetch(FEEDBACK_SQL, None), disabled)
     prepared = await asyncio.to_thread(_prepare, rows, disabled, feedback)
     if prepared is None:
         return None
@@ -401,7 +399,7 @@ async def stale_vectors(db: Database, people: Sequence[tuple[str, str, Mapping[s
     """
     ids = [eid for eid, _, _ in people]
     disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
-    feedback = _feedback(await db.fetch(_FEEDBACK_OF_SQL, ids), disabled)
+    feedback = _feedback(await db.fetch(FEEDBACK_SQL, ids), disabled)
     stored = {r["employee_id"]: (r["text_hash"], r["model"]) for r in await db.fetch(_STORED_HASHES_SQL, ids)}
     embed_tokens = RankerWeights().embed_tokens
     stale = StaleVectors(ids=[], hashes=[], texts=[])

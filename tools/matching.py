@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from infra.db import Connection
 from tools.adjacency import F32
-from tools.employee_index import BuiltIndex, employee_index
+from tools.employee_index import FEEDBACK_SQL, BuiltIndex, employee_index
 from tools.hris_jsonl import MatchRequest
 from tools.schemas import Candidate
 from tools.skills import HALF_LIFE_DAYS, skill_key
@@ -93,12 +93,6 @@ SELECT e.employee_id, e.detail, e.source, array_agg(e.skill) AS skills, array_ag
 FROM skill_evidence e
 WHERE e.employee_id = ANY($1::text[]) AND e.source NOT IN (SELECT source FROM signal_sources WHERE NOT enabled)
 GROUP BY e.employee_id, e.detail, e.source
-"""
-_REJECTED_SQL = """
-SELECT employee_id, skill_key FROM (
-    SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, verdict FROM skill_feedback
-    WHERE employee_id = ANY($1::text[]) ORDER BY employee_id, skill_key, id DESC) latest
-WHERE verdict = 'reject'
 """
 
 
@@ -173,12 +167,12 @@ async def find_candidates(
     if not ranked.positions:
         return []
     ids = [built.index.ids[i] for i in ranked.positions]
-    details, rejected_rows, evidence = await _fetch_all(
-        conn, (_DETAILS_SQL, ids, keys, start_week, end_week, goal_starts_on), (_REJECTED_SQL, ids),
+    details, verdicts, evidence = await _fetch_all(
+        conn, (_DETAILS_SQL, ids, keys, start_week, end_week, goal_starts_on), (FEEDBACK_SQL, ids),
         (_EVIDENCE_SQL, ids))
     rows: dict[str, dict[str, Any]] = {
         r["employee_id"]: {**r, **_NO_EVIDENCE} for r in details if float(r["free"]) > 0}  # fully booked: out
-    rejected = {(r["employee_id"], r["skill_key"]) for r in rejected_rows}
+    rejected = {(r["employee_id"], r["skill_key"]) for r in verdicts if r["verdict"] == "reject"}
     for eid, found in _task_evidence(evidence, rejected, built.index.term_weights([text]), set(keys)).items():
         if eid in rows:
             rows[eid].update(found)
@@ -214,11 +208,6 @@ def _score(built: BuiltIndex, request: MatchRequest, exclude: set[str]) -> tuple
         if pos is not None:
             total[pos] = -math.inf
     return total, signals
-
-
-def _rank(built: BuiltIndex, request: MatchRequest, exclude: set[str], also: Sequence[str] = ()) -> _Ranked:
-    """The ranker's best :data:`RANKER_POOL` for a request plus the people in ``also``, excluded people left out."""
-    return _pool(built, *_score(built, request, exclude), also)
 
 
 def _pool(built: BuiltIndex, total: NDArray[np.float64], signals: dict[str, F32], also: Sequence[str]) -> _Ranked:

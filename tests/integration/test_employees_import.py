@@ -65,7 +65,7 @@ async def test_import_stores_the_vectors_the_index_build_would_compute(pool: asy
                                   " FROM employees e JOIN employee_embeddings v USING (employee_id)"
                                   " WHERE e.employee_id = $1", eid)
         assert row is not None, f"{eid} has no stored vector"
-        feedback = employee_index._feedback(await pool.fetch(employee_index._FEEDBACK_OF_SQL, [eid]), frozenset())
+        feedback = employee_index._feedback(await pool.fetch(employee_index.FEEDBACK_SQL, [eid]), frozenset())
         record = employee_index.employee_record(eid, row["title"], row["profile"], disabled=frozenset(),
                                                 feedback=feedback.get(eid))
         tokens = RankerWeights().embed_tokens

@@ -230,7 +230,7 @@ async def test_holders_of_the_required_skills_are_considered_whatever_the_text(p
     built = await employee_index.employee_index(pool)
     assert built is not None
     request = MatchRequest(request_id="t", responsibilities=[loans], required_skills=["Figma"])
-    by_text = {built.index.ids[p] for p in matching._rank(built, request, set()).positions}
+    by_text = {built.index.ids[p] for p in matching._pool(built, *matching._score(built, request, set()), ()).positions}
     assert holder not in by_text, "the loan text alone would not bring the Figma user into the pool"
     found = await find(pool, description=loans, skills=["Figma"], limit=matching.RANKER_POOL + matching.SKILLS_POOL)
     assert holder in {c.employee_id for c in found}
