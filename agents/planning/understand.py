@@ -1,0 +1,373 @@
+"""Understanding a goal: what is built or changed, the kind of work, the domain, constraints, scale, deadline.
+
+Word senses come from the whole goal: the goal (with its abbreviations spelled out, :mod:`.vocabulary`) is
+embedded with the offline MiniLM and compared with short descriptions of each kind of work and each business
+domain, so "warehouse … pick-and-pack … WMS" reads as a distribution centre and "data warehouse" does not.
+Strong cue words (an RFP is a contract negotiation; "migrate … to" is a migration) add to the similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from agents.planning import vocabulary
+from agents.planning.deadlines import Deadline, read_deadline
+from agents.schemas import GoalReading
+from tools.embeddings import get_encoder
+from tools.taxonomy import load_task_library, tokens
+from tools.work_activities import load_activity_space
+
+
+class GoalNotUnderstood(ValueError):
+    """A goal the planner cannot plan; the message tells the manager what to add."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KindOfWork:
+    """A kind of work the planner has a template for."""
+
+    name: str
+    """Key (``migration``)."""
+    label: str
+    """In words ("migration")."""
+    prototypes: tuple[str, ...]
+    """Goals of this kind, as managers write them (embedded and compared with the goal)."""
+    cues: str
+    """Regular expression of words that point to this kind."""
+
+
+KINDS: tuple[KindOfWork, ...] = (
+    KindOfWork(name="migration", label="migration", prototypes=(
+        "migrate the system to a new platform", "move our process onto the new software",
+        "replace the old system with a new one and move the data", "switch to a new provider",
+        "consolidate systems into one platform", "upgrade to the new version of the software"),
+        cues=r"\b(migrat\w*|move\w* .*\b(?:to|onto|into)\b|switch\w* (?:to|over)|replac\w*|cut ?over|"
+             r"consolidat\w*|upgrad\w*|transition\w* to|port\w* to|re-?platform\w*|decommission\w*)\b"),
+    KindOfWork(name="launch", label="launch or build", prototypes=(
+        "launch a new product", "build a new service for customers", "stand up a new capability",
+        "roll out a new offering", "open a new branch", "introduce a new app"),
+        cues=r"\b(launch\w*|stand up|set up|build|roll ?out|introduc\w*|open\w*|go live|release|create|"
+             r"implement\w*|deliver\w*|develop\w*)\b"),
+    KindOfWork(name="audit_compliance", label="audit or compliance readiness", prototypes=(
+        "get ready for the external audit", "become compliant with the new regulation",
+        "prepare for the regulatory inspection", "achieve the certification", "close the audit findings"),
+        cues=r"\b(audit\w*|complian\w*|complie?s?|regulat\w*|inspection|certif\w*|accredit\w*|readiness|sox|gdpr|"
+             r"hipaa|kyc|aml|pci|iso ?\d+|controls?|findings)\b"),
+    KindOfWork(name="process_change", label="process change", prototypes=(
+        "redesign the process to cut the cycle time", "reduce errors in the handling",
+        "streamline the approval workflow", "standardise how the teams work", "improve the turnaround time"),
+        cues=r"\b(reduc\w*|cut|improv\w*|streamlin\w*|redesign\w*|standardi[sz]\w*|automat\w*|speed up|"
+             r"fix|lower|shorten\w*|halve|eliminat\w*|re-?engineer\w*)\b"),
+    KindOfWork(name="analytics", label="analytics or model", prototypes=(
+        "build a dashboard of the key figures", "forecast demand with a model",
+        "analyse the data to find the drivers", "score customers with a predictive model",
+        "report on the monthly numbers"),
+        cues=r"\b(dashboards?|analytic\w*|analy[sz]\w*|forecast\w*|models?|reporting|reports?|metrics|kpis?|"
+             r"insights?|predict\w*|scor(?:e|ing)|segment\w*|attribution|bi)\b"),
+    KindOfWork(name="event", label="event", prototypes=(
+        "organise the annual conference", "run the company offsite", "host a customer event",
+        "plan the town hall meeting", "exhibit at the trade show"),
+        cues=r"\b(conference|offsite|off-site|summit|event|town ?hall|trade ?show|expo|gala|launch party|"
+             r"kick-?off|workshop|hackathon|fair|festival|webinar|retreat)\b"),
+    KindOfWork(name="programme", label="hiring or training programme", prototypes=(
+        "hire new staff for the team", "recruit nurses for the new ward", "train all managers on the new policy",
+        "onboard the new joiners", "run a training programme for the staff", "upskill the team"),
+        cues=r"\b(hir\w*|recruit\w*|train\w*|onboard\w*|upskill\w*|reskill\w*|coach\w*|mentor\w*|"
+             r"graduate|apprentice\w*|intern\w*|staff up|headcount|academy|curriculum|course)\b"),
+    KindOfWork(name="construction_maintenance", label="construction or maintenance", prototypes=(
+        "renovate the floor of the building", "build an extension to the building", "replace the roof",
+        "refurbish the premises", "install new equipment", "repair the heating system"),
+        cues=r"\b(renovat\w*|refurbish\w*|construct\w*|fit-?out|retrofit\w*|repair\w*|maint\w*|install\w*|"
+             r"roof\w*|hvac|extension|remodel\w*|paint\w*|wiring|plumbing|demolish\w*|build-?out|rebuild\w*)\b"),
+    KindOfWork(name="research_validation", label="research or validation", prototypes=(
+        "validate the new lab method", "run a clinical study", "test whether the new material works",
+        "research the market for the new product", "run a pilot trial to prove the approach"),
+        cues=r"\b(validat\w*|research\w*|stud(?:y|ies)|trials?|experiment\w*|pilot\w*|prototyp\w*|"
+             r"feasibility|proof of concept|poc|assay\w*|evaluat\w*|benchmark\w*)\b"),
+    KindOfWork(name="contract_negotiation", label="contract or negotiation", prototypes=(
+        "renegotiate the supplier contracts", "run a tender to select a vendor", "issue an RFP and pick a provider",
+        "negotiate the new lease", "sign the partnership agreement"),
+        cues=r"\b(renegotiat\w*|negotiat\w*|contracts?|tender\w*|rfp|rfq|rfi|vendors?|suppliers?|sourc\w*|"
+             r"procure\w*|lease|agreements?|bids?|pricing|terms)\b"),
+)
+"""The kinds of work, each with a task template in :mod:`.templates`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """A business domain."""
+
+    name: str
+    """Key."""
+    label: str
+    """In words."""
+    description: str
+    """What work in it looks like (embedded and compared with the goal)."""
+
+
+DOMAINS: tuple[Domain, ...] = (
+    Domain(name="logistics", label="logistics and distribution", description=(
+        "distribution centre and warehouse operations: picking, packing, shipping, freight, inventory, "
+        "transport, supply chain")),
+    Domain(name="manufacturing", label="manufacturing", description=(
+        "factory production lines, plant operations, assembly, machining, product quality control")),
+    Domain(name="it", label="IT", description=(
+        "software applications, IT systems, servers, cloud infrastructure, networks, cybersecurity")),
+    Domain(name="data", label="data and analytics", description=(
+        "data analytics, dashboards, databases and data warehouses, reporting, statistical and machine "
+        "learning models")),
+    Domain(name="finance", label="finance and accounting", description=(
+        "accounting, financial close, budgets, financial reporting, tax, treasury, internal controls")),
+    Domain(name="payments", label="payments", description=(
+        "card payments, bank transfers, instant payments, payment processing, merchants")),
+    Domain(name="banking", label="banking", description=(
+        "retail bank branches, account opening, lending, loans, mortgages, customer due diligence")),
+    Domain(name="hr", label="people and HR", description=(
+        "human resources: hiring, recruiting, onboarding employees, training, pay, performance reviews")),
+    Domain(name="sales_service", label="sales and customer service", description=(
+        "sales teams, customer accounts, call centre, customer support, service desk")),
+    Domain(name="marketing", label="marketing", description=(
+        "marketing campaigns, brand, advertising, social media, market research, promotions")),
+    Domain(name="communications", label="communications", description=(
+        "public relations, press, internal communications, announcements, media, events")),
+    Domain(name="legal", label="legal", description=(
+        "legal contracts, regulations, privacy law, litigation, legal policies, counsel")),
+    Domain(name="procurement", label="procurement", description=(
+        "purchasing, suppliers, vendor contracts, tenders, sourcing, purchase orders")),
+    Domain(name="facilities", label="facilities", description=(
+        "office buildings and premises, workplace moves, building maintenance, security, cleaning")),
+    Domain(name="construction", label="construction", description=(
+        "construction of buildings, renovation works, contractors, building sites, civil engineering")),
+    Domain(name="healthcare", label="healthcare operations", description=(
+        "hospital and clinic operations: patients, nurses, physicians, emergency department, wards, medical care")),
+    Domain(name="research", label="research and laboratory", description=(
+        "laboratory research, scientific studies, experiments, clinical trials, method validation")),
+)
+"""Business domains a goal can be in."""
+
+KIND_CUE_WEIGHT = 0.12
+"""Similarity added to a kind for each of its cue words the goal uses (at most two count)."""
+_GOAL_VERBS = re.compile(
+    r"^(?:(?:we|i)\s+(?:need|want|have|must|should)\s+(?:to\s+)?|(?:please|let's|lets)\s+|need to\s+|"
+    r"get\s+(?=\w+\s+(?:ready|done|live|compliant|certified))|)"
+    r"(stand up|set up|roll out|spin up|wind down|close out|sign off|kick off|go live with|bring|"
+    r"[a-z]+(?:e|ise|ize|ate|en|ish|fy)?)\b", re.I)
+_MONTH_NAMES = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+_OBJECT_STOP = re.compile(
+    r"\s+(?:(?:by|before|within|in time for|until|no later than|ahead of|so that|so we|while|without|but|"
+    r"because|as|with(?:out)? (?:no|zero)|and (?:make|keep|ensure|get|have)|in (?:the next|under|less than)|"
+    r"over the (?:next|summer|winter)|(?:in|over|for) (?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"twelve) (?:days?|weeks?|months?|quarters?|years?)|(?:in|during|by|for) " + _MONTH_NAMES + r"|in q[1-4]|"
+    r"q[1-4]|asap)\b|[.;:!?(,])", re.I)
+_TARGET = re.compile(r"\s+(?:to|onto|into|over to)\s+(.+)$", re.I)
+_CONSTRAINT = re.compile(
+    r"((?:can'?t|cannot|must not|mustn'?t|may not|should not|shouldn'?t|don'?t|do not|no more than|not more than|"
+    r"at most|without|with no|with zero|zero|no|only|within (?:the )?(?:current |existing )?budget|under budget|"
+    r"keep(?:ing)?|must|need to keep|while (?:keeping|staying|maintaining))\b[^,.;]*)", re.I)
+_SCALE = re.compile(
+    r"(?<![\w.,])((?!(?:19|20)\d\d\b)\d[\d,.]*\s*[kKmM]?\+?\s+(?!(?:weeks?|days?|months?|years?|quarters?|sprints?|"
+    r"h|hours?|minutes?|mins?|seconds?|percent|%)\b)[a-zA-Z][\w-]*)")
+
+
+@lru_cache(maxsize=1)
+def _reference_vectors() -> tuple[np.ndarray, list[int], np.ndarray]:  # type: ignore[type-arg]
+    """Vectors of every kind prototype (with the kind each belongs to) and of every domain description."""
+    encoder = get_encoder()
+    texts = [p for k in KINDS for p in k.prototypes]
+    owner = [i for i, k in enumerate(KINDS) for _ in k.prototypes]
+    return encoder.encode(texts), owner, encoder.encode([d.description for d in DOMAINS])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Understanding:
+    """Everything the planner read from a goal."""
+
+    text: str
+    """The goal as written (whitespace normalised)."""
+    expanded: str
+    """The goal with its abbreviations spelled out (what the embeddings read)."""
+    reading: GoalReading
+    """Object, kind, domain, constraints, scale and expansions."""
+    kind: KindOfWork
+    """The kind of work."""
+    kind_scores: dict[str, float]
+    """Similarity of each kind (cue words included)."""
+    domain: Domain
+    """The business domain."""
+    domain_scores: dict[str, float]
+    """Similarity of each domain."""
+    target: str | None
+    """Where a migration moves to ("the new WMS"), when the goal says."""
+    technologies: dict[str, list[str]]
+    """Technologies the goal names → occupations that list them."""
+    deadline: Deadline
+    """When it is due and how that was read."""
+    vector: np.ndarray  # type: ignore[type-arg]
+    """Unit vector of the expanded goal."""
+
+
+def understand(text: str, today: date) -> Understanding:
+    """Read a goal.
+
+    Raises:
+        GoalNotUnderstood: No recognisable work in it; the message says what to add.
+        agents.planning.deadlines.DeadlineError: The deadline is in the past or too far away.
+    """
+    cleaned = " ".join(text.split())
+    abbreviations = vocabulary.find_abbreviations(cleaned)
+    expanded = vocabulary.expand(cleaned)
+    _require_work(cleaned, expanded)
+    deadline = read_deadline(cleaned, today)
+    prototypes, owner, domain_vectors = _reference_vectors()
+    vector = get_encoder().encode_one(expanded)
+    technologies = find_technologies(cleaned)
+    kind_scores = _kind_scores(cleaned, vector @ prototypes.T, owner)
+    kind = max(KINDS, key=lambda k: (kind_scores[k.name], -KINDS.index(k)))
+    domain_sims = domain_vectors @ vector
+    for abbreviation in abbreviations:  # an abbreviation names its domain outright ("WMS", "EHR")
+        domain_sims[[d.name for d in DOMAINS].index(abbreviation.domain)] += 0.08
+    if technologies:  # so does a named technology, through the occupations that use it
+        space = load_activity_space()
+        rows = [space.occupation_codes.index(c) for codes in technologies.values() for c in codes]
+        users = space.occupation_vectors[rows].mean(axis=0)
+        domain_sims += 0.5 * (domain_vectors @ (users / max(float(np.linalg.norm(users)), 1e-12)))
+    domain_scores = {d.name: round(float(s), 4) for d, s in zip(DOMAINS, domain_sims, strict=True)}
+    domain = DOMAINS[int(np.argmax(domain_sims))]
+    object_text, target = _object(cleaned)
+    reading = GoalReading(
+        object=object_text, kind=kind.label, domain=domain.label, constraints=_constraints(cleaned),
+        scale=_scale(cleaned), expansions={a.short: a.expansion for a in abbreviations},
+        technologies=sorted(technologies))
+    return Understanding(text=cleaned, expanded=expanded, reading=reading, kind=kind, kind_scores=kind_scores,
+                         domain=domain, domain_scores=domain_scores, target=target, technologies=technologies,
+                         deadline=deadline, vector=vector)
+
+
+_NOT_BRANDS = frozenset(m.lower() for m in (
+    "January February March April May June July August September October November December Monday Tuesday "
+    "Wednesday Thursday Friday Saturday Sunday Q1 Q2 Q3 Q4 EU US UK The Our We New").split())
+
+
+def find_technologies(text: str) -> dict[str, list[str]]:
+    """Technologies a goal names by brand ("managed Postgres" → PostgreSQL), with the occupations listing them.
+
+    A capitalised word that is not the first of the goal and starts a word of an O*NET technology name (covering
+    at least 60% of it) names that technology; names listed by more than 8 technologies are too common to say.
+    """
+    space = load_activity_space()
+    found: dict[str, list[str]] = {}
+    for match in re.finditer(r"(?<=\s)([A-Z][A-Za-z0-9+#]{2,})", text):
+        word = match.group(1)
+        lowered = word.lower()
+        if lowered in _NOT_BRANDS or word.isupper() and len(word) <= 4:
+            continue
+        names = _technology_words().get(lowered[:4], [])
+        hits = [name for name, tech_word in names if tech_word.startswith(lowered)
+                and len(lowered) >= 0.6 * len(tech_word)]
+        if 0 < len(hits) <= 8:
+            owners = sorted({o.code for o in space.library.occupations.values()
+                             for name in hits if name in o.technologies})
+            if owners:
+                found[hits[0]] = owners
+    return found
+
+
+@lru_cache(maxsize=1)
+def _technology_words() -> dict[str, list[tuple[str, str]]]:
+    """Technology names by the first four letters of each of their words."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for name in load_activity_space().tech_names:
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9+#]*", name):
+            if len(word) >= 3:
+                index.setdefault(word.lower()[:4], []).append((name, word.lower()))
+    return index
+
+
+def _require_work(cleaned: str, expanded: str) -> None:
+    words = re.findall(r"[A-Za-z][A-Za-z&/-]+", cleaned)
+    if len(words) < 3:
+        raise GoalNotUnderstood("the goal needs a few more words: say what has to be built, changed or delivered, "
+                                "and by when")
+    library = load_task_library()
+    content = tokens(expanded)
+    known = [t for t in content if t in library.task_index.idf]
+    if len(known) < 2 or len(known) < 0.34 * len(content):
+        raise GoalNotUnderstood("most words of this goal are not ones the planner knows; describe the work in "
+                                "plain words (what is built or changed, for whom, by when)")
+    vague = {"stuff", "thing", "things", "something", "anything", "everything", "work", "do", "make", "get", "sort",
+             "improve", "better", "more", "help", "fix", "handle", "deal", "all", "it", "that", "this", "out"}
+    if all(w.lower() in vague or len(w) < 3 for w in words):
+        raise GoalNotUnderstood("the goal does not say what the work is about; name what has to be built or "
+                                "changed (for example “move the payroll to the new HRIS by March”)")
+
+
+def _kind_scores(text: str, similarities: np.ndarray, owner: list[int]) -> dict[str, float]:  # type: ignore[type-arg]
+    best = [-1.0] * len(KINDS)
+    for sim, k in zip(similarities, owner, strict=True):
+        best[k] = max(best[k], float(sim))
+    lowered = text.lower()
+    scores: dict[str, float] = {}
+    for i, kind in enumerate(KINDS):
+        cues = len(re.findall(kind.cues, lowered))
+        scores[kind.name] = round(best[i] + KIND_CUE_WEIGHT * min(cues, 2), 4)
+    return scores
+
+
+def _object(text: str) -> tuple[str, str | None]:
+    """What the goal builds or changes, and where it moves to (for a move)."""
+    head = _OBJECT_STOP.split(text, maxsplit=1)[0].strip(" ,")
+    verb = _GOAL_VERBS.match(head)
+    rest = head[verb.end():].strip() if verb and _looks_like_verb(verb.group(1)) else head
+    target = None
+    found = _TARGET.search(rest)
+    if found and len(rest[: found.start()].split()) >= 1:
+        target = _tidy(found.group(1))
+        rest = rest[: found.start()]
+    rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|new)\s+", "", rest.strip(), flags=re.I)
+    object_text = _tidy(rest) or _tidy(head)
+    words = object_text.split()
+    if len(words) > 10:
+        object_text = " ".join(words[:10])
+    return object_text, target
+
+
+_NOT_VERBS = frozenset({"new", "all", "our", "the", "eu", "us", "uk", "q1", "q2", "q3", "q4", "company", "team"})
+
+
+def _looks_like_verb(word: str) -> bool:
+    lowered = word.lower()
+    if lowered in _NOT_VERBS or word.isupper():
+        return False
+    verbs = {k.cues for k in KINDS}
+    return any(re.match(pattern, lowered) for pattern in verbs) or lowered in {
+        "stand up", "set up", "roll out", "spin up", "wind down", "close out", "kick off", "get", "run", "hold",
+        "organise", "organize", "plan", "prepare", "move", "hire", "bring", "make", "put", "prepare", "establish",
+        "deploy", "ship", "onboard", "start", "finish", "complete", "automate", "expand", "grow", "increase",
+        "double", "triple", "consolidate", "relocate", "merge", "integrate", "centralise", "centralize", "outsource",
+        "insource", "digitise", "digitize", "modernise", "modernize", "overhaul", "revamp", "refresh", "update",
+        "assess", "review", "map", "design", "define", "select", "choose", "pick", "prove", "test", "trial"}
+
+
+def _tidy(phrase: str) -> str:
+    phrase = re.sub(r"\s+", " ", phrase).strip(" ,.-")
+    phrase = re.sub(r"^(?:our|my|their)\s+", "the ", phrase, flags=re.I)
+    return phrase
+
+
+def _constraints(text: str) -> list[str]:
+    found = []
+    for match in _CONSTRAINT.finditer(text):
+        phrase = match.group(1).strip(" ,.")
+        if len(phrase.split()) >= 2 and not re.match(r"(?:only|must|no)\s+(?:by|before|within)\b", phrase, re.I):
+            found.append(phrase)
+    return list(dict.fromkeys(found))[:5]
+
+
+def _scale(text: str) -> str | None:
+    found = _SCALE.search(text)
+    return found.group(1) if found else None
