@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field, model_validator
 
 from tools.schemas import Candidate
 
-__all__ = ["Candidate", "GoalPlan", "GoalReading", "PlanIssue", "PlannedTask", "StaffingProposal", "TaskStaffing"]
+__all__ = ["Candidate", "GoalPlan", "GoalReading", "PlanIssue", "PlanStep", "PlannedTask", "StaffingProposal",
+           "TaskStaffing"]
 
 MAX_TASKS = 16
 """Most tasks a plan may have (a reviewer may add a few to a planner's at most 10)."""
@@ -99,6 +102,17 @@ class GoalPlan(BaseModel):
     """Checks still failing after the planner's bounded revisions; shown to the reviewer."""
     reading: GoalReading | None = None
     """How the goal was understood (None in plans from before the planning graph)."""
+
+
+class PlanStep(BaseModel):
+    """One planning-graph node's output, for the audit trail."""
+
+    node: str
+    """understand, draft, ground, check, critique, revise or plan."""
+    summary: str
+    """What the node did, in a sentence."""
+    output: dict[str, Any]
+    """Its output (JSON)."""
 
 
 class TaskStaffing(BaseModel):

@@ -38,6 +38,12 @@ def task_fraction(task: PlannedTask) -> float:
     return min(1.0, max(0.05, math.ceil(task.effort_hours / (weeks * 40) * 20) / 20))
 
 
+def _task_text(task: PlannedTask) -> str:
+    """What the matcher reads of a task: its title, description and the O*NET work activities it was grounded in."""
+    activities = "; ".join(task.activities)
+    return f"{task.title}. {task.description}" + (f" Work activities: {activities}." if activities else "")
+
+
 def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     prompt = last_user_prompt(messages)
     plan = GoalPlan.model_validate_json(prompt.split(_PLAN_MARKER, 1)[1])
@@ -46,9 +52,9 @@ def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
     if not returns:
         calls: list[ToolCallPart | object] = [
             ToolCallPart("find_candidates", {
-                "task_id": t.task_id, "description": f"{t.title}. {t.description}", "skills": t.skills,
+                "task_id": t.task_id, "description": _task_text(t), "skills": t.skills,
                 "start_week": t.start_week, "end_week": t.end_week, "fraction": task_fraction(t),
-                "goal_starts_on": starts_on,
+                "goal_starts_on": starts_on, **({"occupations": t.occupations} if t.occupations else {}),
             }, tool_call_id=f"find-{t.task_id}")
             for t in plan.tasks
         ]
@@ -75,7 +81,7 @@ staffing_agent = Agent(
 @staffing_agent.tool_plain
 async def find_candidates(
     task_id: str, description: str, skills: list[str], start_week: int, end_week: int, fraction: float,
-    goal_starts_on: date | None = None,
+    goal_starts_on: date | None = None, occupations: list[str] | None = None,
 ) -> list[Candidate]:
     """Employees ranked for a task by skills fit, evidence and free capacity in its window.
 
@@ -88,9 +94,11 @@ async def find_candidates(
         fraction: Share of a person's time the task needs.
         goal_starts_on: Date the goal's week 0 starts (weeks are relative to it); today when omitted.
             Optional so that model responses recorded before it existed still validate on replay.
+        occupations: O*NET-SOC codes the task is grounded in, best first (from the plan); optional for the same
+            reason.
     """
     del task_id  # echoed back by the model to pair results with tasks
     return await matching.find_candidates(
         get_pool(), description=description, skills=skills, start_week=start_week, end_week=end_week,
-        fraction=fraction, goal_starts_on=goal_starts_on or date.today(),
+        fraction=fraction, goal_starts_on=goal_starts_on or date.today(), occupations=occupations,
     )

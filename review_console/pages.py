@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from importlib import resources
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
@@ -9,8 +13,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 
+from agents.planning.diff import plan_diff
+from agents.schemas import GoalPlan, PlanIssue
 from infra import audit_query
 from infra.settings import LOCAL_PLANNER
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
@@ -18,6 +25,7 @@ from review_console import service
 from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
 from tools import bias
+from tools.skill_names import suggest_skills
 from tools.taxonomy import load_task_library
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
@@ -178,8 +186,10 @@ async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser
     return render(request, "bulk_result.html", user=user, result=result)
 
 
-async def _review_context(svc: service.Services, review: dict[str, Any]) -> dict[str, Any]:
-    """What review.html needs besides the review: the plan, the proposal by task, people's names."""
+async def _review_context(svc: service.Services, review: dict[str, Any],
+                          plan_form: PlanForm | None = None) -> dict[str, Any]:
+    """What review.html needs besides the review: the plan, the proposal by task, people's names; for a plan review
+    the plan's form (the planned values, or ``plan_form``: what the reviewer typed, with what is wrong in it)."""
     plan = review["evidence"]["plan"]
     proposal_doc = review["evidence"].get("proposal") or {"tasks": []}
     proposal = {t["task_id"]: t for t in proposal_doc["tasks"]}
@@ -189,9 +199,10 @@ async def _review_context(svc: service.Services, review: dict[str, Any]) -> dict
     ids += [c["employee_id"] for t in proposal.values() for c in t["candidates"]]
     async with svc.pool.acquire() as conn:
         bias_audit = await bias.audit_review(conn, review["review_id"])
+    is_plan = review["action_type"] == DECOMPOSE_GOAL.name
     return {"plan": plan, "proposal": proposal, "names": await service.employee_names(svc, ids),
-            "reasons": REJECTION_REASONS, "is_plan": review["action_type"] == DECOMPOSE_GOAL.name,
-            "bias_audit": bias_audit}
+            "reasons": REJECTION_REASONS, "is_plan": is_plan,
+            "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {})}
 
 
 @router.get("/reviews/{review_id}")
@@ -201,47 +212,270 @@ async def review_page(request: Request, review_id: str, svc: SvcDep, user: Revie
 
 
 async def _render_review(request: Request, svc: service.Services, user: dict[str, Any], review_id: str,
-                         error: str | None = None, status_code: int = 200) -> Response:
+                         error: str | None = None, status_code: int = 200,
+                         swaps: dict[str, str] | None = None, plan_form: PlanForm | None = None) -> Response:
     review = await service.get_review(svc, review_id)
     return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
+                  swaps=swaps or {},
                   own=user["login"] in (review["requested_by"], review["manager_login"], review["submitted_by"]),
-                  **await _review_context(svc, review))
+                  **await _review_context(svc, review, plan_form))
 
 
 @router.post("/reviews/{review_id}/decision")
 async def review_decide(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
-    """Decide from the review page's forms (swaps ``edit_T1``, plan changes ``drop_T1`` / ``effort_T1`` ...)."""
+    """Decide from the review page's forms: swaps (``edit_T1``) or plan changes (``title_T1``, ``skills_T1`` ...,
+    ``drop_T1``, new tasks ``title_new1`` ..., ``assumptions``).
+
+    A plan edit that is not valid comes back as the page (422) with each problem next to its field and every value
+    as the reviewer typed it; ``decision=add_task`` only adds a blank new task to the form.
+    """
     form = await request.form()
     decision = str(form.get("decision", ""))
     edits = {k[5:]: str(v).strip() for k, v in form.items() if k.startswith("edit_") and str(v).strip()}
+    review = await service.get_review(svc, review_id)
+    plan_form: PlanForm | None = None
+    changes = PlanChanges()
+    if review["action_type"] == DECOMPOSE_GOAL.name and review["status"] in ("pending", "parked"):
+        plan = GoalPlan.model_validate(review["arguments"])
+        plan_form = _plan_form(plan, form, add_slot=decision == "add_task")
+        if decision == "add_task":
+            return await _render_review(request, svc, user, review_id, plan_form=plan_form)
+        if decision != "reject":  # a rejected plan executes nothing: what was typed into it does not matter
+            changes = _task_edits(plan_form, plan)
+        if changes.invalid:
+            return await _render_review(request, svc, user, review_id, status_code=422, plan_form=plan_form,
+                                        error="Some changes are not valid: see the marked fields below.")
+        if decision == "approve" and (changes.task_edits or changes.new_tasks or changes.assumptions is not None):
+            return await _render_review(
+                request, svc, user, review_id, status_code=422, plan_form=plan_form,
+                error="You changed the plan: press “Approve with changes” to apply your changes, "
+                      "or undo them to approve the plan as proposed.")
     try:
-        task_edits = _task_edits(form)
         await service.decide_review(
             svc, review_id=review_id, decision=decision, reviewer=user["login"],
             reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
-            edits=edits or None, task_edits=task_edits or None, args_hash=str(form.get("args_hash", "")) or None)
+            edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
+            assumptions=changes.assumptions, args_hash=str(form.get("args_hash", "")) or None)
+    except service.PlanEditInvalid as err:
+        if plan_form is not None:
+            plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))
+        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
+                                    swaps=edits, plan_form=plan_form)
     except service.ServiceError as err:
-        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status)
+        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
+                                    swaps=edits, plan_form=plan_form)
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
 
 
-def _task_edits(form: Any) -> dict[str, service.TaskEdit]:
-    """Plan changes from the form: only fields that differ from the shown value count as changes."""
-    changes: dict[str, dict[str, Any]] = {}
-    for key, value in form.items():
-        field, _, task_id = str(key).partition("_")
-        if field == "drop" and task_id:
-            changes.setdefault(task_id, {})["drop"] = True
-        elif field in ("effort", "start", "end") and task_id and str(value).strip():
-            shown = str(form.get(f"was{field}_{task_id}", ""))
-            if str(value).strip() != shown:
-                name = {"effort": "effort_hours", "start": "start_week", "end": "end_week"}[field]
+@router.get("/skills/suggest")
+async def skills_suggest(request: Request, user: ReviewerUser, q: str = "") -> Response:
+    """Known skill names for what was typed: ``<option>`` elements for a ``<datalist>`` (htmx), else a look-up page.
+
+    htmx sends the typing field's own value (``skills_T3=…``): without ``q``, the first non-empty value is taken.
+    """
+    text = q or next((str(v) for v in request.query_params.values() if str(v).strip()), "")
+    text = text.strip()[:200]
+    found = await asyncio.to_thread(suggest_skills, text, top=10) if text else []
+    if request.headers.get("HX-Request") == "true":
+        return HTMLResponse("".join(f'<option value="{escape(name)}"></option>' for name in found))
+    return render(request, "skills_lookup.html", user=user, q=text, found=found)
+
+
+_FORM_FIELD = {"title": "title", "task_id": "title", "description": "description", "skills": "skills",
+               "effort_hours": "effort", "start_week": "start", "end_week": "end", "window": "end",
+               "depends_on": "after"}
+"""Plan issue field → the form field it is shown next to (anything else: the top of the task)."""
+_NEW_FIELD = re.compile(r"^(title|description|skills|effort|start|end|after)_new(\d{1,2})$")
+
+
+@dataclass(kw_only=True)
+class TaskForm:
+    """One task of the plan form: the planned values, or what the reviewer typed."""
+
+    key: str
+    """Suffix of its form fields: the task id, or ``new1``, ``new2`` ... for a task being added."""
+    task_id: str
+    """The task's id (a new task: the id it will get)."""
+    new: bool = False
+    """Whether the reviewer is adding it."""
+    title: str = ""
+    description: str = ""
+    skills: list[str] = field(default_factory=list)
+    effort: str = ""
+    start: str = ""
+    end: str = ""
+    after: str = ""
+    """Ids of the tasks it waits for, as typed (``T1, T2``)."""
+    drop: bool = False
+    phase: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    """Form field (title, description, skills, effort, start, end, after; ``task``: the whole task) → problems."""
+
+    def is_blank(self) -> bool:
+        """A new task's slot left empty (ignored)."""
+        return not any((self.title.strip(), self.description.strip(), self.skills, self.effort.strip(),
+                        self.start.strip(), self.end.strip(), self.after.strip()))
+
+    def fail(self, form_field: str, message: str) -> None:
+        """Record a problem next to a field."""
+        self.errors.setdefault(form_field, []).append(message)
+
+
+@dataclass(kw_only=True)
+class PlanForm:
+    """The plan part of the review form."""
+
+    tasks: list[TaskForm]
+    """Planned tasks, then the new ones."""
+    assumptions: str
+    """The assumptions, one per line."""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    """Problems of the plan as a whole (``plan``) or of its assumptions (``assumptions``)."""
+
+    def attach(self, issues: list[PlanIssue], new_forms: dict[str, TaskForm]) -> None:
+        """Put each issue next to its field (new tasks' issues name the ids the service gave them)."""
+        by_id = {t.task_id: t for t in self.tasks if not t.new} | new_forms
+        for issue in issues:
+            task = by_id.get(issue.task_id or "")
+            if task is None:
+                where = "assumptions" if issue.field == "assumptions" else "plan"
+                self.errors.setdefault(where, []).append(service.issue_text(issue))
+            else:
+                task.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
+
+
+@dataclass(kw_only=True)
+class PlanChanges:
+    """What the reviewer changed on the plan form, as the service takes it."""
+
+    task_edits: dict[str, service.TaskEdit] = field(default_factory=dict)
+    new_tasks: list[service.NewTask] = field(default_factory=list)
+    new_forms: list[TaskForm] = field(default_factory=list)
+    """The form of each new task, in ``new_tasks``' order."""
+    assumptions: list[str] | None = None
+    """The assumptions when they changed."""
+    invalid: bool = False
+    """Some field could not be read (its problem is on the form)."""
+
+
+def _task_refs(text: str) -> list[str]:
+    """``T1, t2 3`` → ``["T1", "T2", "T3"]`` (anything else is kept for the check to name)."""
+    refs = [r for r in re.split(r"[\s,;]+", text.strip()) if r]
+    return [f"T{r}" if r.isdigit() else r.upper() for r in refs]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _plan_form(plan: GoalPlan, form: Any | None = None, *, add_slot: bool = False) -> PlanForm:
+    """The plan's form: planned values, overridden by what was submitted (a field not sent keeps its planned value)."""
+
+    def value(name: str, planned: str) -> str:
+        return str(form.get(name, planned)) if form is not None else planned
+
+    def skills(name: str, planned: list[str]) -> list[str]:
+        if form is None or name not in form:
+            return list(planned)
+        return [str(v).strip() for v in form.getlist(name) if str(v).strip()]
+
+    tasks = [TaskForm(key=t.task_id, task_id=t.task_id, title=value(f"title_{t.task_id}", t.title),
+                      description=value(f"description_{t.task_id}", t.description),
+                      skills=skills(f"skills_{t.task_id}", t.skills),
+                      effort=value(f"effort_{t.task_id}", str(t.effort_hours)),
+                      start=value(f"start_{t.task_id}", str(t.start_week)),
+                      end=value(f"end_{t.task_id}", str(t.end_week)),
+                      after=value(f"after_{t.task_id}", ", ".join(t.depends_on)),
+                      drop=form is not None and bool(form.get(f"drop_{t.task_id}")), phase=t.phase)
+             for t in plan.tasks]
+    found = [int(m.group(2)) for k in (form.keys() if form is not None else []) if (m := _NEW_FIELD.match(str(k)))]
+    slots = max([1, *found]) + (1 if add_slot else 0)
+    ids = service.next_task_ids(plan, slots)
+    for n in range(1, slots + 1):
+        key = f"new{n}"
+        tasks.append(TaskForm(key=key, task_id=ids[n - 1], new=True, title=value(f"title_{key}", ""),
+                              description=value(f"description_{key}", ""), skills=skills(f"skills_{key}", []),
+                              effort=value(f"effort_{key}", ""), start=value(f"start_{key}", ""),
+                              end=value(f"end_{key}", ""), after=value(f"after_{key}", "")))
+    return PlanForm(tasks=tasks, assumptions=value("assumptions", "\n".join(plan.assumptions)))
+
+
+def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
+    """The changes on the plan form: a field counts when it differs from the plan. Fields that cannot be read (not a
+    whole number, too short, ...) are marked on the form and make the changes ``invalid``."""
+    changes = PlanChanges()
+    planned = {t.task_id: t for t in plan.tasks}
+    for row in plan_form.tasks:
+        task = planned.get(row.task_id) if not row.new else None
+        if task is not None:
+            change: dict[str, Any] = {"drop": True} if row.drop else {
+                name: typed for name, typed, was in (
+                    ("title", row.title.strip(), task.title),
+                    ("description", "\n".join(_lines(row.description)), "\n".join(_lines(task.description))),
+                    ("skills", row.skills, task.skills),
+                    ("effort_hours", row.effort.strip(), str(task.effort_hours)),
+                    ("start_week", row.start.strip(), str(task.start_week)),
+                    ("end_week", row.end.strip(), str(task.end_week)),
+                    ("depends_on", _task_refs(row.after), task.depends_on),
+                ) if typed != was}
+            if change:
                 try:
-                    changes.setdefault(task_id, {})[name] = int(str(value).strip())
-                except ValueError:
-                    raise service.Invalid(f"task {task_id}: {name.replace('_', ' ')} must be a whole number") from None
+                    changes.task_edits[task.task_id] = service.TaskEdit.model_validate(change)
+                except ValidationError as err:
+                    changes.invalid = True
+                    for issue in service.validation_issues(err, task.task_id):
+                        row.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
+        elif row.new and not row.is_blank():
+            typed = {"title": row.title.strip(), "description": "\n".join(_lines(row.description)) or None,
+                     "skills": row.skills or None, "effort_hours": row.effort.strip(),
+                     "start_week": row.start.strip(), "end_week": row.end.strip(),
+                     "depends_on": _task_refs(row.after)}
+            try:
+                changes.new_tasks.append(service.NewTask.model_validate(
+                    {k: v for k, v in typed.items() if v not in ("", None)}))
+                changes.new_forms.append(row)
+            except ValidationError as err:
+                changes.invalid = True
+                for issue in service.validation_issues(err, row.task_id):
+                    row.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
+    assumptions = _lines(plan_form.assumptions)
+    if assumptions != plan.assumptions:
+        changes.assumptions = assumptions
+    return changes
+
+
+def window_dates(starts_on: date | None, start: Any, end: Any) -> str:
+    """``14 Dec – 10 Jan 2027``: the first and last day of weeks ``start`` to ``end`` (exclusive); empty if unknown."""
     try:
-        return {task_id: service.TaskEdit.model_validate(c) for task_id, c in changes.items()}
-    except ValidationError as err:
-        first = err.errors()[0]
-        raise service.Invalid(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from err
+        first_week, end_week = int(start), int(end)
+    except (TypeError, ValueError):
+        return ""
+    if starts_on is None or end_week <= first_week or first_week < 0 or end_week > 520:
+        return ""
+    first = starts_on + timedelta(weeks=first_week)
+    last = starts_on + timedelta(weeks=end_week, days=-1)
+    head = f"{first.day} {first:%b}" + (f" {first.year}" if first.year != last.year else "")
+    return f"{head} – {last.day} {last:%b %Y}"
+
+
+def _plan_context(review: dict[str, Any], plan_form: PlanForm | None) -> dict[str, Any]:
+    """The plan review's part of review.html: the plan, its form, dates of weeks, what an edit changed."""
+    plan = GoalPlan.model_validate(review["arguments"])
+    starts_on: date | None = review.get("starts_on")
+    executed: list[str] = []
+    if review["status"] == "edited" and review.get("decided_arguments"):
+        executed = plan_diff(plan, GoalPlan.model_validate(review["decided_arguments"]))
+    pending = review["status"] in ("pending", "parked")
+    return {"plan_doc": plan, "plan_form": plan_form or (_plan_form(plan) if pending else None),
+            "open_issues": [service.issue_text(i) for i in plan.open_issues],
+            "dates": lambda start, end: window_dates(starts_on, start, end),
+            "first_day": _day(starts_on, 0), "deadline_day": _day(starts_on, plan.deadline_weeks, -1),
+            "executed_changes": executed}
+
+
+def _day(starts_on: date | None, weeks: int, days: int = 0) -> str:
+    """``14 Dec 2026``: the day ``weeks`` weeks and ``days`` days after the goal's start (empty if unknown)."""
+    if starts_on is None:
+        return ""
+    day = starts_on + timedelta(weeks=weeks, days=days)
+    return f"{day.day} {day:%b %Y}"

@@ -6,7 +6,8 @@ Usage (from the repository root):
 Writes ``work_activities.json.gz`` (O*NET 29.3 Detailed Work Activities, their Intermediate Work Activity, and
 the occupations whose task statements are linked to each, from DWA Reference and Tasks to DWAs) and
 ``planning_vectors.npz`` (MiniLM vectors of the DWA titles, of every occupation in ``task_library.json.gz``,
-of its technology names, skill and knowledge names and task statements), so a worker does not embed ~26,000 texts at start.
+of its technology names, skill and knowledge names and task statements),
+so a worker does not embed ~26,000 texts at start.
 The JSON output is deterministic; the vectors are the shipped int8 MiniLM's, stored as int8 with a scale per row.
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from derive_data import SOURCE, read_csv, write_json_gz  # noqa: E402
+from derive_data import SOURCE, read_csv, write_json_gz
 
 
 def build_work_activities(onet: Path) -> dict[str, object]:

@@ -122,6 +122,10 @@ class MatchRequest(BaseModel):
     required_skills: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(
         default_factory=list, max_length=500)
     """Skills the person must have."""
+    occupations: Annotated[list[Text], BeforeValidator(_none_to_empty_list)] = Field(
+        default_factory=list, max_length=20)
+    """O*NET-SOC codes the work is grounded in, best first (a planned task's); they outweigh the guess from
+    the text."""
 
     @model_validator(mode="after")
     def _not_empty(self) -> MatchRequest:

@@ -119,6 +119,7 @@ async def find_candidates(
     goal_starts_on: date,
     exclude: list[str] | None = None,
     limit: int = 8,
+    occupations: list[str] | None = None,
 ) -> list[Candidate]:
     """Employees ranked for a task, each with the evidence that put them there.
 
@@ -147,6 +148,8 @@ async def find_candidates(
         goal_starts_on: Date of week 0.
         exclude: Employee ids never to return.
         limit: How many to return.
+        occupations: O*NET-SOC codes the task is grounded in, best first: the ranker's occupation signal follows
+            them rather than its guess from the text.
 
     Returns:
         Best first; each with a reason quoting their evidence and the evidence lines (the best matching
@@ -157,7 +160,8 @@ async def find_candidates(
     text = " ".join(description.split())[:_MAX_TEXT]
     if built is None or not (text or wanted):
         return []
-    request = MatchRequest(request_id="task", responsibilities=[text] if text else [], required_skills=wanted)
+    request = MatchRequest(request_id="task", responsibilities=[text] if text else [], required_skills=wanted,
+                           occupations=occupations or [])
     keys = sorted({skill_key(s) for s in wanted})
     # the ranker scores everyone in a thread while Postgres finds the skill holders
     holder_rows, (total, signals) = await asyncio.gather(

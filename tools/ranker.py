@@ -52,6 +52,9 @@ _TITLES: weakref.WeakKeyDictionary[OccupationSpace, TitleNormalizer] = weakref.W
 _TOP_OCCUPATIONS = 5
 _TITLE_CACHE = 4096
 """Distinct job titles whose occupation scores are kept (HRIS titles repeat a lot)."""
+GROUNDED_SHARE = 0.8
+"""Weight of a request's grounded occupations against the guess from its text (a planned task says who does
+it; its text alone can mislead)."""
 
 
 @dataclass(frozen=True)
@@ -436,10 +439,24 @@ class EmployeeIndex:
         z = (scores - scores.max()) / w.temperature
         dist = np.exp(z)
         dist /= dist.sum()
+        dist = self._grounded(dist, request.occupations)
         reach = dist + w.adjacency * (dist @ self.adjacency)
         occupation = (reach[self.occ_index] * self.occ_prob).sum(axis=1).astype(np.float32)
         return {"lexical": lexical, "semantic": semantic.astype(np.float32), "occupation": occupation,
                 "skills": skills.astype(np.float32), "_occupations": dist.astype(np.float32)}
+
+    def _grounded(self, guess: F32, codes: Sequence[str]) -> F32:
+        """The request's occupation distribution: the grounded occupations when it has them (weights halving down
+        the list) mixed with :data:`GROUNDED_SHARE` of the guess from its text; the guess alone otherwise."""
+        known = [self.space.position[c] for c in codes if c in self.space.position]
+        if not known:
+            return guess
+        grounded = np.zeros_like(guess)
+        for rank, pos in enumerate(known):
+            grounded[pos] += 0.5 ** rank
+        grounded /= grounded.sum()
+        mixed: F32 = (GROUNDED_SHARE * grounded + (1 - GROUNDED_SHARE) * guess).astype(np.float32)
+        return mixed
 
     def combine(self, signals: Mapping[str, F32]) -> F32:
         """The weighted score of every employee."""

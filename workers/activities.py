@@ -8,13 +8,14 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agents.schemas import GoalPlan
+from agents.planning.diff import plan_diff
+from agents.schemas import GoalPlan, PlannedTask
 from infra import audit
 from infra.db import Connection
 from infra.runtime import get_pool
 from infra.settings import get_settings
 from infra.telemetry import current_trace_id
-from tools import notifications, ramp_store
+from tools import capacity, notifications, ramp_store
 from workflows.activity_inputs import (
     ApplyPlan,
     ApplyStaffing,
@@ -71,6 +72,11 @@ async def save_plan(data: SavePlan) -> None:
     plan = data.plan
     async with get_pool().acquire() as conn, conn.transaction():
         await _store_tasks(conn, data.goal_id, plan)
+        for step in data.graph_steps:
+            await audit.append(conn, _event(
+                f"agent.plan.{step.node}", goal_id=data.goal_id, actor_type="agent", actor="planning-graph",
+                model=data.step.model, prompt_version=data.step.prompt_version,
+                args_hash=audit.args_hash(step.output), payload={"summary": step.summary, "output": step.output}))
         await audit.append(conn, _event(
             "agent.decompose_goal", goal_id=data.goal_id, actor_type="agent", actor="decompose_goal",
             model=data.step.model, prompt_version=data.step.prompt_version,
@@ -207,7 +213,13 @@ async def _notify_escalation(conn: Connection, data: Escalation) -> list[str]:
 
 @activity.defn
 async def apply_staffing(data: ApplyStaffing) -> None:
-    """Store the approved assignments; the goal is staffed."""
+    """Store the approved assignments; the goal is staffed.
+
+    Under a transaction-level advisory lock per employee concerned (sorted, so two goals never deadlock), the
+    capacity check runs again against what other goals have stored: two staffings approved at once cannot book
+    one person past their capacity. If anyone would be, nothing is written and the activity fails with a
+    non-retryable ``ApplicationError`` of type ``OverCapacity`` whose message names who and which weeks.
+    """
     reasons = {(t.task_id, c.employee_id): c for t in data.proposal.tasks for c in t.candidates}
     rows = []
     for a in data.arguments.assignments:
@@ -222,6 +234,10 @@ async def apply_staffing(data: ApplyStaffing) -> None:
         unknown = sorted({r[2] for r in rows} - known)
         if unknown:
             raise ApplicationError(f"unknown employees: {', '.join(unknown)}", non_retryable=True)
+        await capacity.lock_employees(conn, known)
+        overbooked = await capacity.check_goal(conn, data.goal_id, data.arguments.assignments)
+        if overbooked:
+            raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True)
         await conn.execute("DELETE FROM assignments WHERE goal_id = $1", data.goal_id)
         await conn.executemany(
             "INSERT INTO assignments (goal_id, task_id, employee_id, fraction, start_week, end_week, score,"
@@ -241,13 +257,37 @@ async def apply_staffing(data: ApplyStaffing) -> None:
 
 @activity.defn
 async def apply_plan(data: ApplyPlan) -> None:
-    """Replace a goal's tasks with the plan its reviewer edited."""
+    """Replace a goal's tasks with the plan its reviewer edited; the audit event carries what the edit changed.
+
+    The plan before the edit is ``data.before``, else the plan the review showed (its arguments, read before the
+    tasks are replaced, so a retry computes the same diff), else the goal's stored tasks.
+    """
     async with get_pool().acquire() as conn, conn.transaction():
+        before = data.before or await _plan_under_review(conn, data)
         await _store_tasks(conn, data.goal_id, data.plan)
         await audit.append(conn, _event(
             "goal.plan_edited", goal_id=data.goal_id, args_hash=audit.args_hash(data.plan.model_dump(mode="json")),
-            payload={"review_id": data.review_id, "tasks": [t.task_id for t in data.plan.tasks]},
+            payload={"review_id": data.review_id, "tasks": [t.task_id for t in data.plan.tasks],
+                     "changes": plan_diff(before, data.plan) if before is not None else None},
         ))
+
+
+async def _plan_under_review(conn: Connection, data: ApplyPlan) -> GoalPlan | None:
+    """The plan as the reviewer saw it (the review's arguments), or rebuilt from the goal's stored tasks."""
+    arguments = await conn.fetchval("SELECT arguments FROM review_requests WHERE review_id = $1", data.review_id)
+    if arguments is not None:
+        return GoalPlan.model_validate(arguments)
+    rows = await conn.fetch(
+        "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code FROM tasks"
+        " WHERE goal_id = $1 ORDER BY position", data.goal_id)
+    if not rows:
+        return None
+    after = {t.task_id: t for t in data.plan.tasks}
+    # the table holds no dependencies or phases: take the edited plan's, so only what the table shows is compared
+    tasks = [PlannedTask.model_validate({
+        **dict(r), "depends_on": after[r["task_id"]].depends_on if r["task_id"] in after else [],
+        "phase": after[r["task_id"]].phase if r["task_id"] in after else ""}) for r in rows]
+    return data.plan.model_copy(update={"tasks": tasks})
 
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from infra import runtime
 from workers.activities import ALL_ACTIVITIES
+from workers.planning import plan_goal_activity
 from workflows.goal import GoalWorkflow
 
 
@@ -28,5 +29,5 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any]) ->
     ``pool`` becomes the process's pool for activities and agent tools.
     """
     runtime.set_pool(pool)
-    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow], activities=ALL_ACTIVITIES,
-                  graceful_shutdown_timeout=timedelta(seconds=10))
+    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow],
+                  activities=[*ALL_ACTIVITIES, plan_goal_activity], graceful_shutdown_timeout=timedelta(seconds=10))

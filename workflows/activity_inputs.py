@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.schemas import GoalPlan, StaffingProposal
+from agents.schemas import GoalPlan, PlanStep, StaffingProposal
 from policies.review_routing import TimeoutDefault
 from workflows.messages import Decision, GoalStatus, ReviewRequest, StaffingArguments
 
@@ -42,6 +42,32 @@ class SavePlan(BaseModel):
     """The decomposition."""
     step: AgentStep
     """Agent provenance."""
+    graph_steps: list[PlanStep] = []
+    """Each planning-graph node's output, audited one event each (empty for plans from before the graph)."""
+
+
+class PlanGoal(BaseModel):
+    """Plan a goal with the planning graph."""
+
+    goal_id: str
+    """Goal."""
+    text: str
+    """The goal as written."""
+    submitted_on: str
+    """ISO date the goal was submitted (deadlines are read from it)."""
+
+
+class PlanResult(BaseModel):
+    """The planning graph's plan and how it got there."""
+
+    plan: GoalPlan
+    """The plan (open issues listed on it)."""
+    steps: list[PlanStep]
+    """Every node's output, in order."""
+    model: str
+    """Model that drafted (``local-planner`` for the offline templates)."""
+    prompt_version: str
+    """Version of the drafting instructions."""
 
 
 class OpenReview(BaseModel):
@@ -149,3 +175,6 @@ class ApplyPlan(BaseModel):
     """Review that edited it."""
     plan: GoalPlan
     """The plan to store."""
+    before: GoalPlan | None = None
+    """The plan as proposed, for the audited diff; None (older histories, or not sent): the activity reads the
+    reviewed plan from the review request."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -18,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
     from agents import decompose, staffing
     from agents.models import run_summary
+    from agents.planning.checks import check_plan
     from agents.schemas import GoalPlan, StaffingProposal
     from policies import review_routing
     from policies.arguments import args_hash
@@ -28,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         ApplyStaffing,
         Escalation,
         OpenReview,
+        PlanGoal,
+        PlanResult,
         RecordDecision,
         RouteAction,
         RouteDecision,
@@ -46,6 +50,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
+_PLANNING_TIMEOUT = timedelta(minutes=3)
+"""The planning graph offline takes under a second; a real model may take a few calls."""
+MAX_STAFFING_ROUNDS = 3
+"""Staffing proposals a goal may go through when an approved one no longer fits people's capacity."""
 
 
 def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingArguments:
@@ -89,39 +97,66 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._max_escalations = goal.max_escalations
         try:
             await self._set_status("planning")
-            plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
-            plan = self._plan = plan_run.output
-            await self._activity("save_plan", SavePlan(
-                goal_id=goal.goal_id, plan=plan, step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
+            if workflow.patched("planning-graph"):
+                plan = self._plan = await self._plan_with_graph(goal)
+            else:  # histories from before the planning graph: the decomposition agent
+                plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
+                plan = self._plan = plan_run.output
+                await self._activity("save_plan", SavePlan(
+                    goal_id=goal.goal_id, plan=plan,
+                    step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
         except ActivityError as err:
-            await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+            await self._set_status("failed", f"could not plan this goal: {_reason(err)}")
             return self._status
         if workflow.patched("plan-review-gate"):
             reviewed = await self._plan_gate(goal, plan)
             if reviewed is None:
                 return self._status
             plan = self._plan = reviewed
-        try:
-            self._status = "staffing"
-            staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
-            proposal = staffing_run.output
-        except ActivityError as err:
-            await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+        for round_number in range(1, MAX_STAFFING_ROUNDS + 1):
+            try:
+                self._status = "staffing"
+                staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
+                proposal = staffing_run.output
+            except ActivityError as err:
+                await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+                return self._status
+            arguments = proposed_arguments(plan, proposal).model_dump(mode="json")
+            route = await self._route(goal, review_routing.PROPOSE_STAFFING, staffing.PROMPT_VERSION)
+            decision = await self._gate(
+                goal, route, review_routing.PROPOSE_STAFFING, arguments, plan=plan, proposal=proposal,
+                step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION), waiting="awaiting_review")
+            if decision.decision == "reject":
+                await self._set_status("rejected", decision.reason)
+                return self._status
+            assert self._executed is not None and self._review is not None
+            try:
+                await self._activity("apply_staffing", ApplyStaffing(
+                    goal_id=goal.goal_id, review_id=self._review.review_id,
+                    arguments=StaffingArguments.model_validate(self._executed), proposal=proposal))
+            except ActivityError as err:
+                if not workflow.patched("staffing-over-capacity"):
+                    raise
+                if _error_type(err) != "OverCapacity" or round_number == MAX_STAFFING_ROUNDS:
+                    await self._set_status("failed", f"the approved staffing could not be stored: {_reason(err)}")
+                    return self._status
+                # someone was booked by another goal meanwhile: propose again from the bookings as they are now
+                await self._set_status("staffing", f"proposing again: {_reason(err)}")
+                continue
+            self._status = "staffed"
             return self._status
-        arguments = proposed_arguments(plan, proposal).model_dump(mode="json")
-        route = await self._route(goal, review_routing.PROPOSE_STAFFING, staffing.PROMPT_VERSION)
-        decision = await self._gate(
-            goal, route, review_routing.PROPOSE_STAFFING, arguments, plan=plan, proposal=proposal,
-            step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION), waiting="awaiting_review")
-        if decision.decision == "reject":
-            await self._set_status("rejected", decision.reason)
-            return self._status
-        assert self._executed is not None and self._review is not None
-        await self._activity("apply_staffing", ApplyStaffing(
-            goal_id=goal.goal_id, review_id=self._review.review_id,
-            arguments=StaffingArguments.model_validate(self._executed), proposal=proposal))
-        self._status = "staffed"
-        return self._status
+        raise AssertionError("unreachable: every staffing round returns")
+
+    async def _plan_with_graph(self, goal: GoalInput) -> GoalPlan:
+        """Plan with the planning graph (an activity) and store the plan with each node's output audited."""
+        result: PlanResult = await workflow.execute_activity(
+            "plan_goal", PlanGoal(goal_id=goal.goal_id, text=goal.text, submitted_on=goal.submitted_on),
+            result_type=PlanResult, start_to_close_timeout=_PLANNING_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=["PlanningError"]))
+        await self._activity("save_plan", SavePlan(
+            goal_id=goal.goal_id, plan=result.plan, graph_steps=result.steps,
+            step=AgentStep(model=result.model, prompt_version=result.prompt_version, tool_calls=[])))
+        return result.plan
 
     async def _plan_gate(self, goal: GoalInput, plan: GoalPlan) -> GoalPlan | None:
         """Send the plan to review when the trust ramp samples it; the plan to staff, or None if rejected."""
@@ -275,11 +310,32 @@ class GoalWorkflow(PydanticAIWorkflow):
         return (workflow.now() + timedelta(seconds=self._sla_seconds)).isoformat()
 
 
+def _reason(err: ActivityError) -> str:
+    """The sentence an activity failed with (its ApplicationError's message), for the goal's status."""
+    cause = err.cause
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    return getattr(cause, "message", None) or str(cause or err)
+
+
+def _error_type(err: ActivityError) -> str | None:
+    cause = err.cause
+    return cause.type if isinstance(cause, ApplicationError) else None
+
+
 def _validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
+    """A plan edit passes the same structural checks as the planner's plans (skills are checked by the console,
+    which has the taxonomy; a workflow validator does no I/O)."""
     if not isinstance(edited, GoalPlan):
         raise ValueError("an edit of a plan needs the edited plan")
-    proposed = {t["task_id"] for t in review.arguments.get("tasks", [])}
-    _check_task_ids([t.task_id for t in edited.tasks], proposed, "keep, drop or resize")
+    if edited.deadline_weeks != review.arguments.get("deadline_weeks", edited.deadline_weeks):
+        raise ValueError("an edit may not move the goal's deadline")
+    ids = [t.task_id for t in edited.tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError("an edit may name each task only once")
+    issues = check_plan(edited)
+    if issues:
+        raise ValueError("; ".join(str(i) for i in issues))
 
 
 def _validate_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:

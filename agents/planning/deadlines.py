@@ -196,8 +196,8 @@ def _dates(text: str, today: date) -> list[Reading]:
         elif lead in ("by", "until", "till", "no later than", "ahead of") and "end" not in phrase \
                 and not re.search(r"early|mid|late", phrase):
             due = date(year, month, 1) - timedelta(days=1)
-            note = f"“{phrase}” read as before {date(year, month, 1):%d %B %Y} (say “end of {date(year, month, 1):%B}”" \
-                   f" for the month's end)"
+            first = date(year, month, 1)
+            note = f"“{phrase}” read as before {first:%d %B %Y} (say “end of {first:%B}” for the month's end)"
         elif "early" in phrase:
             due, note = date(year, month, 10), f"“{phrase}” read as {date(year, month, 10):%d %B %Y}"
         elif "mid" in phrase:

@@ -21,7 +21,7 @@ from agents.planning.deadlines import DeadlineError
 from agents.planning.draft import TaskDraft
 from agents.planning.revise import critique_text, revise_drafts
 from agents.planning.understand import GoalNotUnderstood, Understanding, understand
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask
+from agents.schemas import GoalPlan, PlanIssue, PlannedTask, PlanStep
 from tools.skill_names import known_skill
 
 MAX_REVISIONS = 2
@@ -35,17 +35,6 @@ Drafter = Callable[[Understanding, str | None], Awaitable[list[TaskDraft]]]
 
 class PlanningError(ValueError):
     """The goal cannot be planned; the message says why, for the manager who wrote it."""
-
-
-class PlanStep(BaseModel):
-    """One node's output, for the audit trail."""
-
-    node: str
-    """understand, draft, ground, check, critique, revise or plan."""
-    summary: str
-    """What the node did, in a sentence."""
-    output: dict[str, Any]
-    """Its output (JSON)."""
 
 
 class PlanOutcome(BaseModel):
@@ -139,7 +128,7 @@ def build_graph(drafter: Drafter) -> Any:
     for name, node in (("understand", understand_node), ("draft", draft_node), ("ground", ground_node),
                        ("check", check_node), ("critique", critique_node), ("revise", revise_node),
                        ("plan", plan_node)):
-        graph.add_node(name, node)  # type: ignore[call-overload]
+        graph.add_node(name, node)
     graph.add_edge(START, "understand")
     graph.add_edge("understand", "draft")
     graph.add_edge("draft", "ground")
@@ -169,7 +158,7 @@ async def plan_goal(text: str, today: date, *, drafter: Drafter = offline_drafte
 
 def assemble(understanding: Understanding, drafts: list[TaskDraft], notes: list[str]) -> GoalPlan:
     """Ground every draft and give it its window and effort: the plan as it would go to review."""
-    from agents.planning.grounding import goal_fit, role_fit, ground_task
+    from agents.planning.grounding import goal_fit, ground_task, role_fit
 
     deadline = understanding.deadline.weeks
     fit = goal_fit(understanding.vector)

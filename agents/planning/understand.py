@@ -20,7 +20,7 @@ from agents.planning.deadlines import Deadline, read_deadline
 from agents.schemas import GoalReading
 from tools.embeddings import get_encoder
 from tools.taxonomy import load_task_library, tokens
-from tools.work_activities import load_activity_space
+from tools.work_activities import F32, load_activity_space
 
 
 class GoalNotUnderstood(ValueError):
@@ -175,7 +175,7 @@ _SCALE = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _reference_vectors() -> tuple[np.ndarray, list[int], np.ndarray]:  # type: ignore[type-arg]
+def _reference_vectors() -> tuple[F32, list[int], F32]:
     """Vectors of every kind prototype (with the kind each belongs to) and of every domain description."""
     encoder = get_encoder()
     texts = [p for k in KINDS for p in k.prototypes]
@@ -207,7 +207,7 @@ class Understanding:
     """Technologies the goal names → occupations that list them."""
     deadline: Deadline
     """When it is due and how that was read."""
-    vector: np.ndarray  # type: ignore[type-arg]
+    vector: F32
     """Unit vector of the expanded goal."""
 
 
@@ -248,9 +248,10 @@ def understand(text: str, today: date) -> Understanding:
                          deadline=deadline, vector=vector)
 
 
-_NOT_BRANDS = frozenset(m.lower() for m in (
-    "January February March April May June July August September October November December Monday Tuesday "
-    "Wednesday Thursday Friday Saturday Sunday Q1 Q2 Q3 Q4 EU US UK The Our We New").split())
+_NOT_BRANDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "q1", "q2", "q3",
+    "q4", "eu", "us", "uk", "the", "our", "we", "new"})
 
 
 def find_technologies(text: str) -> dict[str, list[str]]:
@@ -264,7 +265,7 @@ def find_technologies(text: str) -> dict[str, list[str]]:
     for match in re.finditer(r"(?<=\s)([A-Z][A-Za-z0-9+#]{2,})", text):
         word = match.group(1)
         lowered = word.lower()
-        if lowered in _NOT_BRANDS or word.isupper() and len(word) <= 4:
+        if lowered in _NOT_BRANDS or (word.isupper() and len(word) <= 4):
             continue
         names = _technology_words().get(lowered[:4], [])
         hits = [name for name, tech_word in names if tech_word.startswith(lowered)
@@ -306,7 +307,7 @@ def _require_work(cleaned: str, expanded: str) -> None:
                                 "changed (for example “move the payroll to the new HRIS by March”)")
 
 
-def _kind_scores(text: str, similarities: np.ndarray, owner: list[int]) -> dict[str, float]:  # type: ignore[type-arg]
+def _kind_scores(text: str, similarities: F32, owner: list[int]) -> dict[str, float]:
     best = [-1.0] * len(KINDS)
     for sim, k in zip(similarities, owner, strict=True):
         best[k] = max(best[k], float(sim))
@@ -346,7 +347,7 @@ def _looks_like_verb(word: str) -> bool:
     verbs = {k.cues for k in KINDS}
     return any(re.match(pattern, lowered) for pattern in verbs) or lowered in {
         "stand up", "set up", "roll out", "spin up", "wind down", "close out", "kick off", "get", "run", "hold",
-        "organise", "organize", "plan", "prepare", "move", "hire", "bring", "make", "put", "prepare", "establish",
+        "organise", "organize", "plan", "prepare", "move", "hire", "bring", "make", "put", "establish",
         "deploy", "ship", "onboard", "start", "finish", "complete", "automate", "expand", "grow", "increase",
         "double", "triple", "consolidate", "relocate", "merge", "integrate", "centralise", "centralize", "outsource",
         "insource", "digitise", "digitize", "modernise", "modernize", "overhaul", "revamp", "refresh", "update",

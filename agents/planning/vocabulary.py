@@ -26,6 +26,9 @@ class Abbreviation:
     """Where the expansion comes from."""
 
 
+_ISO_24765 = "ISO/IEC/IEEE 24765:2017 (systems and software engineering vocabulary): application programming interface"
+
+
 def _onet(name: str) -> str:
     return f"O*NET 29.3 Technology Skills: “{name}”"
 
@@ -187,9 +190,9 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     # IT and data
     Abbreviation(short="IT", expansion="information technology", domain="it", source=_esco("computer technology")),
     Abbreviation(short="API", expansion="application programming interface software", domain="it",
-                 source="ISO/IEC/IEEE 24765:2017 (systems and software engineering vocabulary): application programming interface"),
+                 source=_ISO_24765),
     Abbreviation(short="APIs", expansion="application programming interfaces software", domain="it",
-                 source="ISO/IEC/IEEE 24765:2017 (systems and software engineering vocabulary): application programming interface"),
+                 source=_ISO_24765),
     Abbreviation(short="SaaS", expansion="software as a service cloud application", domain="it",
                  source="NIST SP 800-145 (The NIST Definition of Cloud Computing)"),
     Abbreviation(short="SSO", expansion="single sign-on authentication", domain="it",
@@ -204,7 +207,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     Abbreviation(short="BI", expansion="business intelligence reporting", domain="data",
                  source=_onet("Business intelligence and data analysis software")),
     Abbreviation(short="ETL", expansion="extract, transform and load data pipeline", domain="data",
-                 source="ISO/IEC 2382:2015 (information technology vocabulary); ESCO v1.2 skill: “data extraction, transformation and loading tools”"),
+                 source=_esco("data extraction, transformation and loading tools")),
     Abbreviation(short="DWH", expansion="data warehouse", domain="data", source=_onet("Data warehousing software")),
     Abbreviation(short="ML", expansion="machine learning models", domain="data", source=_esco("machine learning")),
     Abbreviation(short="AI", expansion="artificial intelligence machine learning", domain="data",

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from agents.schemas import PlanIssue
 from infra.audit_query import AuditQuery
-from review_console.service import ReviewFilters, TaskEdit
+from review_console.service import NewTask, ReviewFilters, TaskEdit
 
 T = TypeVar("T")
 
@@ -92,9 +93,25 @@ class DecisionIn(BaseModel):
     edits: dict[str, str] | None = None
     """For edit of a staffing: task id → employee id."""
     task_edits: dict[str, TaskEdit] | None = None
-    """For edit of a plan: task id → changes (drop, effort_hours, start_week, end_week)."""
+    """For edit of a plan: task id → changes (drop, title, description, skills, effort_hours, start_week, end_week,
+    depends_on); fields left out stay as planned."""
+    new_tasks: list[NewTask] | None = Field(default=None, max_length=16)
+    """For edit of a plan: tasks to add; each gets the next free id (``T<n>``) in this order."""
+    assumptions: list[str] | None = Field(default=None, max_length=20)
+    """For edit of a plan: the plan's assumptions as they should read (left out: unchanged; ``[]``: none)."""
     args_hash: str | None = None
     """Hash of the arguments you reviewed (recommended: refused if they changed)."""
+
+
+class PlanEditRefused(BaseModel):
+    """Why a plan edit was refused (HTTP 422): each problem names the task and the field."""
+
+    detail: str
+    """Every problem in one sentence, e.g. "T3 end week: ends in week 60, after the goal's deadline (week 6)"."""
+    issues: list[PlanIssue]
+    """The problems one by one (``task_id`` None: the plan as a whole)."""
+    new_task_ids: list[str]
+    """Ids the edit's new tasks would get, in the order given (issues about new tasks name these)."""
 
 
 class DecisionOut(BaseModel):

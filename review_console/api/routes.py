@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from infra import audit_query
 from policies.review_routing import REJECTION_REASONS
@@ -23,6 +23,7 @@ from review_console.api.models import (
     GoalSummary,
     ListOf,
     LoginIn,
+    PlanEditRefused,
     ReviewQueueQuery,
     ReviewSummary,
     UserPublic,
@@ -145,12 +146,22 @@ async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
     return jsonable_encoder({**review, "bias_audit": dataclasses.asdict(audit) if audit else None})
 
 
-@router.post("/reviews/{review_id}/decision", tags=["reviews"])
-async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut:
-    """Approve, reject (a reason is required) or edit (swap people, or change a plan's tasks) a review."""
-    outcome = await service.decide_review(
-        svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
-        reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, args_hash=body.args_hash)
+@router.post("/reviews/{review_id}/decision", tags=["reviews"], response_model=DecisionOut, responses={
+    422: {"model": PlanEditRefused, "description": "The decision is not valid; a plan edit that fails the plan's "
+          "checks lists its problems by task and field (other refusals carry only `detail`)."}})
+async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut | JSONResponse:
+    """Approve, reject (a reason is required) or edit a review: swap people on a staffing, or change a plan
+    (add, rename, re-skill, resize, move, re-order or drop tasks; edit its assumptions). A plan edit is checked like
+    the planner's own drafts (windows inside the deadline, known skills, dependencies that exist and do not loop)
+    and refused with 422 naming the task and field of each problem."""
+    try:
+        outcome = await service.decide_review(
+            svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
+            reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
+            assumptions=body.assumptions, args_hash=body.args_hash)
+    except service.PlanEditInvalid as err:
+        refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
+        return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     return DecisionOut(**outcome.model_dump())
 
 

@@ -97,7 +97,8 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
     review = await service.get_review(services, goal["review"]["review_id"])
     first = review["arguments"]["assignments"][0]
     proposal_task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
-    alternates = [c["employee_id"] for c in proposal_task["candidates"][1:]]
+    booked = {a["employee_id"] for a in review["arguments"]["assignments"]}  # a swap onto them could overbook
+    alternates = [c["employee_id"] for c in proposal_task["candidates"][1:] if c["employee_id"] not in booked]
     replacement = alternates[0] if alternates else "E0100"
     outcome = await service.decide_review(services, review_id=review["review_id"], decision="edit",
                                           reviewer="hr.reviewer2", edits={first["task_id"]: replacement})
