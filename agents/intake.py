@@ -1,4 +1,9 @@
-"""Checks a goal's text before any workflow starts, so bad input gets a sentence, not a failed run."""
+"""Checks a goal's text before any workflow starts, so bad input gets a sentence, not a failed run.
+
+The checks here are the cheap part of understanding a goal (:mod:`agents.planning.understand`): length, stray
+control characters, recognisable work (abbreviations spelled out first, so "DC move to a 3PL by Q2" passes),
+a deadline that can be planned for, and one goal per submission. The planning graph reads the rest.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,15 @@ import re
 import unicodedata
 from datetime import date
 
-from agents.local_planner import PlanningError, expand_query, parse_deadline_weeks
-from tools.taxonomy import load_task_library
+from agents.planning import vocabulary
+from agents.planning.deadlines import read_deadline
+from agents.planning.errors import PlanningError
+from agents.planning.understand import looks_like_verb, require_work
 
 MIN_CHARS = 15
 MAX_CHARS = 2000
+MAX_ACTIONS = 4
+"""Separate pieces of work (clauses that each start with a different kind of action) one goal may hold."""
 
 
 def check_goal_text(text: str, today: date) -> str:
@@ -24,14 +33,22 @@ def check_goal_text(text: str, today: date) -> str:
         raise PlanningError(f"the goal is too long ({len(cleaned)} characters, at most {MAX_CHARS})")
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
         raise PlanningError("the goal contains control characters (or invisible formatting characters)")
-    words = re.findall(r"[A-Za-z]{3,}", cleaned)
-    if len(words) < 3:
-        raise PlanningError("the goal needs at least three words describing the work")
-    library = load_task_library()
-    if library.known_token_share(cleaned) < 0.4:
-        raise PlanningError("most words of this goal are unknown; describe the work in plain language")
-    hits = library.task_index.search(expand_query(cleaned), top=1)
-    if not hits or hits[0][1] < 0.12:
-        raise PlanningError("could not relate this goal to any known kind of work; say what has to be done")
-    parse_deadline_weeks(cleaned, today)  # raises on an absurd deadline
+    read_deadline(cleaned, today)  # raises on a deadline in the past or too far away
+    require_work(cleaned, vocabulary.expand(cleaned))
+    actions = separate_actions(cleaned)
+    if len(actions) > MAX_ACTIONS:
+        raise PlanningError(
+            f"this reads as {len(actions)} goals in one ({'; '.join(actions)}); submit them one at a time so "
+            "each gets its own plan and people")
     return cleaned
+
+
+def separate_actions(text: str) -> list[str]:
+    """Clauses that each start with a different action ("migrate …", "hire …", "renovate …")."""
+    clauses = [c.strip() for c in re.split(r"[,;]|\.\s|\band then\b|\band\b|\bthen\b|\bplus\b", text) if c.strip()]
+    found: dict[str, str] = {}
+    for clause in clauses:
+        first = clause.split()[0]
+        if looks_like_verb(first):
+            found.setdefault(first.lower(), " ".join(clause.split()[:4]))
+    return list(found.values())

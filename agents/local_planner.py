@@ -11,13 +11,9 @@ import re
 from collections import defaultdict
 from datetime import date
 
+from agents.planning.errors import PlanningError
 from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
 from tools.taxonomy import TaskLibrary, TaskStatement, load_task_library, tokens
-
-
-class PlanningError(ValueError):
-    """The goal cannot be turned into a plan; the message says why, for the person who wrote it."""
-
 
 # Goal-speak to O*NET vocabulary. Small and general on purpose: retrieval does the rest.
 _EXPANSIONS: dict[str, str] = {

@@ -410,9 +410,9 @@ def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
         if task is not None:
             change: dict[str, Any] = {"drop": True} if row.drop else {
                 name: typed for name, typed, was in (
-                    ("title", row.title.strip(), task.title),
+                    ("title", row.title.strip(), task.title.strip()),
                     ("description", "\n".join(_lines(row.description)), "\n".join(_lines(task.description))),
-                    ("skills", row.skills, task.skills),
+                    ("skills", row.skills, [s.strip() for s in task.skills]),
                     ("effort_hours", row.effort.strip(), str(task.effort_hours)),
                     ("start_week", row.start.strip(), str(task.start_week)),
                     ("end_week", row.end.strip(), str(task.end_week)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
@@ -184,15 +184,24 @@ async def get_goal(svc: Services, goal_id: str) -> dict[str, Any]:
     if goal is None:
         raise NotFound(f"no goal {goal_id!r}")
     tasks = await svc.pool.fetch(
-        "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code"
-        " FROM tasks WHERE goal_id = $1 ORDER BY position", goal_id)
+        "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code, phase,"
+        " depends_on, occupations, activities, effort_basis FROM tasks WHERE goal_id = $1 ORDER BY position",
+        goal_id)
     review = await svc.pool.fetchrow(
         "SELECT review_id, action_type, status, decided_by, reason, decided_at, due_at, escalations"
         " FROM review_requests WHERE goal_id = $1 ORDER BY created_at DESC LIMIT 1", goal_id)
     assignments = await svc.pool.fetch(
         "SELECT a.task_id, a.employee_id, e.name, e.title, a.fraction, a.start_week, a.end_week, a.score, a.reason"
         " FROM assignments a JOIN employees e USING (employee_id) WHERE a.goal_id = $1 ORDER BY a.task_id", goal_id)
-    return {**dict(goal), "tasks": [dict(t) for t in tasks], "review": dict(review) if review else None,
+    codes = sorted({c for t in tasks for c in t["occupations"]})
+    titles = {r["code"]: r["title"] for r in await svc.pool.fetch(
+        "SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)}
+    week = timedelta(days=7)
+    shown = [{**dict(t), "occupation_titles": [titles.get(c, c) for c in t["occupations"]],
+              "starts_on": goal["starts_on"] + t["start_week"] * week,
+              "ends_on": goal["starts_on"] + t["end_week"] * week - timedelta(days=1)} for t in tasks]
+    due_on = goal["starts_on"] + goal["deadline_weeks"] * week if goal["deadline_weeks"] else None
+    return {**dict(goal), "tasks": shown, "due_on": due_on, "review": dict(review) if review else None,
             "assignments": [dict(a) for a in assignments]}
 
 

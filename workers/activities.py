@@ -89,13 +89,16 @@ async def _store_tasks(conn: Connection, goal_id: str, plan: GoalPlan) -> None:
     await conn.execute("DELETE FROM tasks WHERE goal_id = $1", goal_id)
     await conn.executemany(
         "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
-        " start_week, end_week, onet_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " start_week, end_week, onet_code, phase, depends_on, occupations, activities, effort_basis)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         [(goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
-          t.end_week, t.onet_code) for n, t in enumerate(plan.tasks)],
+          t.end_week, t.onet_code, t.phase, t.depends_on, t.occupations, t.activities, t.effort_basis)
+         for n, t in enumerate(plan.tasks)],
     )
     await conn.execute(
-        "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now() WHERE goal_id = $1",
-        goal_id, plan.deadline_weeks,
+        "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now(), plan = $3"
+        " WHERE goal_id = $1",
+        goal_id, plan.deadline_weeks, plan.model_dump(mode="json", exclude={"tasks"}),
     )
 
 

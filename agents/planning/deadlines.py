@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from agents.planning.errors import PlanningError
+
 DEFAULT_WEEKS = 12
 """Weeks assumed when a goal gives no date, or only a vague one."""
 ASAP_WEEKS = 6
@@ -22,7 +24,7 @@ MAX_WEEKS = 156
 """Longest horizon a single goal may have."""
 
 
-class DeadlineError(ValueError):
+class DeadlineError(PlanningError):
     """A deadline that cannot be planned for (in the past, too far away); the message says why."""
 
 

@@ -17,10 +17,10 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
 from agents.planning import checks, draft, grounding
-from agents.planning.deadlines import DeadlineError
 from agents.planning.draft import TaskDraft
+from agents.planning.errors import PlanningError
 from agents.planning.revise import critique_text, revise_drafts
-from agents.planning.understand import GoalNotUnderstood, Understanding, understand
+from agents.planning.understand import Understanding, understand
 from agents.schemas import GoalPlan, PlanIssue, PlannedTask, PlanStep
 from tools.skill_names import known_skill
 
@@ -31,10 +31,6 @@ MIN_GROUNDING = 0.35
 
 Drafter = Callable[[Understanding, str | None], Awaitable[list[TaskDraft]]]
 """Drafts a goal's tasks, given the goal's reading and, on a revision, what to fix."""
-
-
-class PlanningError(ValueError):
-    """The goal cannot be planned; the message says why, for the manager who wrote it."""
 
 
 class PlanOutcome(BaseModel):
@@ -71,10 +67,7 @@ def build_graph(drafter: Drafter) -> Any:
     """The compiled graph for a drafter."""
 
     async def understand_node(state: PlanningState) -> PlanningState:
-        try:
-            found = understand(state["text"], state["today"])
-        except (GoalNotUnderstood, DeadlineError) as err:
-            raise PlanningError(str(err)) from err
+        found = understand(state["text"], state["today"])
         r = found.reading
         return {"understanding": found, "steps": [PlanStep(
             node="understand",
@@ -158,15 +151,16 @@ async def plan_goal(text: str, today: date, *, drafter: Drafter = offline_drafte
 
 def assemble(understanding: Understanding, drafts: list[TaskDraft], notes: list[str]) -> GoalPlan:
     """Ground every draft and give it its window and effort: the plan as it would go to review."""
-    from agents.planning.grounding import goal_fit, ground_task, role_fit
+    from agents.planning.grounding import domain_people_fit, goal_fit, ground_task, role_fit
 
     deadline = understanding.deadline.weeks
     fit = goal_fit(understanding.vector)
+    domain = domain_people_fit(understanding.domain.description)
     tasks: list[PlannedTask] = []
     for n, item in enumerate(drafts, start=1):
         role = role_fit(f"{item.who}, in {understanding.domain.label}") if item.who else None
         found = ground_task(f"{item.activity}. {item.title}", goal=fit, role=role, domain_share=item.domain_share,
-                            min_zone=item.zone, context=understanding.vector)
+                            min_zone=item.zone, context=understanding.vector, domain=domain)
         grounded = found.activity_similarity >= MIN_GROUNDING and bool(found.occupations)
         start, end = draft.window(item.phase, deadline)
         if item.start_week is not None and item.end_week is not None and item.end_week > item.start_week:

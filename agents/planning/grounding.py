@@ -102,6 +102,14 @@ def goal_fit(goal_vector: F32, *, named: list[str] = (), space: ActivitySpace | 
 
 
 @lru_cache(maxsize=64)
+def domain_people_fit(description: str) -> F32:
+    """Each occupation's closeness to the people who work in a domain (relative to the best)."""
+    space = load_activity_space()
+    people = space.encode([f"specialists and managers who work in {description}"])[0]
+    return _relative(space.occupation_vectors @ people)
+
+
+@lru_cache(maxsize=64)
 def role_fit(who: str) -> F32:
     """Each occupation's closeness to a description of who does a kind of task (relative to the best)."""
     space = load_activity_space()
@@ -114,7 +122,7 @@ def _relative(similarities: F32) -> F32:
 
 
 def ground_task(task_text: str, *, goal: GoalFit, role: F32 | None, domain_share: float, min_zone: int,
-                context: F32, space: ActivitySpace | None = None) -> Grounding:
+                context: F32, domain: F32 | None = None, space: ActivitySpace | None = None) -> Grounding:
     """Ground one task.
 
     Args:
@@ -124,6 +132,8 @@ def ground_task(task_text: str, *, goal: GoalFit, role: F32 | None, domain_share
         domain_share: Weight of ``goal`` against ``role``.
         min_zone: Job zone the task needs at least.
         context: Unit vector of the goal, to choose technologies and skills that fit it.
+        domain: :func:`domain_people_fit` of the goal's domain; half of the goal part when given (the goal's own
+            words can be terse or odd, its domain is steadier).
         space: The activity space (the process-wide one by default).
     """
     space = space or load_activity_space()
@@ -135,8 +145,9 @@ def ground_task(task_text: str, *, goal: GoalFit, role: F32 | None, domain_share
     if len(top):
         activity = ((similarities[top] - ACTIVITY_FLOOR + 0.05) ** 2) @ space.links[top]
         activity = np.sqrt(activity / max(float(activity.max()), 1e-9))
-    share = domain_share * goal.confidence
-    who = goal.relative if role is None else share * goal.relative + (1 - share) * role
+    in_goal = goal.relative if domain is None else 0.5 * goal.relative + 0.5 * domain
+    share = domain_share * (goal.confidence if domain is None else 0.5 + 0.5 * goal.confidence)
+    who = in_goal if role is None else share * in_goal + (1 - share) * role
     zones = np.array([space.library.occupations[c].job_zone or 3 for c in space.occupation_codes], dtype=np.float32)
     score = ACTIVITY_WEIGHT * activity + (1 - ACTIVITY_WEIGHT) * who - ZONE_PENALTY * np.maximum(0, min_zone - zones)
     order = np.argsort(-score)[:MAX_OCCUPATIONS]

@@ -55,7 +55,7 @@ DATA_ENG = "database administrators, database architects and data warehousing sp
 DATA_SCI = "data scientists, statisticians and business intelligence analysts"
 TEST = "software quality assurance analysts and testers"
 TRAIN = "training and development specialists who teach staff"
-COMPLY = "compliance officers, accountants and auditors, and regulatory affairs specialists"
+COMPLY = "compliance officers and compliance managers, accountants and auditors"
 LEGAL = "lawyers, paralegals and contract administrators"
 BUY = "purchasing agents, buyers and purchasing managers"
 RECRUIT = "human resources specialists and recruiters"
@@ -76,7 +76,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
           description="Decide what moves, in what order and how; design the mapping to {target}, the cutover "
                       "window and the way back if it fails.",
           activity="plan the conversion of {domain} systems and data", hours=80,
-          who=PLAN, domain_share=0.5, zone=4, after=("inventory",)),
+          who=PLAN, domain_share=0.7, zone=4, after=("inventory",)),
         T(key="build", phase="build", title="Set up {target} for the {object}",
           description="Configure {target} to do what the {object} does today, with its integrations.",
           activity="configure and install {domain} systems and software", hours=200,
@@ -90,11 +90,11 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
           description="Run the real {domain} work through {target} with its users (acceptance tests), including "
                       "peak volumes and the way back.",
           activity="test {domain} systems and operational procedures", hours=120,
-          who=TEST, domain_share=0.5, zone=3, after=("build", "data")),
+          who=TEST, domain_share=0.7, zone=3, after=("build", "data")),
         T(key="train", phase="prepare", title="Train the people who use the {object} on {target}",
           description="Prepare guides and train every team that works with the {object} before go-live.",
           activity="train workers in {domain} procedures and new systems", hours=60,
-          who=TRAIN, domain_share=0.6, zone=3, after=("test",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("test",)),
         T(key="cutover", phase="go live", title="Cut over the {object} to {target} and support the first weeks",
           description="Run the cutover, check the data after it, switch off the old way of working and support "
                       "users through the first weeks.",
@@ -110,7 +110,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="design", phase="design", title="Design the {object}",
           description="Design how the {object} works: processes, systems, roles, controls and costs.",
           activity="design {domain} processes and services", hours=100,
-          who=PLAN, domain_share=0.6, zone=4, after=("define",)),
+          who=PLAN, domain_share=0.7, zone=4, after=("define",)),
         T(key="build", phase="build", title="Build the {object}",
           description="Build or configure what the {object} needs and integrate it with what exists.",
           activity="develop and implement {domain} systems and services", hours=240,
@@ -122,11 +122,11 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="test", phase="test", title="Test the {object} before launch",
           description="Test the {object} end to end with real users and fix what fails.",
           activity="test {domain} systems and services for quality", hours=100,
-          who=TEST, domain_share=0.5, zone=3, after=("build",)),
+          who=TEST, domain_share=0.7, zone=3, after=("build",)),
         T(key="prepare", phase="prepare", title="Prepare the teams and customers for the {object}",
           description="Train the teams who run the {object}, and tell customers and staff what changes.",
           activity="train staff and inform customers about {domain} services", hours=60,
-          who=TRAIN, domain_share=0.6, zone=3, after=("test",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("test",)),
         T(key="launch", phase="go live", title="Launch the {object} and watch the first weeks",
           description="Go live, watch volumes, incidents and feedback, and fix what the first weeks show.",
           activity="coordinate the launch and monitor {domain} operations", hours=60,
@@ -155,7 +155,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="train", phase="prepare", title="Train the control owners for {object}",
           description="Train the people who run the controls and answer the auditors.",
           activity="train staff in {domain} compliance procedures", hours=40,
-          who=TRAIN, domain_share=0.6, zone=3, after=("remediate",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("remediate",)),
         T(key="audit", phase="go live", title="Support the audit or review for {object}",
           description="Answer the auditor's or regulator's requests and track any findings to closure.",
           activity="coordinate {domain} audits and respond to findings", hours=60,
@@ -182,7 +182,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="train", phase="prepare", title="Train the teams on the new way of working for {object}",
           description="Train everyone who works in the process and update the written procedures.",
           activity="train workers in new {domain} procedures", hours=60,
-          who=TRAIN, domain_share=0.6, zone=3, after=("pilot",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("pilot",)),
         T(key="rollout", phase="go live", title="Roll out the change to {object} and track the results",
           description="Roll out everywhere, track the measures weekly and fix what slips.",
           activity="monitor {domain} performance and direct operations", hours=60,
@@ -219,7 +219,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="launch", phase="go live", title="Hand over the {object} and train its users",
           description="Train users, hand over to whoever maintains it and agree how changes are asked for.",
           activity="train users and present {domain} findings", hours=40,
-          who=TRAIN, domain_share=0.6, zone=3, after=("validate",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("validate",)),
     ),
     "event": (
         T(key="brief", phase="discover", title="Set the goals, audience and budget of the {object}",
@@ -263,7 +263,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
         T(key="content", phase="build", title="Prepare the onboarding and training for {object}",
           description="Prepare the onboarding programme, training material, mentors and schedules.",
           activity="develop training materials for {domain} workers", hours=80,
-          who=TRAIN, domain_share=0.6, zone=3, after=("design",)),
+          who=TRAIN, domain_share=0.7, zone=3, after=("design",)),
         T(key="deliver", phase="prepare", title="Onboard and train the people for {object}",
           description="Run onboarding and training, and check that each person reaches the standard.",
           activity="train and orient new {domain} workers", hours=120,

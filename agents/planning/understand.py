@@ -17,13 +17,14 @@ import numpy as np
 
 from agents.planning import vocabulary
 from agents.planning.deadlines import Deadline, read_deadline
+from agents.planning.errors import PlanningError
 from agents.schemas import GoalReading
 from tools.embeddings import get_encoder
 from tools.taxonomy import load_task_library, tokens
 from tools.work_activities import F32, load_activity_space
 
 
-class GoalNotUnderstood(ValueError):
+class GoalNotUnderstood(PlanningError):
     """A goal the planner cannot plan; the message tells the manager what to add."""
 
 
@@ -68,7 +69,8 @@ KINDS: tuple[KindOfWork, ...] = (
         "analyse the data to find the drivers", "score customers with a predictive model",
         "report on the monthly numbers"),
         cues=r"\b(dashboards?|analytic\w*|analy[sz]\w*|forecast\w*|models?|reporting|reports?|metrics|kpis?|"
-             r"insights?|predict\w*|scor(?:e|ing)|segment\w*|attribution|bi)\b"),
+             r"insights?|predict\w*|scor(?:e|ing)|segment\w*|attribution|bi|deep[- ]dive|root[- ]cause|"
+             r"recommendations?|drivers|trends?)\b"),
     KindOfWork(name="event", label="event", prototypes=(
         "organise the annual conference", "run the company offsite", "host a customer event",
         "plan the town hall meeting", "exhibit at the trade show"),
@@ -82,8 +84,9 @@ KINDS: tuple[KindOfWork, ...] = (
     KindOfWork(name="construction_maintenance", label="construction or maintenance", prototypes=(
         "renovate the floor of the building", "build an extension to the building", "replace the roof",
         "refurbish the premises", "install new equipment", "repair the heating system"),
-        cues=r"\b(renovat\w*|refurbish\w*|construct\w*|fit-?out|retrofit\w*|repair\w*|maint\w*|install\w*|"
-             r"roof\w*|hvac|extension|remodel\w*|paint\w*|wiring|plumbing|demolish\w*|build-?out|rebuild\w*)\b"),
+        cues=r"\b(renovat\w*|refurbish\w*|construct\w*|fit[- ]?out|retrofit\w*|repair\w*|maint\w*|install\w*|"
+             r"roof\w*|hvac|extension|remodel\w*|paint\w*|wiring|plumbing|demolish\w*|build-?out|shutdown|"
+             r"turnaround|overhaul)\b"),
     KindOfWork(name="research_validation", label="research or validation", prototypes=(
         "validate the new lab method", "run a clinical study", "test whether the new material works",
         "research the market for the new product", "run a pilot trial to prove the approach"),
@@ -92,7 +95,7 @@ KINDS: tuple[KindOfWork, ...] = (
     KindOfWork(name="contract_negotiation", label="contract or negotiation", prototypes=(
         "renegotiate the supplier contracts", "run a tender to select a vendor", "issue an RFP and pick a provider",
         "negotiate the new lease", "sign the partnership agreement"),
-        cues=r"\b(renegotiat\w*|negotiat\w*|contracts?|tender\w*|rfp|rfq|rfi|vendors?|suppliers?|sourc\w*|"
+        cues=r"\b(renegotiat\w*|negotiat\w*|contracts?|tender\w*|rfp|rfq|rfi|vendors?|suppliers?|sourc\w*|renew\w*|"
              r"procure\w*|lease|agreements?|bids?|pricing|terms)\b"),
 )
 """The kinds of work, each with a task template in :mod:`.templates`."""
@@ -115,9 +118,11 @@ DOMAINS: tuple[Domain, ...] = (
         "distribution centre and warehouse operations: picking, packing, shipping, freight, inventory, "
         "transport, supply chain")),
     Domain(name="manufacturing", label="manufacturing", description=(
-        "factory production lines, plant operations, assembly, machining, product quality control")),
+        "factory production lines, plant operations, assembly, machining, product quality control and quality "
+        "management systems")),
     Domain(name="it", label="IT", description=(
-        "software applications, IT systems, servers, cloud infrastructure, networks, cybersecurity")),
+        "software applications, IT systems, servers, data centres, network equipment, cloud infrastructure, "
+        "cybersecurity, IT support")),
     Domain(name="data", label="data and analytics", description=(
         "data analytics, dashboards, databases and data warehouses, reporting, statistical and machine "
         "learning models")),
@@ -136,11 +141,12 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(name="communications", label="communications", description=(
         "public relations, press, internal communications, announcements, media, events")),
     Domain(name="legal", label="legal", description=(
-        "legal contracts, regulations, privacy law, litigation, legal policies, counsel")),
+        "legal contracts, regulations, privacy law, litigation and disputes, legal holds and discovery, counsel")),
     Domain(name="procurement", label="procurement", description=(
         "purchasing, suppliers, vendor contracts, tenders, sourcing, purchase orders")),
     Domain(name="facilities", label="facilities", description=(
-        "office buildings and premises, workplace moves, building maintenance, security, cleaning")),
+        "office buildings and premises, workplace moves, building maintenance, heating, cooling and electrical "
+        "plant, security, cleaning")),
     Domain(name="construction", label="construction", description=(
         "construction of buildings, renovation works, contractors, building sites, civil engineering")),
     Domain(name="healthcare", label="healthcare operations", description=(
@@ -163,7 +169,7 @@ _OBJECT_STOP = re.compile(
     r"because|as|with(?:out)? (?:no|zero)|and (?:make|keep|ensure|get|have)|in (?:the next|under|less than)|"
     r"over the (?:next|summer|winter)|(?:in|over|for) (?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"twelve) (?:days?|weeks?|months?|quarters?|years?)|(?:in|during|by|for) " + _MONTH_NAMES + r"|in q[1-4]|"
-    r"q[1-4]|asap)\b|[.;:!?(,])", re.I)
+    r"q[1-4]|asap)\b)|\s*[;:!?(,]|\.(?:\s|$)|\s+[-–—]\s", re.I)
 _TARGET = re.compile(r"\s+(?:to|onto|into|over to)\s+(.+)$", re.I)
 _CONSTRAINT = re.compile(
     r"((?:can'?t|cannot|must not|mustn'?t|may not|should not|shouldn'?t|don'?t|do not|no more than|not more than|"
@@ -176,11 +182,14 @@ _SCALE = re.compile(
 
 @lru_cache(maxsize=1)
 def _reference_vectors() -> tuple[F32, list[int], F32]:
-    """Vectors of every kind prototype (with the kind each belongs to) and of every domain description."""
+    """Vectors of every kind prototype (with the kind each belongs to) and of every domain description (centred)."""
     encoder = get_encoder()
     texts = [p for k in KINDS for p in k.prototypes]
     owner = [i for i, k in enumerate(KINDS) for _ in k.prototypes]
-    return encoder.encode(texts), owner, encoder.encode([d.description for d in DOMAINS])
+    domains = encoder.encode([d.description for d in DOMAINS])
+    # centred: what is common to every domain description ("teams", "operations") favours none of them
+    centred: F32 = (domains - domains.mean(axis=0)).astype(np.float32)
+    return encoder.encode(texts), owner, centred
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,7 +230,7 @@ def understand(text: str, today: date) -> Understanding:
     cleaned = " ".join(text.split())
     abbreviations = vocabulary.find_abbreviations(cleaned)
     expanded = vocabulary.expand(cleaned)
-    _require_work(cleaned, expanded)
+    require_work(cleaned, expanded)
     deadline = read_deadline(cleaned, today)
     prototypes, owner, domain_vectors = _reference_vectors()
     vector = get_encoder().encode_one(expanded)
@@ -229,13 +238,15 @@ def understand(text: str, today: date) -> Understanding:
     kind_scores = _kind_scores(cleaned, vector @ prototypes.T, owner)
     kind = max(KINDS, key=lambda k: (kind_scores[k.name], -KINDS.index(k)))
     domain_sims = domain_vectors @ vector
-    for abbreviation in abbreviations:  # an abbreviation names its domain outright ("WMS", "EHR")
-        domain_sims[[d.name for d in DOMAINS].index(abbreviation.domain)] += 0.08
+    for abbreviation in abbreviations:  # an abbreviation may name its domain outright ("WMS", "EHR")
+        if abbreviation.domain:
+            domain_sims[[d.name for d in DOMAINS].index(abbreviation.domain)] += 0.08
     if technologies:  # so does a named technology, through the occupations that use it
         space = load_activity_space()
         rows = [space.occupation_codes.index(c) for codes in technologies.values() for c in codes]
         users = space.occupation_vectors[rows].mean(axis=0)
         domain_sims += 0.5 * (domain_vectors @ (users / max(float(np.linalg.norm(users)), 1e-12)))
+    domain_sims += 0.5 * _occupation_votes(vector)  # the domains of the occupations whose work reads like it
     domain_scores = {d.name: round(float(s), 4) for d, s in zip(DOMAINS, domain_sims, strict=True)}
     domain = DOMAINS[int(np.argmax(domain_sims))]
     object_text, target = _object(cleaned)
@@ -257,15 +268,17 @@ _NOT_BRANDS = frozenset({
 def find_technologies(text: str) -> dict[str, list[str]]:
     """Technologies a goal names by brand ("managed Postgres" → PostgreSQL), with the occupations listing them.
 
-    A capitalised word that is not the first of the goal and starts a word of an O*NET technology name (covering
-    at least 60% of it) names that technology; names listed by more than 8 technologies are too common to say.
+    A capitalised word that does not start a sentence, is not a word O*NET's task statements use, and starts a
+    word of an O*NET technology name (covering at least 60% of it) names that technology; names listed by more
+    than 8 technologies are too common to say.
     """
     space = load_activity_space()
     found: dict[str, list[str]] = {}
-    for match in re.finditer(r"(?<=\s)([A-Z][A-Za-z0-9+#]{2,})", text):
+    words = _statement_words()
+    for match in re.finditer(r"(?<![.!?:]\s)(?<=\s)([A-Z][A-Za-z0-9+#]{2,})", text):
         word = match.group(1)
         lowered = word.lower()
-        if lowered in _NOT_BRANDS or (word.isupper() and len(word) <= 4):
+        if lowered in _NOT_BRANDS or lowered in words or (word.isupper() and len(word) <= 4):
             continue
         names = _technology_words().get(lowered[:4], [])
         hits = [name for name, tech_word in names if tech_word.startswith(lowered)
@@ -279,6 +292,12 @@ def find_technologies(text: str) -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=1)
+def _statement_words() -> frozenset[str]:
+    """Words O*NET's task statements use: ordinary English, not brand names."""
+    return frozenset(w for t in load_task_library().tasks for w in re.findall(r"[a-z]+", t.text.lower()))
+
+
+@lru_cache(maxsize=1)
 def _technology_words() -> dict[str, list[tuple[str, str]]]:
     """Technology names by the first four letters of each of their words."""
     index: dict[str, list[tuple[str, str]]] = {}
@@ -289,7 +308,54 @@ def _technology_words() -> dict[str, list[tuple[str, str]]]:
     return index
 
 
-def _require_work(cleaned: str, expanded: str) -> None:
+SOC_DOMAINS: tuple[tuple[str, str], ...] = (
+    # most specific prefix first; from the 2018 SOC structure O*NET codes follow
+    ("11-2", "marketing"), ("11-3012", "facilities"), ("11-3013", "facilities"), ("11-3021", "it"),
+    ("11-3031", "finance"), ("11-3051", "manufacturing"), ("11-3061", "procurement"), ("11-3071", "logistics"),
+    ("11-3111", "hr"), ("11-3121", "hr"), ("11-3131", "hr"), ("11-9021", "construction"), ("11-9041", "manufacturing"),
+    ("11-9111", "healthcare"), ("11-9121", "research"), ("11-9199.02", "legal"), ("13-1020", "procurement"),
+    ("13-1021", "procurement"), ("13-1022", "procurement"), ("13-1023", "procurement"), ("13-1041", "legal"),
+    ("13-1071", "hr"), ("13-1075", "hr"), ("13-1081", "logistics"), ("13-1121", "communications"),
+    ("13-1141", "hr"), ("13-1151", "hr"), ("13-1161", "marketing"), ("13-2", "finance"), ("13-2051", "finance"),
+    ("13-2061", "banking"), ("13-2071", "banking"), ("13-2072", "banking"), ("15-12", "it"), ("15-1243", "data"),
+    ("15-1242", "data"), ("15-2", "data"), ("17-", "manufacturing"), ("19-", "research"), ("23-", "legal"),
+    ("25-", "hr"), ("27-1", "marketing"), ("27-3", "communications"), ("29-", "healthcare"), ("31-", "healthcare"),
+    ("33-", "facilities"), ("37-", "facilities"), ("41-3031", "banking"), ("41-", "sales_service"),
+    ("43-3011", "finance"), ("43-3021", "finance"), ("43-3031", "finance"), ("43-3051", "finance"),
+    ("43-3071", "banking"), ("43-4051", "sales_service"), ("43-4141", "banking"), ("43-5", "logistics"),
+    ("47-", "construction"), ("49-", "facilities"), ("51-", "manufacturing"), ("53-", "logistics"),
+)
+"""Business domain of O*NET occupations by code prefix (occupations not listed vote for none)."""
+
+
+def soc_domain(code: str) -> str | None:
+    """The business domain of an O*NET-SOC code, by its longest listed prefix."""
+    best = max((prefix for prefix, _ in SOC_DOMAINS if code.startswith(prefix)), key=len, default=None)
+    return dict(SOC_DOMAINS)[best] if best else None
+
+
+def _occupation_votes(vector: F32, top: int = 8) -> np.ndarray:
+    """Share of the occupations whose task statements come closest to the goal that fall in each domain."""
+    space = load_activity_space()
+    similarities = space.statement_vectors @ vector
+    owners: list[int] = []
+    for i in np.argsort(-similarities)[:300]:
+        owner = int(space.statement_owner[i])
+        if owner not in owners:
+            owners.append(owner)
+        if len(owners) == top:
+            break
+    names = [d.name for d in DOMAINS]
+    votes = np.zeros(len(DOMAINS), dtype=np.float32)
+    for owner in owners:
+        domain = soc_domain(space.occupation_codes[owner])
+        if domain is not None:
+            votes[names.index(domain)] += 1.0 / top
+    return votes
+
+
+def require_work(cleaned: str, expanded: str) -> None:
+    """Refuse a goal with no recognisable work in it (raises :class:`GoalNotUnderstood`)."""
     words = re.findall(r"[A-Za-z][A-Za-z&/-]+", cleaned)
     if len(words) < 3:
         raise GoalNotUnderstood("the goal needs a few more words: say what has to be built, changed or delivered, "
@@ -301,7 +367,9 @@ def _require_work(cleaned: str, expanded: str) -> None:
         raise GoalNotUnderstood("most words of this goal are not ones the planner knows; describe the work in "
                                 "plain words (what is built or changed, for whom, by when)")
     vague = {"stuff", "thing", "things", "something", "anything", "everything", "work", "do", "make", "get", "sort",
-             "improve", "better", "more", "help", "fix", "handle", "deal", "all", "it", "that", "this", "out"}
+             "improve", "better", "more", "help", "fix", "handle", "deal", "all", "it", "that", "this", "out", "now",
+             "please", "asap", "soon", "some", "etc", "just", "really", "quickly", "and", "the", "our", "we", "us",
+             "need", "needs", "want", "done", "good", "great", "nice", "new", "ok", "okay", "lots", "whatever"}
     if all(w.lower() in vague or len(w) < 3 for w in words):
         raise GoalNotUnderstood("the goal does not say what the work is about; name what has to be built or "
                                 "changed (for example “move the payroll to the new HRIS by March”)")
@@ -323,7 +391,7 @@ def _object(text: str) -> tuple[str, str | None]:
     """What the goal builds or changes, and where it moves to (for a move)."""
     head = _OBJECT_STOP.split(text, maxsplit=1)[0].strip(" ,")
     verb = _GOAL_VERBS.match(head)
-    rest = head[verb.end():].strip() if verb and _looks_like_verb(verb.group(1)) else head
+    rest = head[verb.end():].strip() if verb and looks_like_verb(verb.group(1)) else head
     target = None
     found = _TARGET.search(rest)
     if found and len(rest[: found.start()].split()) >= 1:
@@ -340,7 +408,8 @@ def _object(text: str) -> tuple[str, str | None]:
 _NOT_VERBS = frozenset({"new", "all", "our", "the", "eu", "us", "uk", "q1", "q2", "q3", "q4", "company", "team"})
 
 
-def _looks_like_verb(word: str) -> bool:
+def looks_like_verb(word: str) -> bool:
+    """Whether a goal's word reads as the action it starts with (\"migrate\", \"stand up\", \"hire\")."""
     lowered = word.lower()
     if lowered in _NOT_VERBS or word.isupper():
         return False

@@ -21,7 +21,8 @@ class Abbreviation:
     expansion: str
     """Spelled out, in the taxonomy's words ("warehouse management system")."""
     domain: str
-    """Business domain it points to (see :data:`agents.planning.understand.DOMAINS`)."""
+    """Business domain it points to (see :data:`agents.planning.understand.DOMAINS`); empty when it is used in
+    every function (SLA, KPI)."""
     source: str
     """Where the expansion comes from."""
 
@@ -132,9 +133,9 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
                  source="American Bar Association, Model Confidentiality Agreement"),
     Abbreviation(short="MSA", expansion="master services agreement contract", domain="legal",
                  source=_esco("negotiate service with providers")),
-    Abbreviation(short="SLA", expansion="service level agreement", domain="sales_service",
+    Abbreviation(short="SLA", expansion="service level agreement", domain="",
                  source="ITIL 4 (AXELOS, 2019): service level management"),
-    Abbreviation(short="SLAs", expansion="service level agreements", domain="sales_service",
+    Abbreviation(short="SLAs", expansion="service level agreements", domain="",
                  source="ITIL 4 (AXELOS, 2019): service level management"),
     Abbreviation(short="RFP", expansion="request for proposal tender to vendors", domain="procurement",
                  source="Chartered Institute of Procurement & Supply (CIPS), procurement glossary"),
@@ -156,17 +157,17 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
                  source="CIPD Profession Map: learning and development"),
     Abbreviation(short="DEI", expansion="diversity, equity and inclusion", domain="hr",
                  source="CIPD Profession Map: equality, diversity and inclusion"),
-    Abbreviation(short="FTE", expansion="full-time employees", domain="hr",
+    Abbreviation(short="FTE", expansion="full-time employees", domain="",
                  source="OECD Glossary of Statistical Terms"),
-    Abbreviation(short="FTEs", expansion="full-time employees", domain="hr",
+    Abbreviation(short="FTEs", expansion="full-time employees", domain="",
                  source="OECD Glossary of Statistical Terms"),
-    Abbreviation(short="OKR", expansion="objectives and key results", domain="hr",
+    Abbreviation(short="OKR", expansion="objectives and key results", domain="",
                  source="J. Doerr, Measure What Matters (2018)"),
-    Abbreviation(short="OKRs", expansion="objectives and key results", domain="hr",
+    Abbreviation(short="OKRs", expansion="objectives and key results", domain="",
                  source="J. Doerr, Measure What Matters (2018)"),
-    Abbreviation(short="KPI", expansion="key performance indicator metrics", domain="data",
+    Abbreviation(short="KPI", expansion="key performance indicator metrics", domain="",
                  source="ISO 22400-1:2014 (key performance indicators)"),
-    Abbreviation(short="KPIs", expansion="key performance indicator metrics", domain="data",
+    Abbreviation(short="KPIs", expansion="key performance indicator metrics", domain="",
                  source="ISO 22400-1:2014 (key performance indicators)"),
     # sales, service, marketing, communications
     Abbreviation(short="CRM", expansion="customer relationship management system", domain="sales_service",

@@ -159,7 +159,7 @@ async def test_goals_page_shows_the_new_goal_form_to_managers_only(connect: Clie
 @pytest.mark.parametrize("text, message", [
     ("do it", "the goal is too short"),
     ("", "the goal is empty"),
-    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "most words of this goal are unknown"),
+    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "most words of this goal are not ones the planner knows"),
     ("Migrate the payments ledger to the cloud within 900 years", "the deadline is more than"),
 ])
 async def test_bad_goal_text_re_renders_the_form_with_the_error(connect: ClientFactory, services: Services,

@@ -306,6 +306,9 @@ async def test_the_page_shows_errors_next_to_fields_and_keeps_what_was_typed(con
                                data={**form_fields(page), "decision": "approve"})
     assert resp.status_code == 303, resp.text
     assert (await reviewer.get(f"/api/reviews/{review['review_id']}")).json()["status"] == "approved"
+    decided = (await reviewer.get(f"/reviews/{review['review_id']}")).text
+    assert 'data-testid="plan-tasks"' in decided and f'name="title_{tid}"' not in decided, "read-only once decided"
+    assert unescape(task["title"]) in unescape(decided)
 
 
 def form_fields(html: str) -> dict[str, list[str]]:

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from agents.intake import MAX_CHARS, MIN_CHARS, check_goal_text
-from agents.local_planner import MAX_DEADLINE_WEEKS, PlanningError
+from agents.intake import MAX_CHARS, MIN_CHARS, check_goal_text, separate_actions
+from agents.planning.deadlines import MAX_WEEKS as MAX_DEADLINE_WEEKS
+from agents.planning.errors import PlanningError
 
 TODAY = date(2025, 3, 10)
 
@@ -18,15 +19,19 @@ TODAY = date(2025, 3, 10)
     ("do it", f"the goal is too short (at least {MIN_CHARS} characters)"),
     ("  fix   it   now  ", "too short"),  # 18 characters raw, 10 once whitespace is collapsed
     ("Build the payments dashboard " * 80, f"the goal is too long (2319 characters, at most {MAX_CHARS})"),
-    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "most words of this goal are unknown"),
-    ("the and of with for the and of with", "most words of this goal are unknown"),
-    ("aa bb cc dd ee ff gg hh ii", "at least three words describing the work"),
-    ("Build 2025 1234 5678 9012 v2", "at least three words describing the work"),
+    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "most words of this goal are not ones the planner knows"),
+    ("the and of with for the and of with", "most words of this goal are not ones the planner knows"),
+    ("aa bb cc dd ee ff gg hh ii", "most words of this goal are not ones the planner knows"),
+    ("Build 2025 1234 5678 9012 v2", "the goal needs a few more words"),
+    ("do stuff and things now please", "the goal does not say what the work is about"),
+    ("Launch the payments app by yesterday", "is not in the future"),
+    ("Migrate the CRM to Salesforce, launch the new app, hire 20 engineers, renovate the Dublin office, run the "
+     "SOX audit and organise the sales kick-off by Q3", "this reads as 6 goals in one"),
     ("Build the payments\x00 dashboard for finance", "the goal contains control characters"),
     ("Build the payments\x07 dashboard for finance", "control characters"),
     ("Build the payments \x1b[31mdashboard for finance", "control characters"),
     ("Migrate the payments ledger to the cloud within 900 years",
-     f"the deadline is more than {MAX_DEADLINE_WEEKS} weeks away; split the goal"),
+     f"is more than {MAX_DEADLINE_WEEKS} weeks away; split the goal"),
 ])
 def test_bad_goal_is_refused_with_the_reason(text: str, message: str) -> None:
     with pytest.raises(PlanningError) as caught:
@@ -46,6 +51,9 @@ def test_planning_error_is_a_value_error() -> None:
      "Consolidate our warehouses and cut shipping costs by end of year"),
     ("Launch instant payments for our customers within 8 weeks",
      "Launch instant payments for our customers within 8 weeks"),
+    ("DC move to 3PL by Q2", "DC move to 3PL by Q2"),  # abbreviations are read, not refused
+    ("Hire and onboard 40 warehouse associates + 4 shift leads for the new Reno DC before peak season.",
+     "Hire and onboard 40 warehouse associates + 4 shift leads for the new Reno DC before peak season."),
 ])
 def test_good_goal_comes_back_cleaned(raw: str, cleaned: str) -> None:
     assert check_goal_text(raw, TODAY) == cleaned
@@ -58,3 +66,8 @@ def test_length_limits_apply_to_the_cleaned_text() -> None:
     padded = long_goal.replace(" ", "    ")  # far over the limit before whitespace is collapsed
     assert len(padded) > MAX_CHARS
     assert check_goal_text(padded, TODAY) == long_goal
+
+
+def test_one_goal_with_a_few_actions_is_one_goal() -> None:
+    assert separate_actions("Hire and onboard 40 associates, then train them on the new WMS") == [
+        "Hire", "onboard 40 associates", "train them on the"]
