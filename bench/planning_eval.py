@@ -146,9 +146,7 @@ async def main() -> None:
             n_people = 6
         try:
             reading = read_deadline(goal["text"], SUBMITTED)
-            row["new_deadline"] = deadline_right(goal, reading.weeks, reading.assumption is not None
-                                                 and reading.phrase is None or goal["deadline_kind"] != "explicit"
-                                                 and reading.assumption is not None)
+            row["new_deadline"] = deadline_right(goal, reading.weeks, assumed=reading.assumption is not None)
         except ValueError:
             row["new_deadline"] = False
         hits = tfidf.search(goal["text"], top=n_people)
@@ -165,7 +163,7 @@ def report(args: argparse.Namespace, goals: list[dict[str, Any]], rows: list[dic
            people: int) -> None:
     latencies = sorted(r["latency"] for r in rows)
     p50 = statistics.median(latencies)
-    p95 = latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))]
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     functions = Counter(g["function"] for g in goals)
     lines = [
         "# Planning quality: keyword planner vs planning graph (bench/planning_eval.py)", "",

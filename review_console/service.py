@@ -14,8 +14,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from agents.intake import check_goal_text
-from agents.local_planner import PlanningError
 from agents.planning.checks import check_plan
+from agents.planning.errors import PlanningError
 from agents.schemas import GoalPlan, PlanIssue, PlannedTask
 from infra import audit
 from infra.settings import Settings

@@ -43,7 +43,8 @@ async def test_a_warehouse_goal_is_read_as_logistics_and_staffed_from_its_ground
     assert not any("Data Warehousing" in title for t in tasks[:1] for title in t["occupation_titles"])
     assert any(t["depends_on"] for t in tasks) and max(t["end_week"] for t in tasks) <= goal["deadline_weeks"]
 
-    nodes = [e["action"] for e in await service.audit_for_goal(services, goal_id) if e["action"].startswith("agent.plan.")]
+    events = await service.audit_for_goal(services, goal_id)
+    nodes = [e["action"] for e in events if e["action"].startswith("agent.plan.")]
     assert nodes[:4] == ["agent.plan.understand", "agent.plan.draft", "agent.plan.ground", "agent.plan.check"]
     assert nodes[-1] == "agent.plan.plan"
 
