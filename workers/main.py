@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from temporalio.worker import Worker
 
 from infra import runtime
 from workers.activities import ALL_ACTIVITIES
-from workers.planning import plan_goal_activity
+from workers.planning import planning_activity
 from workflows.goal import GoalWorkflow
 
 
@@ -23,11 +24,14 @@ async def connect_client(address: str, namespace: str = "default") -> Client:
                                 interceptors=[TracingInterceptor()])
 
 
-def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any]) -> Worker:
+def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any],
+                 planner: Callable[..., Any] | None = None) -> Worker:
     """A worker for the goal workflow; the plugin adds the agents' model and tool activities.
 
-    ``pool`` becomes the process's pool for activities and agent tools.
+    ``pool`` becomes the process's pool for activities and agent tools; ``planner`` replaces the ``plan_goal``
+    activity (tests give it a drafter of their own).
     """
     runtime.set_pool(pool)
     return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow],
-                  activities=[*ALL_ACTIVITIES, plan_goal_activity], graceful_shutdown_timeout=timedelta(seconds=10))
+                  activities=[*ALL_ACTIVITIES, planner or planning_activity()],
+                  graceful_shutdown_timeout=timedelta(seconds=10))

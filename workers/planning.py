@@ -9,7 +9,9 @@ offline. See the closing note of issue 9 for why the ``temporalio-langgraph`` pl
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -35,15 +37,26 @@ def drafter_for(model: str) -> Drafter:
     return draft_with_model
 
 
-@activity.defn(name="plan_goal")
-async def plan_goal_activity(data: PlanGoal) -> PlanResult:
-    """Plan a goal with the planning graph; a goal that cannot be planned fails with the reason, not retried."""
-    model = get_settings().model
-    try:
-        # the graph's nodes compute for a few hundred milliseconds: in a thread of its own, off the worker's loop
-        outcome = await asyncio.to_thread(asyncio.run, plan_goal(
-            data.text, date.fromisoformat(data.submitted_on), drafter=drafter_for(model)))
-    except PlanningError as err:
-        raise ApplicationError(str(err), type="PlanningError", non_retryable=True) from err
-    prompt = "templates/1" if model == LOCAL_PLANNER else model_draft.PROMPT_VERSION
-    return PlanResult(plan=outcome.plan, steps=outcome.steps, model=model, prompt_version=prompt)
+def planning_activity(drafter: Drafter | None = None, *, model: str | None = None) -> Callable[..., Any]:
+    """The ``plan_goal`` activity, drafting with ``drafter`` (default: the one ``TALENTOPS_MODEL`` selects).
+
+    Args:
+        drafter: Drafts the tasks; tests pass their own to exercise the graph's bounds in a real workflow.
+        model: Name recorded as the model that drafted (default: ``TALENTOPS_MODEL``).
+    """
+
+    @activity.defn(name="plan_goal")
+    async def plan_goal_activity(data: PlanGoal) -> PlanResult:
+        """Plan a goal with the planning graph; a goal that cannot be planned fails with the reason, not retried."""
+        name = model or get_settings().model
+        chosen = drafter or drafter_for(name)
+        try:
+            # the graph's nodes compute for a few hundred milliseconds: in a thread of its own, off the worker's loop
+            outcome = await asyncio.to_thread(asyncio.run, plan_goal(
+                data.text, date.fromisoformat(data.submitted_on), drafter=chosen))
+        except PlanningError as err:
+            raise ApplicationError(str(err), type="PlanningError", non_retryable=True) from err
+        prompt = "templates/1" if chosen is offline_drafter else model_draft.PROMPT_VERSION
+        return PlanResult(plan=outcome.plan, steps=outcome.steps, model=name, prompt_version=prompt)
+
+    return plan_goal_activity
