@@ -63,7 +63,11 @@ def external_services(settings: Settings, role: str) -> tuple[str, str]:
 
 
 async def warm_matcher(pool: asyncpg.Pool[Any]) -> None:
-    """Build the matcher's index now (embedding missing vectors) so the first goal does not wait for it."""
+    """Build the matcher's index now (embedding missing vectors) and load the planner's vectors, so the first
+    goal does not wait for either."""
+    from agents.planning.understand import warm_up
+
+    await asyncio.to_thread(warm_up)
     try:
         built = await employee_index.employee_index(pool)
     except Exception as err:  # the first staffing call builds it again and reports its own error

@@ -76,6 +76,8 @@ def read_deadline(text: str, today: date) -> Deadline:
     if found:
         earliest = min(found, key=lambda d: d[0])
         due, phrase, note = earliest
+        if note:
+            note = note.replace(phrase.lower(), phrase)
         if due <= today:
             raise DeadlineError(f"the deadline “{phrase}” is not in the future; give a date after {today:%d %B %Y}")
         weeks = math.ceil((due - today).days / 7)
@@ -161,6 +163,9 @@ def _quarters(text: str, today: date) -> list[Reading]:
         if end < today and not year_text:
             end = date(year + 1, end.month, end.day)
             note = f"“{match.group(0).strip()}” read as {end.year}'s (this year's has passed)"
+        elif not year_text and (end - today).days < 7 * 6:  # the quarter now ending: "by Q4" in December
+            end = date(year + 1, end.month, end.day)
+            note = f"“{match.group(0).strip()}” read as {end.year}'s (this year's ends within six weeks)"
         found.append((end, match.group(0).strip(), note))
     return found
 

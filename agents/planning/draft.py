@@ -50,6 +50,8 @@ class TaskDraft(BaseModel):
     """First week, when set (None: from the phase and the deadline)."""
     end_week: int | None = Field(default=None, ge=1, le=520)
     """Week it ends (exclusive), when set."""
+    capped_hours: int | None = Field(default=None, ge=1, le=5000)
+    """Effort a revision capped it to (one person full time to the deadline); not scaled again."""
 
 
 def draft_from_templates(understanding: Understanding) -> list[TaskDraft]:
@@ -102,6 +104,8 @@ def window(phase: str, deadline_weeks: int) -> tuple[int, int]:
 
 def effort(draft: TaskDraft, kind_label: str, scale: str | None) -> tuple[int, str]:
     """Person-hours for a drafted task and what they rest on."""
+    if draft.capped_hours is not None:
+        return draft.capped_hours, "capped at one person full time until the deadline (see the assumptions)"
     base = draft.hours or PHASE_HOURS.get(draft.phase, 80)
     factor = scale_factor(scale)
     hours = max(4, int(round(base * factor / 4) * 4))

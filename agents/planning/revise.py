@@ -8,7 +8,7 @@ model gets the critique as feedback and redrafts (see :mod:`.graph`).
 
 from __future__ import annotations
 
-from agents.planning import checks, draft
+from agents.planning import checks
 from agents.planning.draft import TaskDraft
 from agents.schemas import GoalPlan, PlanIssue
 
@@ -70,10 +70,11 @@ def _fit_effort(item: TaskDraft, task_id: str, start: int, hours: int, deadline:
     capacity = (deadline - new_start) * checks.HOURS_PER_WEEK
     if hours <= capacity:
         return f"{task_id}: window widened to weeks {new_start}-{deadline} for {hours} h"
-    factor = draft.scale_factor(None)
-    item.hours = max(4, int(capacity * factor // 4 * 4))
-    notes.append(f"{task_id} needs about {hours} h but one person can give {capacity} h before the deadline: capped"
-                 " at that; it needs a second person or a later deadline.")
+    item.capped_hours = capacity
+    note = (f"{task_id} needs about {hours} h but one person can give {capacity} h before the deadline: capped at"
+            " that; it needs a second person or a later deadline.")
+    if note not in notes:
+        notes.append(note)
     return f"{task_id}: effort capped at {capacity} h (one person full time to the deadline)"
 
 

@@ -176,8 +176,10 @@ _CONSTRAINT = re.compile(
     r"at most|without|with no|with zero|zero|no|only|within (?:the )?(?:current |existing )?budget|under budget|"
     r"keep(?:ing)?|must|need to keep|while (?:keeping|staying|maintaining))\b[^,.;]*)", re.I)
 _SCALE = re.compile(
-    r"(?<![\w.,])((?!(?:19|20)\d\d\b)\d[\d,.]*\s*[kKmM]?\+?\s+(?!(?:weeks?|days?|months?|years?|quarters?|sprints?|"
-    r"h|hours?|minutes?|mins?|seconds?|percent|%)\b)[a-zA-Z][\w-]*)")
+    r"(?<![\w.,])(?<![A-Z]{2} )(?<![A-Z]{3} )(?<![A-Z]{4} )"  # not a standard's number ("ISO 9001", "IATF 16949")
+    r"((?!(?:19|20)\d\d\b)\d[\d,.]*\s*[kKmM]?\+?\s+(?!(?:weeks?|days?|months?|years?|quarters?|sprints?|h|hours?|"
+    r"minutes?|mins?|seconds?|percent|%|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|"
+    r"nov\w*|dec\w*)\b)[a-zA-Z][\w-]*)", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -220,6 +222,13 @@ class Understanding:
     """Unit vector of the expanded goal."""
 
 
+def warm_up() -> None:
+    """Load the encoder, the activity space and the reference vectors (about 2 s) before the first goal."""
+    _reference_vectors()
+    _statement_words()
+    _technology_words()
+
+
 def understand(text: str, today: date) -> Understanding:
     """Read a goal.
 
@@ -235,7 +244,10 @@ def understand(text: str, today: date) -> Understanding:
     prototypes, owner, domain_vectors = _reference_vectors()
     vector = get_encoder().encode_one(expanded)
     technologies = find_technologies(cleaned)
-    kind_scores = _kind_scores(cleaned, vector @ prototypes.T, owner)
+    # the main clause says what the work is; what follows often adds a condition ("…, agents trained by April")
+    main_clause = re.split(r"[,;:]|\.\s|\s[-–—]\s", expanded, maxsplit=1)[0]
+    head_vector = get_encoder().encode_one(main_clause) if main_clause != expanded else vector
+    kind_scores = _kind_scores(cleaned, (0.5 * vector + 0.5 * head_vector) @ prototypes.T, owner)
     kind = max(KINDS, key=lambda k: (kind_scores[k.name], -KINDS.index(k)))
     domain_sims = domain_vectors @ vector
     for abbreviation in abbreviations:  # an abbreviation may name its domain outright ("WMS", "EHR")
@@ -380,29 +392,60 @@ def _kind_scores(text: str, similarities: F32, owner: list[int]) -> dict[str, fl
     for sim, k in zip(similarities, owner, strict=True):
         best[k] = max(best[k], float(sim))
     lowered = text.lower()
+    lead = _GOAL_VERBS.match(lowered)
+    leading = lead.group(0) if lead and looks_like_verb(lead.group(1)) else ""
     scores: dict[str, float] = {}
     for i, kind in enumerate(KINDS):
         cues = len(re.findall(kind.cues, lowered))
-        scores[kind.name] = round(best[i] + KIND_CUE_WEIGHT * min(cues, 2), 4)
+        first = KIND_CUE_WEIGHT if leading and re.search(kind.cues, leading + " ") else 0.0  # the goal's own verb
+        scores[kind.name] = round(best[i] + KIND_CUE_WEIGHT * min(cues, 2) + first, 4)
     return scores
 
 
+_SUBJECT_NEEDS = re.compile(
+    r"^(?:our|the|my)?\s*(?P<subject>[^,.;:]{3,60}?)\s+(?:needs?|has|have|must|should)\s+(?:to\s+)?(?:be\s+|get\s+)?"
+    r"(?P<rest>.+)$", re.I)
+_STATES = {"certified": "certification", "compliant": "compliance", "ready": "readiness", "live": "launch",
+           "audited": "audit", "migrated": "migration", "replaced": "replacement", "renovated": "renovation",
+           "done": "completion"}
+_REPLACING = re.compile(r"^(?:replace|swap|switch|exchange|substitute)", re.I)
+MAX_OBJECT_WORDS = 8
+"""Longer objects are cut at a preposition (the rest stays in the goal's text)."""
+
+
 def _object(text: str) -> tuple[str, str | None]:
-    """What the goal builds or changes, and where it moves to (for a move)."""
+    """What the goal builds or changes, and where it moves to (for a move or a replacement)."""
     head = _OBJECT_STOP.split(text, maxsplit=1)[0].strip(" ,")
+    subject = None
+    needs = _SUBJECT_NEEDS.match(head)
+    if needs and not looks_like_verb(head.split()[0]):  # "Our Lyon plant needs to get IATF 16949 certified"
+        subject, head = _tidy(needs.group("subject")), needs.group("rest")
+        state = re.search(r"\s+(" + "|".join(_STATES) + r")$", head, re.I)
+        if state:
+            head = f"{head[: state.start()]} {_STATES[state.group(1).lower()]}"
     verb = _GOAL_VERBS.match(head)
     rest = head[verb.end():].strip() if verb and looks_like_verb(verb.group(1)) else head
     target = None
-    found = _TARGET.search(rest)
+    found = re.search(r"\s+with\s+(.+)$", rest, re.I) if _REPLACING.match(head) else _TARGET.search(rest)
     if found and len(rest[: found.start()].split()) >= 1:
         target = _tidy(found.group(1))
         rest = rest[: found.start()]
-    rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|new)\s+", "", rest.strip(), flags=re.I)
-    object_text = _tidy(rest) or _tidy(head)
-    words = object_text.split()
-    if len(words) > 10:
-        object_text = " ".join(words[:10])
+    rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|new|get)\s+", "", rest.strip(), flags=re.I)
+    object_text = _shorten(_tidy(rest) or _tidy(head))
+    if subject:
+        object_text = f"{object_text} for the {subject}"
     return object_text, target
+
+
+def _shorten(phrase: str) -> str:
+    """At most :data:`MAX_OBJECT_WORDS` words, cut before a preposition where there is one."""
+    words = phrase.split()
+    if len(words) <= MAX_OBJECT_WORDS:
+        return phrase
+    cut = max((i for i, w in enumerate(words[:MAX_OBJECT_WORDS + 1])
+               if i >= 2 and w.lower() in {"in", "for", "with", "at", "across", "from", "of", "on", "and"}),
+              default=MAX_OBJECT_WORDS)
+    return " ".join(words[:cut])
 
 
 _NOT_VERBS = frozenset({"new", "all", "our", "the", "eu", "us", "uk", "q1", "q2", "q3", "q4", "company", "team"})
