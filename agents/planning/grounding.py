@@ -49,6 +49,8 @@ _GENERIC_SKILLS = frozenset({
 """O*NET skills nearly every occupation rates important: they say nothing about a task."""
 TECH_FLOOR = 0.35
 """Similarity a technology needs to the task and goal to be listed as a skill."""
+SKILL_FLOOR = 0.2
+"""Similarity an O*NET skill or knowledge area needs to the task and goal to be listed."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,9 +175,17 @@ def _skills(space: ActivitySpace, occupations: list[str], context: F32) -> list[
         for name in occupation.skills:
             if name not in _GENERIC_SKILLS:
                 skills[name] = float(space.skill_vectors[skill_index[name]] @ context)
-    chosen = [n for n, s in sorted(techs.items(), key=lambda kv: (-kv[1], kv[0])) if s >= TECH_FLOOR][:3]
-    chosen += [n for n, _ in sorted(skills.items(), key=lambda kv: (-kv[1], kv[0]))][:2]
+    chosen = [n for n, s in sorted(techs.items(), key=lambda kv: (-kv[1], kv[0]))
+              if s >= TECH_FLOOR and _generic(n)][:3]
+    chosen += [n for n, s in sorted(skills.items(), key=lambda kv: (-kv[1], kv[0])) if s >= SKILL_FLOOR][:2]
     return chosen
+
+
+def _generic(name: str) -> bool:
+    """A kind of technology ("Inventory control software", "Warehouse management system WMS") rather than one
+    vendor's product ("Cadre Technologies Accuplus …"): at most half its words capitalised after the first."""
+    words = name.split()[1:]
+    return not words or sum(w[:1].isupper() for w in words if not w.isupper()) <= len(words) / 2
 
 
 _INDEXES: dict[int, tuple[dict[str, int], dict[str, int]]] = {}

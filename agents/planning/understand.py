@@ -430,7 +430,10 @@ def _object(text: str) -> tuple[str, str | None]:
     if found and len(rest[: found.start()].split()) >= 1:
         target = _tidy(found.group(1))
         rest = rest[: found.start()]
-    rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|new|get)\s+", "", rest.strip(), flags=re.I)
+    rest = re.sub(r"^(?:(?:an?\s+)?(?:rfp|rfq|rfi|tender|bid|request for (?:proposals?|quotes?))\s+"
+                  r"(?:for|to (?:select|choose|find|pick))\s+)", "", rest.strip(), flags=re.I)
+    rest = re.sub(r"^(?:a|an|our|my|their)\s+(?=new\b)", "the ", rest, flags=re.I)
+    rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|get)\s+(?!new\b)", "", rest, flags=re.I)
     object_text = _shorten(_tidy(rest) or _tidy(head))
     if subject:
         object_text = f"{object_text} for the {subject}"
