@@ -177,8 +177,9 @@ def _skills(space: ActivitySpace, occupations: list[str], context: F32) -> list[
                 skills[name] = float(space.skill_vectors[skill_index[name]] @ context)
     chosen = [n for n, s in sorted(techs.items(), key=lambda kv: (-kv[1], kv[0]))
               if s >= TECH_FLOOR and _generic(n)][:3]
-    chosen += [n for n, s in sorted(skills.items(), key=lambda kv: (-kv[1], kv[0])) if s >= SKILL_FLOOR][:2]
-    return chosen
+    ranked = [n for n, _ in sorted(skills.items(), key=lambda kv: (-kv[1], kv[0]))]
+    chosen += [n for n in ranked if skills[n] >= SKILL_FLOOR][:2]
+    return chosen or ranked[:1]  # a task always names at least its closest O*NET skill
 
 
 def _generic(name: str) -> bool:
