@@ -469,7 +469,7 @@ def _plan_context(review: dict[str, Any], plan_form: PlanForm | None) -> dict[st
     return {"plan_doc": plan, "plan_form": plan_form or (_plan_form(plan) if pending else None),
             "open_issues": [service.issue_text(i) for i in plan.open_issues],
             "dates": lambda start, end: window_dates(starts_on, start, end),
-            "first_day": _day(starts_on, 0), "deadline_day": _day(starts_on, plan.deadline_weeks, -1),
+            "first_day": _day(starts_on, 0), "deadline_day": _day(starts_on, plan.deadline_weeks),
             "executed_changes": executed}
 
 

@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/goals"): Access(frozenset({OWNER, OTHER}), ok=303),  # admins submit through the API
     ("GET", "/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/skills/suggest"): Access(REVIEWERS),
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("GET", "/reviews"): Access(REVIEWERS),
     ("GET", "/audit"): Access(REVIEWERS),
