@@ -202,7 +202,7 @@ async def test_manager_submits_a_goal_and_it_reaches_review(connect: ClientFacto
     ("", "empty"),
     ("   \n\t ", "empty"),
     ("do it", "too short"),
-    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "unknown"),
+    ("qwxz vrrbt plokj mnbvc zzxq ghjk", "not ones the planner knows"),
     ("Migrate the payments ledger to the cloud within 900 years", "deadline"),
 ])
 async def test_bad_goal_text_is_422_with_a_sentence_and_no_goal(connect: ClientFactory, services: Services,
@@ -407,7 +407,8 @@ async def test_edit_with_a_valid_swap_staffs_the_swapped_employee(connect: Clien
     review = (await reviewer.get(f"/api/reviews/{goal['review']['review_id']}")).json()
     first = review["arguments"]["assignments"][0]
     task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
-    alternates = [c["employee_id"] for c in task["candidates"] if c["employee_id"] != first["employee_id"]]
+    booked = {a["employee_id"] for a in review["arguments"]["assignments"]}  # a swap onto them could overbook
+    alternates = [c["employee_id"] for c in task["candidates"] if c["employee_id"] not in booked]
     replacement = alternates[0] if alternates else "E0100"
     assert replacement != first["employee_id"]
 
