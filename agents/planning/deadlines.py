@@ -49,17 +49,19 @@ _MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug
          r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
             "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple of": 2, "few": 3}
-_UNIT_WEEKS = {"day": 1 / 7, "week": 1.0, "wk": 1.0, "month": 52 / 12, "quarter": 13.0, "year": 52.0,
-               "sprint": float(SPRINT_WEEKS)}
+_UNIT_WEEKS = {"day": 1 / 7, "week": 1.0, "wk": 1.0, "fortnight": 2.0, "month": 52 / 12, "quarter": 13.0,
+               "year": 52.0, "sprint": float(SPRINT_WEEKS)}
 _AMOUNT = r"(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple of|few)"
-_UNIT = r"(day|week|wk|month|quarter|year|sprint)s?"
+_UNIT = r"(day|week|wk|fortnight|month|quarter|year|sprint)s?"
 _LEAD = r"(?:by|before|until|till|no later than|due|for|in|at|on|ahead of|prior to)?\s*(?:the\s+)?"
 _VAGUE = (
     (r"\b(asap|as soon as possible|urgent(?:ly)?|immediately|right away)\b", ASAP_WEEKS),
-    (r"\b(?:before|by|ahead of|for)\s+(?:the\s+)?((?:peak|busy|holiday|high|summer|winter|christmas|festive)"
+    (r"\b(?:before|by|ahead of)\s+(?:the\s+)?((?:peak|busy|holiday|high|summer|winter|christmas|festive)"
      r"(?:\s+(?:season|period|rush))?|(?:the\s+)?season)\b", DEFAULT_WEEKS),
     (r"\b(soon|shortly|this season|in due course|when possible|eventually)\b", DEFAULT_WEEKS),
 )
+_FISCAL_YEAR_END = re.compile(r"\b(?:by|before|until|for)?\s*(?:the\s+)?end\s+of\s+(?:the\s+)?"
+                              r"(?:financial|fiscal)\s+year\b|\b(?:by|before)\s+(?:the\s+)?(?:fy|fiscal)[- ]?end\b")
 
 
 def read_deadline(text: str, today: date) -> Deadline:
@@ -130,16 +132,30 @@ def _durations(text: str, today: date) -> list[Reading]:
                              r"(next|this)\s+(week|month|quarter|year)\b", text):
         which, unit = match.group(1), match.group(2)
         found.append((_period_end(today, unit, 1 if which == "next" else 0), match.group(0).strip(), None))
-    for match in re.finditer(r"\b(?:by\s+)?(?:the\s+)?(?:end\s+of\s+(?:the\s+)?year|year[- ]end|eoy)\b", text):
-        found.append((_period_end(today, "year", 0), match.group(0).strip(), None))
-    for match in re.finditer(r"\b(?:by\s+)?(?:the\s+)?(?:end\s+of\s+(?:the\s+)?month|month[- ]end|eom)\b", text):
-        found.append((_period_end(today, "month", 0), match.group(0).strip(), None))
+    for unit in ("year", "month", "week"):
+        short = {"year": "eoy", "month": "eom", "week": "eow"}[unit]
+        lead = r"(?:by\s+|before\s+|until\s+)?"
+        not_a_task = r"(?!\s+(?:close|report))"  # "month-end close" is work, not a date
+        pattern = (rf"\b{lead}(?:the\s+)?end\s+of\s+(?:the\s+)?{unit}\b{not_a_task}"
+                   rf"|\b(?:by|before|until|at)\s+(?:the\s+)?{unit}[- ]end\b{not_a_task}|\b{lead}{short}\b")
+        for match in re.finditer(pattern, text):
+            found.append((_period_end(today, unit, 0), match.group(0).strip(), None))
+    year_only = r"\b(?:by|before|until|in)\s+(?:the\s+)?(?:end\s+of\s+)?(mid[- ])?(20\d\d)\b(?![-/])"
+    for match in re.finditer(year_only, text):
+        year = int(match.group(2))
+        due = date(year, 6, 30) if match.group(1) else date(year, 12, 31)
+        note = None if "end" in match.group(0) else f"“{match.group(0)}” read as {due:%d %B %Y}"
+        found.append((due, match.group(0), note))
+    fiscal = _FISCAL_YEAR_END.search(text)
+    if fiscal:
+        found.append((_period_end(today, "year", 0), fiscal.group(0).strip(),
+                      "the financial year taken to end on 31 December; say the date if it does not"))
     return found
 
 
 def _period_end(today: date, unit: str, ahead: int) -> date:
-    if unit == "week":
-        return today + timedelta(days=(6 - today.weekday()) + 7 * ahead)
+    if unit == "week":  # weeks end on Sunday; said on a Sunday, "end of week" is the coming one
+        return today + timedelta(days=(6 - today.weekday()) + 7 * ahead or 7)
     if unit == "year":
         return date(today.year + ahead, 12, 31)
     if unit == "month":
@@ -172,6 +188,18 @@ def _quarters(text: str, today: date) -> list[Reading]:
 
 def _dates(text: str, today: date) -> list[Reading]:
     found: list[Reading] = []
+    for match in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", text):
+        first, second, year_text = int(match.group(1)), int(match.group(2)), match.group(3)
+        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+        day, month, note = first, second, None
+        if second > 12 >= first:
+            day, month = second, first
+        elif first <= 12 and second <= 12 and first != second:
+            note = f"“{match.group(0)}” read as day/month ({first} {calendar.month_name[second]})"
+        try:
+            found.append((date(year, month, day), match.group(0), note))
+        except ValueError:
+            continue
     for match in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", text):
         try:
             found.append((date(int(match.group(1)), int(match.group(2)), int(match.group(3))), match.group(0), None))
@@ -203,8 +231,9 @@ def _dates(text: str, today: date) -> list[Reading]:
         elif lead in ("by", "until", "till", "no later than", "ahead of") and "end" not in phrase \
                 and not re.search(r"early|mid|late", phrase):
             due = date(year, month, 1) - timedelta(days=1)
-            first = date(year, month, 1)
-            note = f"“{phrase}” read as before {first:%d %B %Y} (say “end of {first:%B}” for the month's end)"
+            month_start = date(year, month, 1)
+            note = (f"“{phrase}” read as before {month_start:%d %B %Y} (say “end of {month_start:%B}” for the "
+                    "month's end)")
         elif "early" in phrase:
             due, note = date(year, month, 10), f"“{phrase}” read as {date(year, month, 10):%d %B %Y}"
         elif "mid" in phrase:
@@ -224,8 +253,9 @@ _SEASON_ENDS = {"spring": (5, 31), "summer": (8, 31), "autumn": (11, 30), "fall"
 def _seasons(text: str, today: date) -> list[Reading]:
     """ "over the summer", "before summer", "by autumn 2027" (northern-hemisphere seasons, stated as assumed)."""
     found: list[Reading] = []
-    for match in re.finditer(r"\b(over|during|by|before|in|until|for)\s+(?:the\s+)?(?:end\s+of\s+(?:the\s+)?)?"
-                             r"(spring|summer|autumn|fall|winter)(?:\s+(\d{4}))?\b", text):
+    for match in re.finditer(r"\b(over|during|by|before|in|until)\s+(?:the\s+)?(?:next\s+)?(?:end\s+of\s+(?:the\s+)?)?"
+                             r"(spring|summer|autumn|fall|winter)(?:\s+(\d{4}))?\b(?!\s+(?:range|collection|line))",
+                             text):
         lead, season, year_text = match.group(1), match.group(2), match.group(3)
         month, day = _SEASON_ENDS[season]
         year = int(year_text) if year_text else today.year
@@ -234,8 +264,8 @@ def _seasons(text: str, today: date) -> list[Reading]:
         if lead == "before":
             start_year = year - 1 if start_month == 12 else year
             end = date(start_year, start_month, 1) - timedelta(days=1)
-        if end < today and not year_text:
-            end = date(end.year + 1, end.month, end.day)
+        while end < today and not year_text:
+            end = date(end.year + 1, end.month, 28 if end.month == 2 else end.day)
         found.append((end, match.group(0), f"“{match.group(0)}” read as {end:%d %B %Y} (northern-hemisphere seasons)"))
     return found
 
@@ -254,8 +284,14 @@ def _day(today: date, day: int, month_name: str, year_text: str | None, phrase: 
 
 def _relative(text: str, today: date) -> list[Reading]:
     found: list[Reading] = []
-    for match in re.finditer(r"\b(?:by|before|until)\s+(tomorrow|yesterday|today|monday|tuesday|wednesday|thursday"
-                             r"|friday|saturday|sunday)\b", text):
+    for match in re.finditer(r"\b(?:by|before|until)\s+(?:(?:the\s+)?christmas|xmas|new year)\b", text):
+        before = match.group(0).startswith("before")
+        day = date(today.year, 12, 24 if before or "new year" not in match.group(0) else 31)
+        if day < today:
+            day = date(day.year + 1, day.month, day.day)
+        found.append((day, match.group(0), None))
+    for match in re.finditer(r"\b(?:by|before|until)\s+(?:next\s+|this\s+)?(tomorrow|yesterday|today|monday|tuesday|"
+                             r"wednesday|thursday|friday|saturday|sunday)\b", text):
         word = match.group(1)
         if word in ("yesterday", "today"):
             found.append((today - timedelta(days=1 if word == "yesterday" else 0), match.group(0), None))
@@ -263,5 +299,7 @@ def _relative(text: str, today: date) -> list[Reading]:
             found.append((today + timedelta(days=1), match.group(0), None))
         else:
             days = (list(calendar.day_name).index(word.capitalize()) - today.weekday()) % 7 or 7
+            if " next " in f" {match.group(0)} " and days < 7:  # "next Friday": the one in next week
+                days += 7 if today.weekday() < list(calendar.day_name).index(word.capitalize()) else 0
             found.append((today + timedelta(days=days), match.group(0), None))
     return found

@@ -109,7 +109,7 @@ def effort(draft: TaskDraft, kind_label: str, scale: str | None) -> tuple[int, s
     base = draft.hours or PHASE_HOURS.get(draft.phase, 80)
     factor = scale_factor(scale)
     hours = max(4, int(round(base * factor / 4) * 4))
-    basis = f"{draft.phase} work of a {kind_label}: {base} h at medium scale"
+    basis = f"{draft.phase} work ({kind_label}): {base} h at medium scale"
     if factor != 1.0:
         basis += f", × {factor:g} for the stated scale ({scale})"
     return hours, basis

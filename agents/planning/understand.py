@@ -8,6 +8,7 @@ Strong cue words (an RFP is a contract negotiation; "migrate … to" is a migrat
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -176,10 +177,10 @@ _CONSTRAINT = re.compile(
     r"at most|without|with no|with zero|zero|no|only|within (?:the )?(?:current |existing )?budget|under budget|"
     r"keep(?:ing)?|must|need to keep|while (?:keeping|staying|maintaining))\b[^,.;]*)", re.I)
 _SCALE = re.compile(
-    r"(?<![\w.,])(?<![A-Z]{2} )(?<![A-Z]{3} )(?<![A-Z]{4} )"  # not a standard's number ("ISO 9001", "IATF 16949")
-    r"((?!(?:19|20)\d\d\b)\d[\d,.]*\s*[kKmM]?\+?\s+(?!(?:weeks?|days?|months?|years?|quarters?|sprints?|h|hours?|"
+    r"(?<![\w.,/])(?<![A-Z]{2} )(?<![A-Z]{3} )(?<![A-Z]{4} )"  # not a standard's number ("ISO 9001", "IATF 16949")
+    r"((?!(?:19|20)\d\d\b)\d[\d,.]*\s*[kKmM]?\+?\s+(?!(?i:weeks?|days?|months?|years?|quarters?|sprints?|h|hours?|"
     r"minutes?|mins?|seconds?|percent|%|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|"
-    r"nov\w*|dec\w*)\b)[a-zA-Z][\w-]*)", re.I)
+    r"nov\w*|dec\w*|working|business|calendar|pts?|points?)\b)[a-zA-Z][\w-]*)")
 
 
 @lru_cache(maxsize=1)
@@ -293,8 +294,8 @@ def find_technologies(text: str) -> dict[str, list[str]]:
         if lowered in _NOT_BRANDS or lowered in words or (word.isupper() and len(word) <= 4):
             continue
         names = _technology_words().get(lowered[:4], [])
-        hits = [name for name, tech_word in names if tech_word.startswith(lowered)
-                and len(lowered) >= 0.6 * len(tech_word)]
+        hits = sorted({name for name, tech_word in names if tech_word.startswith(lowered)
+                       and len(lowered) >= 0.6 * len(tech_word) and len(name.split()) <= 4}, key=len)
         if 0 < len(hits) <= 8:
             owners = sorted({o.code for o in space.library.occupations.values()
                              for name in hits if name in o.technologies})
@@ -366,15 +367,28 @@ def _occupation_votes(vector: F32, top: int = 8) -> np.ndarray:
     return votes
 
 
+_DATE_WORDS = frozenset(tokens(" ".join([*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name,
+                                         "asap today tomorrow yesterday eoy eom eow fy mid sprint season peak"])))
+"""Tokens a deadline is written in: they say when, not what."""
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Tokens of O*NET's task statements and ESCO's skill labels: the words the planner can relate to work."""
+    from tools.skill_names import known_skill_names
+
+    esco = {t for name in known_skill_names() for t in tokens(name)}
+    return frozenset(load_task_library().task_index.idf) | esco
+
+
 def require_work(cleaned: str, expanded: str) -> None:
     """Refuse a goal with no recognisable work in it (raises :class:`GoalNotUnderstood`)."""
     words = re.findall(r"[A-Za-z][A-Za-z&/-]+", cleaned)
     if len(words) < 3:
         raise GoalNotUnderstood("the goal needs a few more words: say what has to be built, changed or delivered, "
                                 "and by when")
-    library = load_task_library()
-    content = tokens(expanded)
-    known = [t for t in content if t in library.task_index.idf]
+    content = [t for t in tokens(expanded) if t not in _DATE_WORDS]
+    known = [t for t in content if t in _known_words()]
     if len(known) < 2 or len(known) < 0.34 * len(content):
         raise GoalNotUnderstood("most words of this goal are not ones the planner knows; describe the work in "
                                 "plain words (what is built or changed, for whom, by when)")
@@ -408,7 +422,10 @@ _SUBJECT_NEEDS = re.compile(
 _STATES = {"certified": "certification", "compliant": "compliance", "ready": "readiness", "live": "launch",
            "audited": "audit", "migrated": "migration", "replaced": "replacement", "renovated": "renovation",
            "done": "completion"}
-_REPLACING = re.compile(r"^(?:replace|swap|switch|exchange|substitute)", re.I)
+_REPLACING = re.compile(r"^(?:replace|swap|exchange|substitute)", re.I)
+_MOVING = re.compile(r"^(?:migrat|move|switch|transfer|port|shift|transition|consolidat|convert|upgrad|relocat|"
+                     r"bring|roll|lift|rehost|re-?platform|outsourc|hand over|get)", re.I)
+_GET_STATE = re.compile(r"^(?:get|become|be)\s+(ready|compliant|certified)\s+(?:for|with|to|against)?\s*(.+)$", re.I)
 MAX_OBJECT_WORDS = 8
 """Longer objects are cut at a preposition (the rest stays in the goal's text)."""
 
@@ -423,10 +440,22 @@ def _object(text: str) -> tuple[str, str | None]:
         state = re.search(r"\s+(" + "|".join(_STATES) + r")$", head, re.I)
         if state:
             head = f"{head[: state.start()]} {_STATES[state.group(1).lower()]}"
+    state = _GET_STATE.match(head)
+    if state:  # "Get ready for the SOX audit" → "SOX audit readiness"
+        what = re.sub(r"^(?:the|our)\s+", "", state.group(2), flags=re.I)
+        head = f"prepare {what} {_STATES[state.group(1).lower()]}"
     verb = _GOAL_VERBS.match(head)
     rest = head[verb.end():].strip() if verb and looks_like_verb(verb.group(1)) else head
     target = None
-    found = re.search(r"\s+with\s+(.+)$", rest, re.I) if _REPLACING.match(head) else _TARGET.search(rest)
+    if _REPLACING.match(head):
+        found = re.search(r"\s+with\s+(.+)$", rest, re.I)
+    elif _MOVING.match(head) or (verb is None or not looks_like_verb(verb.group(1))):
+        found = _TARGET.search(rest)
+    else:  # "cut the time … to 3 days", "reduce waiting times to under 4 hours": a number, not a destination
+        found = None
+    measure = re.search(r"\s+(?:from\s+.+?\s+)?to\s+(?:under|below|less than|\d).*$", rest, re.I)
+    if measure:  # "… to under 4 hours", "… from 9 days to 5": a target figure, not a destination
+        rest, found = rest[: measure.start()], None
     if found and len(rest[: found.start()].split()) >= 1:
         target = _tidy(found.group(1))
         rest = rest[: found.start()]
@@ -466,7 +495,9 @@ def looks_like_verb(word: str) -> bool:
         "deploy", "ship", "onboard", "start", "finish", "complete", "automate", "expand", "grow", "increase",
         "double", "triple", "consolidate", "relocate", "merge", "integrate", "centralise", "centralize", "outsource",
         "insource", "digitise", "digitize", "modernise", "modernize", "overhaul", "revamp", "refresh", "update",
-        "assess", "review", "map", "design", "define", "select", "choose", "pick", "prove", "test", "trial"}
+        "assess", "review", "map", "design", "define", "select", "choose", "pick", "prove", "test", "trial",
+        "switch", "issue", "pass", "close", "renew", "cut", "reduce", "shorten", "install", "upgrade", "retire",
+        "decommission", "replace", "transfer", "convert", "achieve", "deliver", "create", "introduce"}
 
 
 def _tidy(phrase: str) -> str:

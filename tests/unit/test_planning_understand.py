@@ -134,11 +134,6 @@ def test_no_constraint_is_invented() -> None:
     assert read("Launch EU instant payments by Q3").reading.constraints == []
 
 
-# REGRESSION in b17f589 (reported): the new _SCALE look-behinds meant for standards' numbers ("ISO 9001") are
-# compiled with re.I, so any two letters and a space before a number block it and no scale is read after the
-# first word of a goal. Strict: these start failing (XPASS) once it is fixed, so the marker must then go.
-@pytest.mark.xfail(strict=True, reason="scale is not read after the goal's first word (re.I on the standards' "
-                                       "look-behinds in agents.planning.understand._SCALE)")
 @pytest.mark.parametrize("text, scale", [
     ("Move 40k SKUs into the new warehouse system by Q2", "40k SKUs"),
     ("Hire 20 nurses for the new cardiac ward by June", "20 nurses"),
