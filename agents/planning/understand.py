@@ -114,6 +114,48 @@ class Domain:
     """What work in it looks like (embedded and compared with the goal)."""
 
 
+DOMAIN_CUES: dict[str, str] = {
+    "logistics": r"warehous\w*|pick(?:ing)?[- ]and[- ]pack|fulfil\w*|shipping|freight|carriers?|fleet|inventory|"
+                 r"stock|pallets?|forklift|distribution cent\w*|supply chain|3pl|dcs?|skus?|wms|tms|last[- ]mile",
+    "manufacturing": r"plant|factory|production line|assembly|machin\w*|scrap|yield|oee|gmp|batch|packaging line|"
+                     r"shop floor|mes|iso 9001|iatf|lean|six sigma|tooling",
+    "it": r"servers?|network\w*|switch(?:es)?|firewall|cloud|aws|azure|laptops?|m365|office 365|sso|identity|"
+          r"infrastructure|data cent\w*|outage|incident|help ?desk|erp|sap|upgrade|software|app|mobile|api|devops|"
+          r"soc ?2|iso ?27001|security|cyber\w*|pen ?tests?|vulnerabilit\w*",
+    "data": r"data|dashboards?|analytics|reporting|warehouse (?:tables|loads)|dwh|etl|pipeline|bi|churn|forecast\w*|"
+            r"models?|machine learning|ml|ai|snowflake|databricks|tableau|power bi|sql|databases?",
+    "finance": r"close|ledger|gl|accounts? payable|accounts? receivable|ap|ar|invoices?|budget\w*|p&l|tax|vat|"
+               r"treasury|cash|audit\w*|sox|ifrs|gaap|controllers?|fp&a|month[- ]end|year[- ]end|revenue",
+    "payments": r"payments?|cards?|acquir\w*|issuing|merchants?|sepa|instant|transfers?|pci|tokeni[sz]\w*|"
+                r"chargebacks?|wallets?",
+    "banking": r"bank\w*|branch\w*|account opening|accounts? for|loans?|lending|mortgages?|kyc|aml|cdd|deposits?|"
+               r"credit",
+    "hr": r"hir\w*|recruit\w*|onboard\w*|employees|staff|headcount|payroll|hris|performance reviews?|"
+          r"people managers|attrition|retention|benefits|compensation|training|l&d|engineers? for",
+    "sales_service": r"sales|customers?|crm|pipeline|leads?|renewals?|accounts? team|call cent\w*|contact cent\w*|"
+                     r"support|tickets?|nps|csat|service desk|churn|quota",
+    "marketing": r"marketing|brand\w*|campaigns?|advertis\w*|seo|social media|website|logo|launch event|"
+                 r"segments?|loyalty|promotions?|mmm|attribution",
+    "communications": r"press|media|pr|journalists?|announce\w*|internal comms|comms|newsletter|town ?hall|"
+                      r"spokespe\w*|crisis",
+    "legal": r"legal|contracts?|clm|litigation|dispute|e-?discovery|gdpr|privacy|dpia|ropa|counsel|lawyers?|"
+             r"compliance|regulat\w*|terms|nda|msa",
+    "procurement": r"procure\w*|purchas\w*|suppliers?|vendors?|sourcing|rfp|rfq|tenders?|p-?cards?|spend|"
+                   r"buyers?|purchase orders?|pos",
+    "facilities": r"office|building|bldg|premises|floors?|facilit\w*|hvac|chiller|cooling|heating|lease|desks?|"
+                  r"fire|life safety|security guards?|cleaning|move|relocat\w*|fm",
+    "construction": r"construct\w*|roof\w*|renovat\w*|fit[- ]?out|contractors?|site|sq ?ft|permits?|build-?out|"
+                    r"extension|demolish\w*",
+    "healthcare": r"hospitals?|clinics?|patients?|nurs\w*|physicians?|doctors?|ed|er|or|icu|wards?|ehr|emr|"
+                  r"triage|beds?|discharge|vaccinat\w*|joint commission|medical|care",
+    "research": r"lab\w*|research|stud(?:y|ies)|trials?|clinical|assays?|hplc|validat\w*|protocols?|irb|samples?|"
+                r"experiment\w*|scien\w*|r&d|bsl",
+}
+"""Words that point to each domain; a goal's matches add to its embedding similarity (at most two count)."""
+DOMAIN_CUE_WEIGHT = 0.06
+"""Similarity added to a domain per cue word."""
+
+
 DOMAINS: tuple[Domain, ...] = (
     Domain(name="logistics", label="logistics and distribution", description=(
         "distribution centre and warehouse operations: picking, packing, shipping, freight, inventory, "
@@ -260,6 +302,10 @@ def understand(text: str, today: date) -> Understanding:
         users = space.occupation_vectors[rows].mean(axis=0)
         domain_sims += 0.5 * (domain_vectors @ (users / max(float(np.linalg.norm(users)), 1e-12)))
     domain_sims += 0.5 * _occupation_votes(vector)  # the domains of the occupations whose work reads like it
+    lowered = cleaned.lower()
+    for i, domain in enumerate(DOMAINS):
+        cues = len(re.findall(rf"\b(?:{DOMAIN_CUES[domain.name]})\b", lowered))
+        domain_sims[i] += DOMAIN_CUE_WEIGHT * min(cues, 2)
     domain_scores = {d.name: round(float(s), 4) for d, s in zip(DOMAINS, domain_sims, strict=True)}
     domain = DOMAINS[int(np.argmax(domain_sims))]
     object_text, target = _object(cleaned)
