@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -10,6 +11,11 @@ from review_console import service
 from review_console.service import Services
 
 T = TypeVar("T")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+"""Debian's Chromium, for the browser tests (no `playwright install`)."""
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+"""Chromium flags that work in this sandbox."""
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, *, timeout: float = 60,
@@ -44,3 +50,19 @@ async def approve_plan(svc: Services, goal_id: str, *, reviewer: str = "hr.revie
     review_id = str(goal["review"]["review_id"])
     await service.decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer)
     return review_id
+
+
+def swap_candidates(review: dict[str, Any], task_id: str) -> list[dict[str, Any]]:
+    """Alternates the matcher offered for a task whom a swap cannot overbook: not already on the goal, and with
+    at least the task's share of free time (the ``free capacity: N%`` evidence line)."""
+    assignments = review["arguments"]["assignments"]
+    booked = {a["employee_id"] for a in assignments}
+    fraction = next(a["fraction"] for a in assignments if a["task_id"] == task_id)
+    task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == task_id)
+    fitting = []
+    for candidate in task["candidates"]:
+        free = next((int(line.split(": ")[1].rstrip("%")) for line in candidate["evidence"]
+                     if line.startswith("free capacity: ")), 0)
+        if candidate["employee_id"] not in booked and free / 100 >= fraction:
+            fitting.append(candidate)
+    return fitting

@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
+from support import CHROMIUM, CHROMIUM_ARGS
 
-from infra.embedded import free_port
-from review_console.app import create_app
-from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but Debian chromium is missing: scripts/test.sh installs it with apt-get")
-    pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped",
-                allow_module_level=True)
 
 
-@pytest.fixture
-async def console_url(services: Services) -> AsyncIterator[str]:
-    """The console served by a real uvicorn on a free port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: str) -> None:
@@ -44,7 +21,7 @@ async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: st
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         manager = await (await browser.new_context()).new_page()
         await manager.goto(f"{console_url}/goals")

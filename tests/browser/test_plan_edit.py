@@ -3,47 +3,24 @@ what was typed kept; then a new task and a renamed one are approved and show on 
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
-from support import eventually
+from support import CHROMIUM, CHROMIUM_ARGS, eventually
 
-from infra.embedded import free_port
 from review_console import service
-from review_console.app import create_app
 from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI=true but Debian chromium is missing: scripts/test.sh installs it with apt-get")
-    pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped",
-                allow_module_level=True)
 
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 NEW_TITLE = "Train the card-fraud analysts on reading the new alerts"
 RENAMED = "Sign off the dashboard's data sources with the card risk team"
 
 
-@pytest.fixture
-async def console_url(services: Services) -> AsyncIterator[str]:
-    """The console served by a real uvicorn on a free port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 async def plan_review(services: Services) -> dict[str, Any]:
@@ -70,7 +47,7 @@ async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(co
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
         await page.goto(f"{console_url}/login?next=/reviews/{review['review_id']}")

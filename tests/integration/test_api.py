@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from support import eventually
+from support import eventually, swap_candidates
 
 from review_console.app import create_app
 from review_console.service import Services
@@ -406,9 +406,7 @@ async def test_edit_with_a_valid_swap_staffs_the_swapped_employee(connect: Clien
     reviewer = await connect("hr.reviewer2")
     review = (await reviewer.get(f"/api/reviews/{goal['review']['review_id']}")).json()
     first = review["arguments"]["assignments"][0]
-    task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
-    booked = {a["employee_id"] for a in review["arguments"]["assignments"]}  # a swap onto them could overbook
-    alternates = [c["employee_id"] for c in task["candidates"] if c["employee_id"] not in booked]
+    alternates = [c["employee_id"] for c in swap_candidates(review, first["task_id"])]
     replacement = alternates[0] if alternates else "E0100"
     assert replacement != first["employee_id"]
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
-from support import eventually
+from support import eventually, swap_candidates
 
 from infra.settings import LOCAL_PLANNER
 from review_console import service
@@ -310,9 +310,7 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
     assert 'name="approve"' not in queue, "staffing reviews are never bulk-approved"
     review = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
     first = review["arguments"]["assignments"][0]
-    task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
-    booked = {a["employee_id"] for a in review["arguments"]["assignments"]}  # a swap onto them could overbook
-    alternates = [c for c in task["candidates"] if c["employee_id"] not in booked]
+    alternates = swap_candidates(review, first["task_id"])
     if not alternates:
         pytest.skip("the matcher proposed a single candidate for the first task")
     swap = alternates[0]

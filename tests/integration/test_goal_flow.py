@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import approve_plan
+from support import approve_plan, swap_candidates
 
 from infra import audit
 from review_console import service
@@ -96,9 +96,7 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
     goal = await submit_and_wait(services)
     review = await service.get_review(services, goal["review"]["review_id"])
     first = review["arguments"]["assignments"][0]
-    proposal_task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == first["task_id"])
-    booked = {a["employee_id"] for a in review["arguments"]["assignments"]}  # a swap onto them could overbook
-    alternates = [c["employee_id"] for c in proposal_task["candidates"][1:] if c["employee_id"] not in booked]
+    alternates = [c["employee_id"] for c in swap_candidates(review, first["task_id"])]
     replacement = alternates[0] if alternates else "E0100"
     outcome = await service.decide_review(services, review_id=review["review_id"], decision="edit",
                                           reviewer="hr.reviewer2", edits={first["task_id"]: replacement})
