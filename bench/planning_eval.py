@@ -58,8 +58,8 @@ SHOWN = ("G14", "G26", "G27", "G39", "G05")
 """Goals whose tasks the report shows (chosen for their word senses and terse wording, before the run)."""
 
 
-def load_goals() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in GOALS.read_text().splitlines() if line.strip()]
+def load_goals(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def staff(index: EmployeeIndex, requests: list[MatchRequest]) -> list[int]:
@@ -107,10 +107,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--per-occupation", type=int, default=3)
+    parser.add_argument("--goals", type=Path, default=GOALS, help="labelled goals (JSON Lines)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
-    goals = load_goals()
+    goals = load_goals(args.goals)
     world = World(args.seed, args.per_occupation)
     records = [EmployeeRecord.model_validate(e) for e in world.employees]
     index = EmployeeIndex.build(records)
@@ -168,9 +169,10 @@ def report(args: argparse.Namespace, goals: list[dict[str, Any]], rows: list[dic
     lines = [
         "# Planning quality: keyword planner vs planning graph (bench/planning_eval.py)", "",
         f"Command: `.venv/bin/python bench/planning_eval.py --seed {args.seed} --per-occupation "
-        f"{args.per_occupation}{' --out ' + str(args.out) if args.out else ''}`", "",
+        f"{args.per_occupation}{' --goals ' + str(args.goals.relative_to(ROOT)) if args.goals != GOALS else ''}"
+        f"{' --out ' + str(args.out) if args.out else ''}`", "",
         f"Machine: {machine()}. Wall time {total:.0f} s.", "",
-        f"Goals: {len(goals)} from `bench/data/planning_goals.jsonl` (labelled before tuning), "
+        f"Goals: {len(goals)} from `{args.goals.relative_to(ROOT)}`, "
         + ", ".join(f"{f} {n}" for f, n in sorted(functions.items())) + f". Workforce: {people:,} synthetic people "
         "(3 per O*NET occupation with at least 10 task statements, as in bench/match_eval.py).", "",
         "| | staffing precision | core hit | tasks per goal | deadline read right | goals refused |",

@@ -402,3 +402,21 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
     contested_load = await services.pool.fetchval(
         "SELECT coalesce(sum(fraction), 0) FROM assignments WHERE employee_id = $1", contested)
     assert contested_load <= pct / 100 + 1e-6
+
+    # the refused goal is not left hanging: it proposes again from the bookings as they are now
+    loser = (first, second)[1 - winner]
+
+    async def proposed_again() -> dict[str, Any] | None:
+        goal = await service.get_goal(services, loser["goal_id"])
+        review = goal["review"]
+        fresh = review and review["review_id"] != loser["review_id"] and review["status"] == "pending"
+        return goal if fresh and goal["status"] == "awaiting_review" else None
+
+    goal = await eventually(proposed_again, "the refused goal's new staffing review", timeout=60)
+    events = await service.audit_for_goal(services, loser["goal_id"])
+    again = [e for e in events if e["action"] == "goal.staffing"]
+    assert again and again[-1]["payload"]["detail"].startswith("proposing again: ")
+    fresh = await service.get_review(services, goal["review"]["review_id"])
+    async with services.pool.acquire() as conn:
+        assert await capacity.check_goal(conn, loser["goal_id"], StaffingArguments.model_validate(
+            fresh["arguments"]).assignments) == [], "the new proposal fits everyone's capacity"
