@@ -29,6 +29,16 @@ from tools.skill_names import suggest_skills
 from tools.taxonomy import load_task_library
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
+STATUS_WORDS = {
+    # goals
+    "submitted": "Submitted", "planning": "Planning", "awaiting_plan_review": "Plan waiting for review",
+    "staffing": "Finding people", "awaiting_review": "Staffing waiting for review",
+    "parked": "Parked: review overdue", "staffed": "Staffed", "rejected": "Rejected", "failed": "Could not go ahead",
+    # reviews
+    "pending": "Waiting for a decision", "approved": "Approved", "edited": "Approved with changes",
+}
+"""Statuses in plain words for pages (the raw status stays in ``data-status`` for scripts and tests)."""
+templates.env.globals["status_words"] = STATUS_WORDS
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
@@ -197,10 +207,14 @@ async def _review_context(svc: service.Services, review: dict[str, Any],
     for args in (review["arguments"], review.get("decided_arguments") or {}):
         ids += [a["employee_id"] for a in args.get("assignments", [])]
     ids += [c["employee_id"] for t in proposal.values() for c in t["candidates"]]
+    codes = sorted({c for t in review["arguments"].get("tasks", []) for c in t.get("occupations") or []})
     async with svc.pool.acquire() as conn:
         bias_audit = await bias.audit_review(conn, review["review_id"])
+        occupations = {r["code"]: r["title"] for r in await conn.fetch(
+            "SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)}
     is_plan = review["action_type"] == DECOMPOSE_GOAL.name
     return {"plan": plan, "proposal": proposal, "names": await service.employee_names(svc, ids),
+            "occupations": occupations,
             "reasons": REJECTION_REASONS, "is_plan": is_plan,
             "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {})}
 

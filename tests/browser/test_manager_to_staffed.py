@@ -32,7 +32,7 @@ async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: st
                            "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks")
         await manager.click("text=Plan and staff it")
         status = manager.get_by_test_id("goal-status")
-        await expect(status).to_have_text("awaiting_plan_review", timeout=30_000)
+        await expect(status).to_have_attribute("data-status", "awaiting_plan_review", timeout=30_000)
         await expect(manager.get_by_role("heading", name="Tasks")).to_be_visible()
         goal_url = manager.url
 
@@ -48,17 +48,17 @@ async def test_manager_submits_reviewer_approves_goal_is_staffed(console_url: st
         await reviewer.locator("input[name=approve]").check()
         await reviewer.click("text=Approve selected low-risk reviews")
         await expect(reviewer.get_by_test_id("bulk-approved")).to_contain_text("Approved 1 review(s)")
-        await expect(status).to_have_text("awaiting_review", timeout=30_000)
+        await expect(status).to_have_attribute("data-status", "awaiting_review", timeout=30_000)
 
         # the staffing (always reviewed): decided on its own page
         await reviewer.goto(f"{console_url}/goals/{goal_id}")
         await reviewer.click("text=open review")
         await expect(reviewer.get_by_role("heading", name="What will execute")).to_be_visible()
         await reviewer.click("button[value=approve]")
-        await expect(reviewer.get_by_test_id("review-status")).to_have_text("approved")
+        await expect(reviewer.get_by_test_id("review-status")).to_have_attribute("data-status", "approved")
 
         # the manager's page was left open: htmx polling turns it to 'staffed' without a reload
-        await expect(status).to_have_text("staffed", timeout=15_000)
+        await expect(status).to_have_attribute("data-status", "staffed", timeout=15_000)
         await expect(manager.get_by_role("heading", name="Staffed")).to_be_visible()
         await manager.screenshot(path=os.environ.get("TALENTOPS_SCREENSHOT", "/tmp/talentops-staffed.png"),
                                  full_page=True)

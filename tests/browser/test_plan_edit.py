@@ -88,14 +88,15 @@ async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(co
         await page.locator("#end_new1").fill(str(deadline))
         await page.locator("#after_new1").fill(first)
         await page.get_by_role("button", name="Approve with changes").click()
-        await expect(page.get_by_test_id("review-status")).to_have_text("edited")
+        await expect(page.get_by_test_id("review-status")).to_have_attribute("data-status", "edited")
         changes = page.get_by_test_id("executed-changes")
         await expect(changes).to_contain_text(f"{first} renamed from")
         await expect(changes).to_contain_text(f"{new_id} added: “{NEW_TITLE}”")
 
         # the goal page shows the plan that executes
         await page.goto(f"{console_url}/goals/{review['goal_id']}")
-        await expect(page.get_by_test_id("goal-status")).to_have_text("awaiting_review", timeout=30_000)
+        await expect(page.get_by_test_id("goal-status")).to_have_attribute("data-status", "awaiting_review",
+                                                                         timeout=30_000)
         await expect(page.get_by_text(RENAMED)).to_be_visible()
         await expect(page.get_by_text(NEW_TITLE)).to_be_visible()
         await page.screenshot(path=os.environ.get("TALENTOPS_PLAN_SCREENSHOT", "/tmp/talentops-plan-edit.png"),

@@ -292,7 +292,7 @@ async def test_the_review_page_shows_the_refusal_and_keeps_the_swap(
     assert str(escape(weeks_label(review["starts_on"], task["start_week"], task["end_week"] - 1))) in shown
     assert "free capacity 0%" in shown
     assert f'<option value="{swap["employee_id"]}" selected>{escape(swap["name"])}</option>' in resp.text
-    assert 'data-testid="review-status">pending<' in resp.text
+    assert 'data-testid="review-status" data-status="pending"' in resp.text
     await still_pending(services, review)
 
 

@@ -30,7 +30,7 @@ ClientFactory = Callable[..., Awaitable[Client]]
 
 
 def status_in(html: str, testid: str = "goal-status") -> str:
-    found = re.search(rf'data-testid="{testid}">([a-z_]+)<', html)
+    found = re.search(rf'data-testid="{testid}" data-status="([a-z_]+)"', html)
     assert found, f"no {testid} in the page"
     return found.group(1)
 
