@@ -166,13 +166,14 @@ def report(args: argparse.Namespace, goals: list[dict[str, Any]], rows: list[dic
     p50 = statistics.median(latencies)
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     functions = Counter(g["function"] for g in goals)
+    source = args.goals.resolve().relative_to(ROOT)
     lines = [
         "# Planning quality: keyword planner vs planning graph (bench/planning_eval.py)", "",
         f"Command: `.venv/bin/python bench/planning_eval.py --seed {args.seed} --per-occupation "
-        f"{args.per_occupation}{' --goals ' + str(args.goals.relative_to(ROOT)) if args.goals != GOALS else ''}"
+        f"{args.per_occupation}{' --goals ' + str(source) if args.goals.resolve() != GOALS else ''}"
         f"{' --out ' + str(args.out) if args.out else ''}`", "",
         f"Machine: {machine()}. Wall time {total:.0f} s.", "",
-        f"Goals: {len(goals)} from `{args.goals.relative_to(ROOT)}`, "
+        f"Goals: {len(goals)} from `{source}`, "
         + ", ".join(f"{f} {n}" for f, n in sorted(functions.items())) + f". Workforce: {people:,} synthetic people "
         "(3 per O*NET occupation with at least 10 task statements, as in bench/match_eval.py).", "",
         "| | staffing precision | core hit | tasks per goal | deadline read right | goals refused |",
