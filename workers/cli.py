@@ -206,9 +206,23 @@ def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
     print(f"{goal['goal_id']}  [{goal['status']}]  {goal['text']}")
     if goal["status_detail"]:
         print(f"  {goal['status_detail']}")
+    plan = goal.get("plan") or {}
+    if plan.get("reading"):
+        reading = plan["reading"]
+        print(f"  read as: {reading['kind']} of “{reading['object']}” in {reading['domain']}")
+        for line in plan.get("assumptions", []):
+            print(f"  assumed: {line}")
+        for line in plan.get("open_questions", []):
+            print(f"  question: {line}")
+        for issue in plan.get("open_issues", []):
+            print(f"  still to fix: {issue['task_id'] + ': ' if issue['task_id'] else ''}{issue['message']}")
     for t in goal["tasks"]:
-        print(f"  {t['task_id']:<4} wk {t['start_week']:>2}-{t['end_week']:<3} {t['effort_hours']:>4} h  {t['title']}")
+        after = f"  (after {', '.join(t['depends_on'])})" if t.get("depends_on") else ""
+        window = f"wk {t['start_week']:>2}-{t['end_week']:<3}"
+        print(f"  {t['task_id']:<4} {window} {t['effort_hours']:>4} h  {t['title']}{after}")
         print(f"       skills: {', '.join(t['skills'])}")
+        if t.get("occupation_titles"):
+            print(f"       usually done by: {', '.join(t['occupation_titles'])}")
     if goal["review"]:
         r = goal["review"]
         print(f"  review {r['review_id']}: {r['status']}" + (f" by {r['decided_by']}" if r["decided_by"] else ""))

@@ -66,9 +66,17 @@ def draft_from_templates(understanding: Understanding) -> list[TaskDraft]:
         domain_share=t.domain_share, zone=t.zone, hours=t.hours) for t in templates]
 
 
+_SYSTEM_WORDS = re.compile(r"\b(system|software|platform|database|app|application|tool|erp|crm|wms|hris|ehr|"
+                           r"cloud|server|data)\b", re.I)
+
+
 def _default_target(understanding: Understanding) -> str:
+    """Where a migration moves to when the goal does not say: a named technology, a new system, or a new set-up."""
     named = understanding.reading.technologies
-    return named[0] if named else "the new system"
+    if named:
+        return named[0]
+    software = understanding.domain.name in ("it", "data") or _SYSTEM_WORDS.search(understanding.text)
+    return "the new system" if software else "the new set-up"
 
 
 def _sentence(text: str) -> str:

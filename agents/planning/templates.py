@@ -162,7 +162,7 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
           who=COMPLY, domain_share=0.5, zone=4, after=("evidence", "train")),
     ),
     "process_change": (
-        T(key="measure", phase="discover", title="Map and measure how {object} works today",
+        T(key="measure", phase="discover", title="Map and measure the current {object}",
           description="Map the current process behind {object}, measure volumes, times and errors, and find "
                       "where time and errors come from.",
           activity="analyze {domain} operations data and work processes", hours=80,

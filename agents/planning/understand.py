@@ -49,7 +49,7 @@ KINDS: tuple[KindOfWork, ...] = (
         "replace the old system with a new one and move the data", "switch to a new provider",
         "consolidate systems into one platform", "upgrade to the new version of the software"),
         cues=r"\b(migrat\w*|move\w* .*\b(?:to|onto|into)\b|switch\w* (?:to|over)|replac\w*|cut ?over|"
-             r"consolidat\w*|upgrad\w*|transition\w* to|port\w* to|re-?platform\w*|decommission\w*)\b"),
+             r"upgrad\w*|transition\w* to|port\w* to|re-?platform\w*|decommission\w*)\b"),
     KindOfWork(name="launch", label="launch or build", prototypes=(
         "launch a new product", "build a new service for customers", "stand up a new capability",
         "roll out a new offering", "open a new branch", "introduce a new app"),
@@ -63,7 +63,7 @@ KINDS: tuple[KindOfWork, ...] = (
     KindOfWork(name="process_change", label="process change", prototypes=(
         "redesign the process to cut the cycle time", "reduce errors in the handling",
         "streamline the approval workflow", "standardise how the teams work", "improve the turnaround time"),
-        cues=r"\b(reduc\w*|cut|improv\w*|streamlin\w*|redesign\w*|standardi[sz]\w*|automat\w*|speed up|"
+        cues=r"\b(reduc\w*|cut|improv\w*|streamlin\w*|redesign\w*|standardi[sz]\w*|automat\w*|speed up|consolidat\w*|"
              r"fix|lower|shorten\w*|halve|eliminat\w*|re-?engineer\w*)\b"),
     KindOfWork(name="analytics", label="analytics or model", prototypes=(
         "build a dashboard of the key figures", "forecast demand with a model",
@@ -142,7 +142,7 @@ DOMAIN_CUES: dict[str, str] = {
              r"compliance|regulat\w*|terms|nda|msa",
     "procurement": r"procure\w*|purchas\w*|suppliers?|vendors?|sourcing|rfp|rfq|tenders?|p-?cards?|spend|"
                    r"buyers?|purchase orders?|pos",
-    "facilities": r"office|building|bldg|premises|floors?|facilit\w*|hvac|chiller|cooling|heating|lease|desks?|"
+    "facilities": r"offices?|buildings?|bldg|premises|floors?|facilit\w*|hvac|chiller|cooling|heating|lease|desks?|"
                   r"fire|life safety|security guards?|cleaning|move|relocat\w*|fm",
     "construction": r"construct\w*|roof\w*|renovat\w*|fit[- ]?out|contractors?|site|sq ?ft|permits?|build-?out|"
                     r"extension|demolish\w*",
@@ -290,7 +290,10 @@ def understand(text: str, today: date) -> Understanding:
     # the main clause says what the work is; what follows often adds a condition ("…, agents trained by April")
     main_clause = re.split(r"[,;:]|\.\s|\s[-–—]\s", expanded, maxsplit=1)[0]
     head_vector = get_encoder().encode_one(main_clause) if main_clause != expanded else vector
+    object_text, target = _object(cleaned)
     kind_scores = _kind_scores(cleaned, (0.5 * vector + 0.5 * head_vector) @ prototypes.T, owner)
+    if target:  # something moves somewhere: "… into the new Seaport floors", "… to the new WMS"
+        kind_scores["migration"] = round(kind_scores["migration"] + 2 * KIND_CUE_WEIGHT, 4)
     kind = max(KINDS, key=lambda k: (kind_scores[k.name], -KINDS.index(k)))
     domain_sims = domain_vectors @ vector
     for abbreviation in abbreviations:  # an abbreviation may name its domain outright ("WMS", "EHR")
@@ -308,7 +311,6 @@ def understand(text: str, today: date) -> Understanding:
         domain_sims[i] += DOMAIN_CUE_WEIGHT * min(cues, 2)
     domain_scores = {d.name: round(float(s), 4) for d, s in zip(DOMAINS, domain_sims, strict=True)}
     domain = DOMAINS[int(np.argmax(domain_sims))]
-    object_text, target = _object(cleaned)
     reading = GoalReading(
         object=object_text, kind=kind.label, domain=domain.label, constraints=_constraints(cleaned),
         scale=_scale(cleaned), expansions={a.short: a.expansion for a in abbreviations},
@@ -509,6 +511,9 @@ def _object(text: str) -> tuple[str, str | None]:
                   r"(?:for|to (?:select|choose|find|pick))\s+)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:a|an|our|my|their)\s+(?=new\b)", "the ", rest, flags=re.I)
     rest = re.sub(r"^(?:a|an|the|our|my|all|all of our|all our|some|get)\s+(?!new\b)", "", rest, flags=re.I)
+    second = re.search(r"\s+and\s+(\w+)\b", rest)
+    if second and looks_like_verb(second.group(1)):  # "… warehouses and cut shipping costs": a second action
+        rest = rest[: second.start()]
     object_text = _shorten(_tidy(rest) or _tidy(head))
     if subject:
         object_text = f"{object_text} for the {subject}"

@@ -103,6 +103,9 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
 
         goal_id = cli(env, "goal", "submit", GOAL, "--manager", "mgr.payments").stdout.strip()
         planned = wait_status(env, goal_id, "awaiting_plan_review")
+        shown = cli(env, "goal", "show", goal_id).stdout
+        assert "read as: " in shown and "European warehouses" in shown, shown
+        assert "usually done by: " in shown and "question: " in shown
         plan_id = planned["review"]["review_id"]
         bad_code = cli(env, "review", "decide", plan_id, "reject", "--reviewer", "hr.reviewer", "--reason-code", "meh",
                        check=False)
