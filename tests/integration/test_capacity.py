@@ -197,8 +197,7 @@ async def test_a_swap_putting_one_person_on_two_overlapping_tasks_is_refused_wit
         services: Services, scratch: Scratch, connect: Callable[[str, bool], Awaitable[Client]]) -> None:
     review = await staffing_review(services)
     pair = overlapping_pair(review["arguments"]["assignments"])
-    if pair is None:
-        pytest.skip("the plan has no two tasks in overlapping weeks")
+    assert pair is not None, "a plan's phases overlap (the build tasks run side by side)"
     x, y = pair
     [person] = await free_people(services, 1, {a["employee_id"] for a in review["arguments"]["assignments"]})
     pct = math.ceil(max(x["fraction"], y["fraction"]) * 100)
@@ -275,8 +274,7 @@ async def test_the_review_page_shows_the_refusal_and_keeps_the_swap(
     choice = next(((a, c) for a in review["arguments"]["assignments"]
                    for c in proposal[a["task_id"]]["candidates"]
                    if c["employee_id"] != a["employee_id"] and c["employee_id"] not in reviewers), None)
-    if choice is None:
-        pytest.skip("no task has another candidate to swap to")
+    assert choice is not None, "the matcher offers more than one candidate for some task"
     task, swap = choice
     await scratch.book(swap["employee_id"], 1.0, *week_window(review["starts_on"], task))
 
