@@ -259,7 +259,8 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
         if changes.invalid:
             return await _render_review(request, svc, user, review_id, status_code=422, plan_form=plan_form,
                                         error="Some changes are not valid: see the marked fields below.")
-        if decision == "approve" and (changes.task_edits or changes.new_tasks or changes.assumptions is not None):
+        if decision == "approve" and (changes.task_edits or changes.new_tasks or changes.assumptions is not None
+                                      or changes.open_questions is not None):
             return await _render_review(
                 request, svc, user, review_id, status_code=422, plan_form=plan_form,
                 error="You changed the plan: press “Approve with changes” to apply your changes, "
@@ -269,7 +270,8 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
             svc, review_id=review_id, decision=decision, reviewer=user["login"],
             reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
             edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
-            assumptions=changes.assumptions, args_hash=str(form.get("args_hash", "")) or None)
+            assumptions=changes.assumptions, open_questions=changes.open_questions,
+            args_hash=str(form.get("args_hash", "")) or None)
     except service.PlanEditInvalid as err:
         if plan_form is not None:
             plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))
@@ -343,8 +345,11 @@ class PlanForm:
     """Planned tasks, then the new ones."""
     assumptions: str
     """The assumptions, one per line."""
+    open_questions: str = ""
+    """The questions for the manager, one per line."""
     errors: dict[str, list[str]] = field(default_factory=dict)
-    """Problems of the plan as a whole (``plan``) or of its assumptions (``assumptions``)."""
+    """Problems of the plan as a whole (``plan``), of its assumptions (``assumptions``) or its questions
+    (``open_questions``)."""
 
     def attach(self, issues: list[PlanIssue], new_forms: dict[str, TaskForm]) -> None:
         """Put each issue next to its field (new tasks' issues name the ids the service gave them)."""
@@ -352,7 +357,7 @@ class PlanForm:
         for issue in issues:
             task = by_id.get(issue.task_id or "")
             if task is None:
-                where = "assumptions" if issue.field == "assumptions" else "plan"
+                where = issue.field if issue.field in ("assumptions", "open_questions") else "plan"
                 self.errors.setdefault(where, []).append(service.issue_text(issue))
             else:
                 task.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
@@ -368,6 +373,8 @@ class PlanChanges:
     """The form of each new task, in ``new_tasks``' order."""
     assumptions: list[str] | None = None
     """The assumptions when they changed."""
+    open_questions: list[str] | None = None
+    """The questions for the manager when they changed."""
     invalid: bool = False
     """Some field could not be read (its problem is on the form)."""
 
@@ -411,7 +418,8 @@ def _plan_form(plan: GoalPlan, form: Any | None = None, *, add_slot: bool = Fals
                               description=value(f"description_{key}", ""), skills=skills(f"skills_{key}", []),
                               effort=value(f"effort_{key}", ""), start=value(f"start_{key}", ""),
                               end=value(f"end_{key}", ""), after=value(f"after_{key}", "")))
-    return PlanForm(tasks=tasks, assumptions=value("assumptions", "\n".join(plan.assumptions)))
+    return PlanForm(tasks=tasks, assumptions=value("assumptions", "\n".join(plan.assumptions)),
+                    open_questions=value("open_questions", "\n".join(plan.open_questions)))
 
 
 def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
@@ -455,6 +463,9 @@ def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
     assumptions = _lines(plan_form.assumptions)
     if assumptions != plan.assumptions:
         changes.assumptions = assumptions
+    questions = _lines(plan_form.open_questions)
+    if questions != plan.open_questions:
+        changes.open_questions = questions
     return changes
 
 

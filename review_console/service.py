@@ -417,6 +417,7 @@ async def decide_review(
     task_edits: dict[str, TaskEdit] | None = None,
     new_tasks: list[NewTask] | None = None,
     assumptions: list[str] | None = None,
+    open_questions: list[str] | None = None,
     args_hash: str | None = None,
 ) -> DecisionOutcome:
     """Send a reviewer's decision to the goal's workflow.
@@ -432,11 +433,13 @@ async def decide_review(
         task_edits: For ``edit`` of a plan: task id → what to change on it (or drop it).
         new_tasks: For ``edit`` of a plan: tasks to add (each gets the next free id).
         assumptions: For ``edit`` of a plan: the plan's assumptions as they should read (None: unchanged).
+        open_questions: For ``edit`` of a plan: its questions for the manager as they should read (None: unchanged).
         args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
     """
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
-    if (edits or task_edits or new_tasks or assumptions is not None) and decision != "edit":
+    plan_text_changed = assumptions is not None or open_questions is not None
+    if (edits or task_edits or new_tasks or plan_text_changed) and decision != "edit":
         raise Invalid(f"changes were given with {decision!r}; use 'edit' (approve with changes) to apply them")
     if reason_code is not None and reason_code not in REJECTION_REASONS:
         raise Invalid(f"unknown reason {reason_code!r}; use one of {', '.join(REJECTION_REASONS)}")
@@ -456,7 +459,8 @@ async def decide_review(
     is_plan = review["action_type"] == DECOMPOSE_GOAL.name
     edited: StaffingArguments | GoalPlan | None = None
     if decision == "edit":
-        edited = (await asyncio.to_thread(_edited_plan, review, task_edits or {}, new_tasks or [], assumptions)
+        edited = (await asyncio.to_thread(_edited_plan, review, task_edits or {}, new_tasks or [], assumptions,
+                                          open_questions)
                   if is_plan
                   else await _edited_arguments(svc, review, edits or {}))
     if not is_plan:
@@ -569,7 +573,7 @@ def _with_suggestions(issue: PlanIssue, tasks: dict[str, PlannedTask]) -> PlanIs
 
 
 def _edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_tasks: list[NewTask] | None = None,
-                 assumptions: list[str] | None = None) -> GoalPlan:
+                 assumptions: list[str] | None = None, open_questions: list[str] | None = None) -> GoalPlan:
     """The plan a reviewer's edit makes of the proposed one, checked like the planner's own drafts.
 
     Refused (:class:`PlanEditInvalid`, every problem named by task and field) when a task is not valid or when
@@ -579,7 +583,7 @@ def _edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_ta
     plan's open issues about what the checks do not cover (grounding), stay in the result's ``open_issues``.
     """
     new_tasks = new_tasks or []
-    if not task_edits and not new_tasks and assumptions is None:
+    if not task_edits and not new_tasks and assumptions is None and open_questions is None:
         raise Invalid("an edit needs at least one change to the plan")
     current = GoalPlan.model_validate(review["arguments"])
     planned_ids = [t.task_id for t in current.tasks]
@@ -624,6 +628,8 @@ def _edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_ta
     plan_values = {**current.model_dump(), "tasks": [t.model_dump() for t in tasks]}
     if assumptions is not None:
         plan_values["assumptions"] = list(dict.fromkeys(a.strip() for a in assumptions if a.strip()))
+    if open_questions is not None:
+        plan_values["open_questions"] = list(dict.fromkeys(q.strip() for q in open_questions if q.strip()))
     try:
         edited = GoalPlan.model_validate(plan_values)
     except ValidationError as err:

@@ -286,6 +286,8 @@ def review_decide(
         help="For edit of a plan: TASK=T1,T2 (the tasks it waits for; TASK= for none), repeatable.")] = None,
     assumption: Annotated[list[str] | None, typer.Option(
         help="For edit of a plan: the plan's assumptions become these, repeatable.")] = None,
+    question: Annotated[list[str] | None, typer.Option(
+        help="For edit of a plan: its questions for the manager become these, repeatable.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide a review as a reviewer; an edit of a plan is checked like the planner's own drafts."""
@@ -302,7 +304,8 @@ def review_decide(
         async with connect(temporal=True) as svc:
             return await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
                                                reason=reason, reason_code=reason_code, edits=edits or None,
-                                               task_edits=task_edits or None, assumptions=assumption)
+                                               task_edits=task_edits or None, assumptions=assumption,
+                                               open_questions=question)
 
     outcome = run(go)
     emit_json(outcome.model_dump()) if as_json else print(f"{review_id}: {outcome.decision} recorded")

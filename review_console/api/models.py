@@ -99,6 +99,8 @@ class DecisionIn(BaseModel):
     """For edit of a plan: tasks to add; each gets the next free id (``T<n>``) in this order."""
     assumptions: list[str] | None = Field(default=None, max_length=20)
     """For edit of a plan: the plan's assumptions as they should read (left out: unchanged; ``[]``: none)."""
+    open_questions: list[str] | None = Field(default=None, max_length=20)
+    """For edit of a plan: its questions for the manager as they should read (left out: unchanged; ``[]``: none)."""
     args_hash: str | None = None
     """Hash of the arguments you reviewed (recommended: refused if they changed)."""
 

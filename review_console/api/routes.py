@@ -158,7 +158,7 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
         outcome = await service.decide_review(
             svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
             reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
-            assumptions=body.assumptions, args_hash=body.args_hash)
+            assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash)
     except service.PlanEditInvalid as err:
         refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
         return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

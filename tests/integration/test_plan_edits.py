@@ -93,7 +93,8 @@ async def test_rename_reskill_and_assumptions_execute_and_are_audited(connect: C
     tasks = review["arguments"]["tasks"]
     first, second = tasks[0], tasks[1]
     assumptions = ["Card transactions are already in the data warehouse.", "The fraud team tests in week 5."]
-    resp = await decide(reviewer, review, assumptions=assumptions, task_edits={
+    questions = ["Which card schemes are in scope?"]
+    resp = await decide(reviewer, review, assumptions=assumptions, open_questions=questions, task_edits={
         first["task_id"]: {"title": RENAMED},
         second["task_id"]: {"skills": ["sql", "Microsoft Excel"]},  # names as the taxonomy has them, case aside
     })
@@ -107,7 +108,7 @@ async def test_rename_reskill_and_assumptions_execute_and_are_audited(connect: C
     decided = (await reviewer.get(f"/api/reviews/{review['review_id']}")).json()
     assert decided["status"] == "edited" and decided["decided_by"] == "hr.reviewer"
     executed = GoalPlan.model_validate(decided["decided_arguments"])
-    assert executed.assumptions == assumptions
+    assert executed.assumptions == assumptions and executed.open_questions == questions
     assert [t.task_id for t in executed.tasks] == [t["task_id"] for t in tasks], "nothing else changed"
     proposed = GoalPlan.model_validate(review["arguments"])
     for before, after in zip(proposed.tasks, executed.tasks, strict=True):
@@ -125,6 +126,7 @@ async def test_rename_reskill_and_assumptions_execute_and_are_audited(connect: C
     assert any(c.startswith(f"{second['task_id']} skills changed: ") and c.endswith("(now SQL, Microsoft Excel)")
                for c in changes), changes
     assert f"assumption added: “{assumptions[0]}”" in changes
+    assert f"open question added: “{questions[0]}”" in changes, changes
     decided_event = next(e for e in events if e["action"] == "review.decided")
     assert decided_event["args_hash"] == executed_hash
     page = await reviewer.get(f"/goals/{review['goal_id']}/audit")
