@@ -489,9 +489,8 @@ def _object(text: str) -> tuple[str, str | None]:
         if state:
             head = f"{head[: state.start()]} {_STATES[state.group(1).lower()]}"
     state = _GET_STATE.match(head)
-    if state:  # "Get ready for the SOX audit" → "SOX audit readiness"
-        what = re.sub(r"^(?:the|our)\s+", "", state.group(2), flags=re.I)
-        head = f"prepare {what} {_STATES[state.group(1).lower()]}"
+    if state:  # "Get ready for the SOX audit": the audit is the object (the kind of work says it is readiness)
+        head = f"prepare {state.group(2)}"
     verb = _GOAL_VERBS.match(head)
     rest = head[verb.end():].strip() if verb and looks_like_verb(verb.group(1)) else head
     target = None
