@@ -16,9 +16,10 @@ from typing import Annotated, Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
-from agents.planning import checks, draft, grounding
+from agents.planning import checks, draft
 from agents.planning.draft import TaskDraft
 from agents.planning.errors import PlanningError
+from agents.planning.grounding import domain_people_fit, goal_fit, ground_task, role_fit
 from agents.planning.revise import critique_text, revise_drafts
 from agents.planning.understand import Understanding, understand
 from agents.schemas import GoalPlan, PlanIssue, PlannedTask, PlanStep
@@ -151,8 +152,6 @@ async def plan_goal(text: str, today: date, *, drafter: Drafter = offline_drafte
 
 def assemble(understanding: Understanding, drafts: list[TaskDraft], notes: list[str]) -> GoalPlan:
     """Ground every draft and give it its window and effort: the plan as it would go to review."""
-    from agents.planning.grounding import domain_people_fit, goal_fit, ground_task, role_fit
-
     deadline = understanding.deadline.weeks
     fit = goal_fit(understanding.vector)
     domain = domain_people_fit(understanding.domain.description)
@@ -240,5 +239,5 @@ def _top(scores: dict[str, float]) -> dict[str, float]:
     return dict(sorted(scores.items(), key=lambda kv: -kv[1])[:3])
 
 
-__all__ = ["MAX_REVISIONS", "Drafter", "PlanOutcome", "PlanStep", "PlanningError", "build_graph", "grounding",
-           "offline_drafter", "plan_goal"]
+__all__ = ["MAX_REVISIONS", "Drafter", "PlanOutcome", "PlanStep", "PlanningError", "build_graph", "offline_drafter",
+           "plan_goal"]
