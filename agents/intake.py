@@ -14,7 +14,8 @@ from datetime import date
 from agents.planning import vocabulary
 from agents.planning.deadlines import read_deadline
 from agents.planning.errors import PlanningError
-from agents.planning.understand import looks_like_verb, require_work
+from agents.planning.phrases import looks_like_verb
+from agents.planning.understand import require_work
 
 MIN_CHARS = 15
 MAX_CHARS = 2000
