@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from support import eventually, swap_candidates
 
-from review_console.app import create_app
 from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD
 
@@ -44,29 +43,6 @@ async def wait_for_goal(client: Client, goal_id: str, *wanted: str, timeout: flo
 def basic(login: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
     token = base64.b64encode(f"{login}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
-
-
-@pytest.fixture
-def app(services: Services) -> FastAPI:
-    return create_app(services)
-
-
-@pytest.fixture
-async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
-    """Factory of ASGI clients; ``await connect("mgr.payments")`` gives one signed in with a session cookie."""
-    opened: list[Client] = []
-
-    async def make(login: str | None = None) -> Client:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append(client)
-        if login is not None:
-            resp = await client.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
-            assert resp.status_code == 200, resp.text
-        return client
-
-    yield make
-    for client in opened:
-        await client.aclose()
 
 
 async def submit(client: Client, text: str = GOAL, **extra: Any) -> str:

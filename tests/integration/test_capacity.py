@@ -24,7 +24,6 @@ from temporalio.testing import ActivityEnvironment
 
 from agents.schemas import StaffingProposal
 from review_console import service
-from review_console.app import create_app
 from review_console.service import Services
 from tools import capacity
 from tools.demo_org import DEMO_PASSWORD
@@ -94,11 +93,6 @@ async def scratch(pool: asyncpg.Pool[Any]) -> AsyncIterator[Scratch]:
     s = Scratch(pool)
     yield s
     await s.undo()
-
-
-@pytest.fixture
-def app(services: Services) -> FastAPI:
-    return create_app(services)
 
 
 @pytest.fixture

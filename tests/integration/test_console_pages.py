@@ -14,7 +14,6 @@ from support import eventually, swap_candidates
 
 from infra.settings import LOCAL_PLANNER
 from review_console import service
-from review_console.app import create_app
 from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD
 from tools.taxonomy import load_task_library
@@ -47,11 +46,6 @@ async def wait_for_live(client: Client, goal_id: str, wanted: str, timeout: floa
         return resp.text if status == wanted else None
 
     return await eventually(probe, what=f"goal {goal_id} to show {wanted}", timeout=timeout)
-
-
-@pytest.fixture
-def app(services: Services) -> FastAPI:
-    return create_app(services)
 
 
 @pytest.fixture

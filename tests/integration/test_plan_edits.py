@@ -9,19 +9,15 @@ from its review and edits relative to them.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from html import unescape
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from support import eventually
 
 from agents.schemas import GoalPlan, PlannedTask
-from review_console.app import create_app
-from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
 from tools.skill_names import canonical, suggest_skills
 
 pytestmark = pytest.mark.integration
@@ -31,28 +27,6 @@ NEW_TITLE = "Train the card-fraud analysts on reading the new alerts"
 RENAMED = "Sign off the dashboard's data sources with the card risk team"
 Client = httpx.AsyncClient
 ClientFactory = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-def app(services: Services) -> FastAPI:
-    return create_app(services)
-
-
-@pytest.fixture
-async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
-    """Factory of ASGI clients signed in through the API (the session works for the HTML pages too)."""
-    opened: list[Client] = []
-
-    async def make(login: str) -> Client:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        opened.append(client)
-        resp = await client.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return client
-
-    yield make
-    for client in opened:
-        await client.aclose()
 
 
 async def goal_status(client: Client, goal_id: str, *wanted: str, timeout: float = 60) -> dict[str, Any]:

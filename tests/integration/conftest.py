@@ -1,0 +1,40 @@
+"""Fixtures the integration tests share: the console app and clients signed in through the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from review_console.app import create_app
+from review_console.service import Services
+from tools.demo_org import DEMO_PASSWORD
+
+ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def app(services: Services) -> FastAPI:
+    """The console app, wired to this test's services."""
+    return create_app(services)
+
+
+@pytest.fixture
+async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
+    """Factory of ASGI clients; ``await connect("mgr.payments")`` gives one signed in through the API (its session
+    cookie works for the HTML pages too); ``await connect()`` one that is not signed in."""
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(login: str | None = None) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+        opened.append(client)
+        if login is not None:
+            resp = await client.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
+            assert resp.status_code == 200, resp.text
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
