@@ -10,7 +10,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo
 
 from agents.local_planner import decompose_goal
-from agents.models import durability, last_user_prompt, select_model
+from agents.models import durability, last_user_prompt, local_model
 from agents.schemas import GoalPlan
 
 PROMPT_VERSION = "decompose-goal/1"
@@ -37,7 +37,7 @@ def _local_decompose(messages: list[ModelMessage], info: AgentInfo) -> ModelResp
 
 
 decompose_agent = Agent(
-    select_model(_local_decompose),
+    local_model(_local_decompose),
     name="decompose_goal",
     output_type=GoalPlan,
     instructions=INSTRUCTIONS,

@@ -13,6 +13,7 @@ from datetime import date
 
 from agents.planning.errors import PlanningError
 from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
+from agents.staffing_checks import free_fraction, peak_load
 from tools.taxonomy import TaskLibrary, TaskStatement, load_task_library, tokens
 
 # Goal-speak to O*NET vocabulary. Small and general on purpose: retrieval does the rest.
@@ -198,7 +199,7 @@ def propose_staffing(plan: GoalPlan, candidates: dict[str, list[Candidate]]) -> 
         ranked = sorted(candidates.get(task.task_id, []), key=lambda c: (-c.score, c.employee_id))
         proposed: Candidate | None = None
         for candidate in ranked:
-            free = _free_fraction(candidate) - _peak_load(booked[candidate.employee_id], task.start_week, task.end_week)
+            free = free_fraction(candidate) - peak_load(booked[candidate.employee_id], task.start_week, task.end_week)
             if free + 1e-9 >= candidate.fraction:
                 proposed = candidate
                 break
@@ -214,16 +215,3 @@ def propose_staffing(plan: GoalPlan, candidates: dict[str, list[Candidate]]) -> 
     if missing:
         explanation += f" Nobody with enough free time was found for {', '.join(missing)}."
     return StaffingProposal(tasks=staffed, explanation=explanation)
-
-
-def _peak_load(bookings: list[tuple[int, int, float]], start: int, end: int) -> float:
-    """Highest share of time already booked in any single week of ``[start, end)``."""
-    return max((sum(f for s, e, f in bookings if s <= week < e) for week in range(start, end)), default=0.0)
-
-
-def _free_fraction(candidate: Candidate) -> float:
-    for line in candidate.evidence:
-        found = re.match(r"free capacity: (\d+)%", line)
-        if found:
-            return int(found.group(1)) / 100
-    return 1.0

@@ -1,34 +1,151 @@
-"""Model selection: the offline planner by default, any pydantic-ai model by configuration."""
+"""Models: the offline planner by default, any pydantic-ai model by configuration, built at worker start.
+
+A worker builds one :class:`AgentModel` per agent when it starts (:func:`build_agent_model`): the model's client
+code is imported and its configuration checked there, in ordinary Python, never lazily inside the workflow
+sandbox. Agents run inside activities with that model and the run settings it carries (token cap, timeout,
+temperature, no SDK-level retries: Temporal retries the activity).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from pydantic_ai import NativeOutput, PromptedOutput, ToolOutput
 from pydantic_ai.durable_exec.temporal import TemporalDurability
+from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
-from pydantic_ai.models import Model
+from pydantic_ai.models import Model, infer_model
 from pydantic_ai.models.function import AgentInfo, FunctionDef, FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+from pydantic_ai.profiles import merge_profile
+from pydantic_ai.profiles.openai import OpenAIModelProfile
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.settings import ModelSettings
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
-from infra.settings import LOCAL_PLANNER, get_settings
+from infra.settings import LOCAL_PLANNER, AgentModelConfig, OutputMode
+
+OFFLINE_DESCRIPTION = "the offline planner (deterministic, no network)"
+"""How the local planner is named to people."""
 
 
-def select_model(local_function: FunctionDef) -> Model | str:
-    """The model agents use: ``TALENTOPS_MODEL``, or ``local_function`` wrapped as the local planner."""
-    name = get_settings().model
+class ModelConfigError(Exception):
+    """A model setting that cannot work (unknown provider, missing extra or key); the message says what to do."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentModel:
+    """The model one agent runs with in this worker, built at start."""
+
+    config: AgentModelConfig
+    """The settings it was built from."""
+    model: Model | None
+    """The pydantic-ai model; None for the offline planner."""
+    base_url: str | None = None
+    """Where the model is served (for messages about it), when known."""
+
+    @property
+    def name(self) -> str:
+        """The configured model string."""
+        return self.config.model
+
+    @property
+    def offline(self) -> bool:
+        """Whether this is the offline planner."""
+        return self.model is None
+
+    @property
+    def where(self) -> str:
+        """The model named for a person: ``openai-chat:smollm2 at http://127.0.0.1:8080/v1``."""
+        if self.offline:
+            return OFFLINE_DESCRIPTION
+        return f"{self.name} at {self.base_url}" if self.base_url else self.name
+
+    def run_settings(self) -> ModelSettings:
+        """Per-run settings: token cap, request timeout, temperature, and no SDK retries (Temporal retries)."""
+        settings = ModelSettings(max_tokens=self.config.max_tokens, timeout=self.config.request_timeout_seconds,
+                                 max_retries=0)
+        if self.config.temperature is not None:
+            settings["temperature"] = self.config.temperature
+        return settings
+
+
+def build_agent_model(config: AgentModelConfig) -> AgentModel:
+    """Build an agent's model from its settings, or say in a sentence why it cannot be built.
+
+    ``openai-chat:NAME`` talks to any chat-completions server (vLLM, Ollama, llama.cpp) at ``OPENAI_BASE_URL``,
+    ``openai:NAME`` / ``openai-responses:NAME`` to the Responses API; a key is optional when a base URL is set
+    (local servers rarely want one). Every other provider goes through pydantic-ai's own ``infer_model``.
+
+    Raises:
+        ModelConfigError: The provider is unknown, its extra is not installed or its key is missing.
+    """
+    name = config.model
     if name == LOCAL_PLANNER:
-        return FunctionModel(local_function, model_name=LOCAL_PLANNER)
-    return name
+        return AgentModel(config=config, model=None)
+    provider_name, _, model_name = name.partition(":")
+    if not model_name:
+        raise ModelConfigError(f"model {name!r} for {config.agent} is not a pydantic-ai model string "
+                               "(provider:model, e.g. openai-chat:llama3.1) nor 'local-planner'")
+    try:
+        if provider_name in ("openai-chat", "openai", "openai-responses"):
+            model: Model = _openai_model(provider_name, model_name)
+        else:
+            model = infer_model(name)
+    except UserError as err:
+        raise ModelConfigError(f"model {name!r} for {config.agent} cannot be used: {err}") from err
+    except ImportError as err:
+        raise ModelConfigError(f"model {name!r} for {config.agent} needs an optional package: {err}. "
+                               f"Install it with: pip install 'talentops[{provider_name.split('-')[0]}]'") from err
+    return AgentModel(config=config, model=model, base_url=_base_url(model))
+
+
+def _openai_model(provider_name: str, model_name: str) -> Model:
+    base_url = os.environ.get("OPENAI_BASE_URL") or None
+    api_key = os.environ.get("OPENAI_API_KEY") or None
+    if api_key is None and base_url is None:
+        raise UserError("set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a server of your own)")
+    provider = OpenAIProvider(base_url=base_url, api_key=api_key or "not-needed")
+    if provider_name != "openai-chat":
+        return OpenAIResponsesModel(model_name, provider=provider)
+    profile = provider.model_profile(model_name)
+    if base_url is not None:
+        # self-hosted servers (llama.cpp, vLLM, Ollama) all honour the classic max_tokens; some ignore the newer
+        # max_completion_tokens, and then nothing caps a rambling answer
+        profile = merge_profile(profile, OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False))
+    return OpenAIChatModel(model_name, provider=provider, profile=profile)
+
+
+def _base_url(model: Model) -> str | None:
+    try:
+        return model.base_url
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def output_spec(output_type: type[Any], mode: OutputMode) -> Any:
+    """How an agent asks for ``output_type``: a forced tool call, native JSON schema, or the schema in the prompt."""
+    if mode == "native":
+        return NativeOutput(output_type)
+    if mode == "prompted":
+        return PromptedOutput(output_type)
+    return ToolOutput(output_type)
+
+
+def local_model(local_function: FunctionDef) -> FunctionModel:
+    """``local_function`` wrapped as the offline planner's model."""
+    return FunctionModel(local_function, model_name=LOCAL_PLANNER)
 
 
 def durability() -> TemporalDurability[Any]:
-    """Temporal durability for an agent: model and tool calls become activities.
+    """Temporal durability for the agents that ran inside the workflow before agent steps became activities.
 
-    They retry a bounded number of times, so a broken model or tool fails the goal visibly instead of
-    retrying forever.
+    They are kept, on the offline planner, only so that histories recorded then still replay.
     """
     return TemporalDurability(
         activity_config=ActivityConfig(start_to_close_timeout=timedelta(minutes=1),
@@ -61,4 +178,14 @@ def run_summary(messages: Sequence[ModelMessage]) -> dict[str, Any]:
     return {"model": model, "tool_calls": tool_calls}
 
 
-__all__ = ["AgentInfo", "durability", "last_user_prompt", "run_summary", "select_model"]
+def served_model(messages: Sequence[ModelMessage], configured: str) -> str | None:
+    """The model name the server reported in its last answer, when it differs from the ``configured`` string
+    (``openai-chat:smollm2`` counts as the same as ``smollm2``)."""
+    names = [m.model_name for m in messages if isinstance(m, ModelResponse) and m.model_name]
+    if not names or names[-1] in (configured, configured.partition(":")[2]):
+        return None
+    return names[-1]
+
+
+__all__ = ["AgentInfo", "AgentModel", "ModelConfigError", "build_agent_model", "durability", "last_user_prompt",
+           "local_model", "output_spec", "run_summary", "served_model"]

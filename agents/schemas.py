@@ -122,6 +122,9 @@ class TaskStaffing(BaseModel):
     """Task this is for."""
     candidates: list[Candidate]
     """Best first; empty when nobody fits."""
+    why: str = ""
+    """The model's one-line explanation of its choice (empty from the offline planner: the reasons are the
+    matcher's evidence)."""
 
 
 class StaffingProposal(BaseModel):

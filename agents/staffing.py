@@ -11,7 +11,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo
 
 from agents.local_planner import propose_staffing
-from agents.models import durability, last_user_prompt, select_model
+from agents.models import durability, last_user_prompt, local_model
 from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal
 from infra.runtime import get_pool
 from tools import matching
@@ -38,7 +38,7 @@ def task_fraction(task: PlannedTask) -> float:
     return min(1.0, max(0.05, math.ceil(task.effort_hours / (weeks * 40) * 20) / 20))
 
 
-def _task_text(task: PlannedTask) -> str:
+def task_text(task: PlannedTask) -> str:
     """What the matcher reads of a task: its title, description and the O*NET work activities it was grounded in."""
     activities = "; ".join(task.activities)
     return f"{task.title}. {task.description}" + (f" Work activities: {activities}." if activities else "")
@@ -52,7 +52,7 @@ def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
     if not returns:
         calls: list[ToolCallPart | object] = [
             ToolCallPart("find_candidates", {
-                "task_id": t.task_id, "description": _task_text(t), "skills": t.skills,
+                "task_id": t.task_id, "description": task_text(t), "skills": t.skills,
                 "start_week": t.start_week, "end_week": t.end_week, "fraction": task_fraction(t),
                 "goal_starts_on": starts_on, **({"occupations": t.occupations} if t.occupations else {}),
             }, tool_call_id=f"find-{t.task_id}")
@@ -69,7 +69,7 @@ def _local_staffing(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
 
 
 staffing_agent = Agent(
-    select_model(_local_staffing),
+    local_model(_local_staffing),
     name="propose_staffing",
     output_type=StaffingProposal,
     instructions=INSTRUCTIONS,

@@ -7,11 +7,56 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PLANNER = "local-planner"
 """Model name of the offline deterministic planner (no network, no key)."""
+
+OutputMode = Literal["tool", "native", "prompted"]
+"""How a model is asked for structured output: a forced tool call, the server's JSON-schema response format, or
+the schema in the prompt with the answer parsed from plain text (for servers that do neither)."""
+
+AgentName = Literal["draft_tasks", "propose_staffing"]
+"""The agents a deployment can give a model of their own."""
+
+
+class AgentModelSettings(BaseModel):
+    """One agent's model settings; whatever is left unset comes from the ``TALENTOPS_MODEL*`` defaults."""
+
+    model: str | None = None
+    """pydantic-ai model string (``openai-chat:llama3.1``, ``anthropic:claude-sonnet-4-5``) or ``local-planner``."""
+    output_mode: OutputMode | None = None
+    """Structured-output mode."""
+    output_retries: int | None = Field(default=None, ge=0, le=10)
+    """Answers sent back to the model with the reason they failed the checks, before the step fails."""
+    max_tokens: int | None = Field(default=None, ge=16, le=200_000)
+    """Most tokens one answer may have."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature (None: the server's default)."""
+    request_timeout_seconds: float | None = Field(default=None, gt=0, le=3600)
+    """How long one model request may take."""
+
+
+class AgentModelConfig(BaseModel):
+    """One agent's model settings, every field resolved."""
+
+    agent: AgentName
+    """Which agent."""
+    model: str
+    """pydantic-ai model string or ``local-planner``."""
+    output_mode: OutputMode
+    """Structured-output mode."""
+    output_retries: int
+    """Answers sent back to the model with the reason they failed the checks."""
+    max_tokens: int
+    """Most tokens one answer may have."""
+    temperature: float | None
+    """Sampling temperature (None: the server's default)."""
+    request_timeout_seconds: float
+    """How long one model request may take."""
+    tries: int
+    """Attempts of a step whose model server did not answer (Temporal retries the activity)."""
 
 
 def _default_data_dir() -> Path:
@@ -22,7 +67,8 @@ def _default_data_dir() -> Path:
 class Settings(BaseSettings):
     """Runtime configuration. When a URL or address is set, nothing embedded is started for it."""
 
-    model_config = SettingsConfigDict(env_prefix="TALENTOPS_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TALENTOPS_", env_file=None, extra="ignore",
+                                      env_nested_delimiter="__")
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Folder holding all embedded state (Postgres data, Temporal SQLite file, secrets)."""
@@ -43,7 +89,24 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     """Port of the embedded Temporal web UI."""
     model: str = LOCAL_PLANNER
-    """Model for every agent: ``local-planner`` or any pydantic-ai model string (``openai:gpt-4o``)."""
+    """Default model of every agent: ``local-planner`` or any pydantic-ai model string (``openai-chat:…`` with
+    ``OPENAI_BASE_URL`` for a chat-completions server, ``openai:gpt-4o``, ``anthropic:…``)."""
+    model_output_mode: OutputMode = "tool"
+    """Default structured-output mode."""
+    model_output_retries: int = Field(default=3, ge=0, le=10)
+    """Default number of answers sent back to the model with the reason they failed the checks."""
+    model_max_tokens: int = Field(default=2048, ge=16, le=200_000)
+    """Default cap on the tokens of one answer (a rambling model stops there)."""
+    model_temperature: float | None = Field(default=None, ge=0, le=2)
+    """Default sampling temperature (None: the server's default)."""
+    model_request_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    """Default time one model request may take."""
+    model_tries: int = Field(default=3, ge=1, le=10)
+    """Attempts of an agent step whose model server does not answer, before the goal fails with the reason."""
+    draft_tasks: AgentModelSettings = AgentModelSettings()
+    """Overrides for the planner's drafting agent (``TALENTOPS_DRAFT_TASKS__MODEL=…``)."""
+    propose_staffing: AgentModelSettings = AgentModelSettings()
+    """Overrides for the staffing agent (``TALENTOPS_PROPOSE_STAFFING__OUTPUT_MODE=prompted``)."""
     review_sla_seconds: int = 2 * 24 * 3600
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None
@@ -80,6 +143,18 @@ class Settings(BaseSettings):
     """Audit events are kept at least this long (the table has no delete path at all today)."""
     otel_console_export: bool = False
     """Print OpenTelemetry spans to stderr (debugging)."""
+
+    def agent_model(self, agent: AgentName) -> AgentModelConfig:
+        """The model settings ``agent`` runs with: its own overrides over the defaults."""
+        own: AgentModelSettings = getattr(self, agent)
+        return AgentModelConfig(
+            agent=agent, model=own.model or self.model,
+            output_mode=own.output_mode or self.model_output_mode,
+            output_retries=self.model_output_retries if own.output_retries is None else own.output_retries,
+            max_tokens=own.max_tokens or self.model_max_tokens,
+            temperature=self.model_temperature if own.temperature is None else own.temperature,
+            request_timeout_seconds=own.request_timeout_seconds or self.model_request_timeout_seconds,
+            tries=self.model_tries)
 
     @property
     def embedded_postgres(self) -> bool:

@@ -1,18 +1,22 @@
-"""Admin: the trust ramp per action type (levels, evidence, pins) and its versioned review policies."""
+"""Admin: the trust ramp per action type (levels, evidence, pins) and its versioned review policies, and whether
+each agent's model answers."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from infra.settings import LOCAL_PLANNER, AgentName
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages import render
-from tools import ramp_store
+from tools import model_health, ramp_store
 
 api = APIRouter(prefix="/api/admin", tags=["admin"])
 pages = APIRouter(prefix="/admin", include_in_schema=False)
@@ -30,6 +34,59 @@ def _view_json(view: ramp_store.AdminView) -> dict[str, Any]:
             "affects_people": view.action.affects_people, "policy_version": view.policy.label,
             "policy": view.policy.document(), "changed_by": view.policy.changed_by,
             "status": dataclasses.asdict(view.status), "history": view.history}
+
+
+OUTPUT_MODE_WORDS = {"tool": "a forced tool call", "native": "the server's JSON-schema output",
+                     "prompted": "the schema in the prompt, answer read from text"}
+"""How each structured-output mode asks the model, in words."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelRow:
+    """One agent's model on the admin page, in words."""
+
+    agent: str
+    """The agent's internal name (kept in ``data-agent`` for scripts and tests, not shown as text)."""
+    what: str
+    """What the agent does (``Drafting plans``)."""
+    model: str
+    """The model and where it is served, or the offline planner."""
+    output: str | None
+    """How it is asked for structured output; None for the offline planner."""
+    ok: bool | None
+    """Whether it answered the last probe; None when never probed."""
+    answer: str
+    """The last probe's result in a sentence."""
+    checked: str | None
+    """When that was (``2 min ago``)."""
+    checked_at: datetime | None
+    """When that was, exactly."""
+    worker: str | None
+    """The worker that probed."""
+
+
+def model_rows(records: list[model_health.ModelHealthRecord], now: datetime | None = None) -> list[ModelRow]:
+    """Every agent, with its workers' latest probe (or a row saying it was not probed yet)."""
+    now = now or datetime.now(UTC)
+    by_agent = {r.agent: r for r in records}
+    rows = []
+    for agent in [*get_args(AgentName), *sorted(set(by_agent) - set(get_args(AgentName)))]:
+        what = model_health.AGENT_WORDS.get(agent, agent.replace("_", " ").capitalize())
+        r = by_agent.get(agent)
+        if r is None:
+            rows.append(ModelRow(agent=agent, what=what, model="not known yet", output=None, ok=None,
+                                 answer="Not checked yet: a worker checks when it starts, then every 5 minutes.",
+                                 checked=None, checked_at=None, worker=None))
+            continue
+        offline = r.model == LOCAL_PLANNER
+        served = f" (the server calls it {r.served_model})" if r.served_model else ""
+        rows.append(ModelRow(
+            agent=agent, what=what,
+            model="offline planner (deterministic, no network)" if offline else r.description + served,
+            output=None if offline else OUTPUT_MODE_WORDS.get(r.output_mode, r.output_mode), ok=r.ok,
+            answer=r.detail[:1].upper() + r.detail[1:], checked=model_health.age_words(r.checked_at, now),
+            checked_at=r.checked_at, worker=r.worker))
+    return rows
 
 
 @api.get("/trust-ramp")
@@ -82,7 +139,9 @@ async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str |
     """The admin page."""
     async with svc.pool.acquire() as conn:
         views = await ramp_store.admin_view(conn)
-    return render(request, "admin_ramp.html", user=user, views=views, chart=level_chart, error=error)
+        models = model_rows(await model_health.latest(conn))
+    return render(request, "admin_ramp.html", user=user, views=views, chart=level_chart, error=error,
+                  models=models)
 
 
 @pages.post("/trust-ramp/{action_type}/pin")

@@ -21,7 +21,7 @@ from agents.schemas import GoalPlan, PlanIssue
 from infra import audit_query
 from infra.settings import LOCAL_PLANNER
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
-from review_console import service
+from review_console import retry, service
 from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
 from tools import bias
@@ -39,6 +39,14 @@ STATUS_WORDS = {
 }
 """Statuses in plain words for pages (the raw status stays in ``data-status`` for scripts and tests)."""
 templates.env.globals["status_words"] = STATUS_WORDS
+
+
+def model_words(model: str | None) -> str:
+    """A model as people read it: the offline planner by that name, others by their model string."""
+    return "the offline planner" if model in (None, LOCAL_PLANNER) else str(model)
+
+
+templates.env.globals["model_words"] = model_words
 router = APIRouter(include_in_schema=False)
 M = TypeVar("M", bound=BaseModel)
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
@@ -133,14 +141,29 @@ async def _goal_for(svc: service.Services, user: dict[str, Any], goal_id: str) -
 async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """A goal: status (live), tasks, assignments."""
     goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES)
+    return render(request, "goal.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
+                  may_retry=retry.may_retry(user, goal), retry_error=None)
+
+
+@router.post("/goals/{goal_id}/retry")
+async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
+    """Try a failed goal again (once its model is fixed); errors show next to the button."""
+    try:
+        await retry.retry_goal(svc, goal_id, user=user)
+    except service.ServiceError as err:
+        goal = await _goal_for(svc, user, goal_id)
+        return render(request, "goal.html", status_code=err.status, user=user, goal=goal,
+                      final=goal["status"] in FINAL_STATUSES, may_retry=retry.may_retry(user, goal),
+                      retry_error=err.message)
+    return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
 @router.get("/goals/{goal_id}/live")
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
     goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal_live.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES)
+    return render(request, "goal_live.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
+                  may_retry=retry.may_retry(user, goal), retry_error=None)
 
 
 @router.get("/goals/{goal_id}/audit")

@@ -330,6 +330,7 @@ def _candidate(score: float, row: Mapping[str, Any], fraction: float, reasons: S
     return Candidate(
         employee_id=row["employee_id"], name=row["name"], title=row["title"], department=row["department"] or "",
         score=score, fraction=fraction, reason=reason, evidence=evidence,
+        free_fraction=round(min(1.0, float(row["free"])), 4),
     )
 
 

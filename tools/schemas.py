@@ -24,3 +24,5 @@ class Candidate(BaseModel):
     """One line drawn from their evidence."""
     evidence: list[str] = Field(default_factory=list)
     """The evidence lines behind the score."""
+    free_fraction: float | None = Field(default=None, ge=0, le=1)
+    """Share of their time still free in the task's window (None in proposals recorded before it was kept)."""

@@ -17,6 +17,8 @@ from infra.settings import get_settings
 from infra.telemetry import current_trace_id
 from tools import capacity, notifications, ramp_store
 from workflows.activity_inputs import (
+    AgentFailed,
+    AgentStep,
     ApplyPlan,
     ApplyStaffing,
     Escalation,
@@ -43,7 +45,7 @@ async def route_action(data: RouteAction) -> RouteDecision:
     """Decide review for an action from the trust ramp; the random draw happens here and is audited."""
     async with get_pool().acquire() as conn:
         result = await ramp_store.route(
-            conn, data.action_type, model=get_settings().model, prompt_version=data.prompt_version,
+            conn, data.action_type, model=data.model or get_settings().model, prompt_version=data.prompt_version,
             audit_fields={"goal_id": data.goal_id, "workflow_id": activity.info().workflow_id,
                           "run_id": activity.info().workflow_run_id, "trace_id": current_trace_id()})
     r = result.routing
@@ -67,21 +69,48 @@ async def set_goal_status(change: StatusChange) -> None:
 
 
 @activity.defn
+async def record_agent_failure(data: AgentFailed) -> None:
+    """An agent step failed for good: the goal is failed with the reason, the audit trail says what failed."""
+    async with get_pool().acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE goals SET status = 'failed', status_detail = $2, updated_at = now() WHERE goal_id = $1",
+            data.goal_id, data.reason)
+        await audit.append(conn, _event(
+            "agent.failed", goal_id=data.goal_id, actor_type="agent", actor=data.details.get("agent", data.step),
+            model=data.details.get("model"),
+            payload={"step": data.step, "reason": data.reason, "error_type": data.error_type,
+                     "error_class": data.details.get("error_class")}))
+        await audit.append(conn, _event("goal.failed", goal_id=data.goal_id, payload={"detail": data.reason}))
+
+
+async def _record_model(conn: Connection, goal_id: str, agent: str, step: AgentStep) -> None:
+    """Remember on the goal which model the agent step ran with (configured name, and the served one)."""
+    await conn.execute(
+        "UPDATE goals SET agent_models = agent_models || jsonb_build_object($2::text, $3::jsonb),"
+        " model = CASE WHEN $2 = 'draft_tasks' THEN $4 ELSE model END WHERE goal_id = $1",
+        goal_id, agent, {"model": step.model, "served_model": step.served_model,
+                         "prompt_version": step.prompt_version}, step.model)
+
+
+@activity.defn
 async def save_plan(data: SavePlan) -> None:
     """Store the tasks of a goal; idempotent on retry."""
     plan = data.plan
+    served = {"served_model": data.step.served_model} if data.step.served_model else {}
     async with get_pool().acquire() as conn, conn.transaction():
         await _store_tasks(conn, data.goal_id, plan)
+        await _record_model(conn, data.goal_id, "draft_tasks", data.step)
         for step in data.graph_steps:
             await audit.append(conn, _event(
                 f"agent.plan.{step.node}", goal_id=data.goal_id, actor_type="agent", actor="planning-graph",
                 model=data.step.model, prompt_version=data.step.prompt_version,
-                args_hash=audit.args_hash(step.output), payload={"summary": step.summary, "output": step.output}))
+                args_hash=audit.args_hash(step.output),
+                payload={"summary": step.summary, "output": step.output, **served}))
         await audit.append(conn, _event(
             "agent.decompose_goal", goal_id=data.goal_id, actor_type="agent", actor="decompose_goal",
             model=data.step.model, prompt_version=data.step.prompt_version,
             args_hash=audit.args_hash(plan.model_dump(mode="json")),
-            payload={"output": plan.model_dump(mode="json"), "tool_calls": data.step.tool_calls},
+            payload={"output": plan.model_dump(mode="json"), "tool_calls": data.step.tool_calls, **served},
         ))
 
 
@@ -109,10 +138,12 @@ async def open_review(data: OpenReview) -> None:
     proposal = data.proposal.model_dump(mode="json") if data.proposal else None
     async with get_pool().acquire() as conn, conn.transaction():
         if data.step is not None:
+            served = {"served_model": data.step.served_model} if data.step.served_model else {}
+            await _record_model(conn, req.goal_id, req.action_type, data.step)
             await audit.append(conn, _event(
                 f"agent.{req.action_type}", goal_id=req.goal_id, actor_type="agent", actor=req.action_type,
                 model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
-                payload={"output": proposal, "tool_calls": data.step.tool_calls},
+                payload={"output": proposal, "tool_calls": data.step.tool_calls, **served},
             ))
         await conn.execute(
             "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
@@ -295,6 +326,6 @@ async def _plan_under_review(conn: Connection, data: ApplyPlan) -> GoalPlan | No
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
     route_action, set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
-    apply_plan,
+    apply_plan, record_agent_failure,
 ]
 """Registered by the worker."""

@@ -20,7 +20,7 @@ from infra.audit_query import AuditQuery
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
 from policies.review_routing import REJECTION_REASONS
-from review_console import service
+from review_console import retry, service
 from review_console.service import ServiceError, Services
 from tools.taxonomy_store import loaded_taxonomy_version, sync_taxonomy
 from workers import runtime_file
@@ -153,29 +153,78 @@ def console() -> None:
 
 
 @app.command()
-def status(as_json: JsonOpt = False) -> None:
-    """Where the database, Temporal and the console are."""
+def status(as_json: JsonOpt = False,
+           probe: Annotated[bool, typer.Option(
+               "--probe", help="Also ask each agent's model now, with this shell's settings (exit 3 if one does "
+                               "not answer).")] = False) -> None:
+    """Where the database, Temporal and the console are, and whether each agent's model answers."""
+    from typing import get_args
+
+    from agents.models import ModelConfigError
+    from infra.settings import AgentName
+    from tools import model_health
+    from workers.agent_runs import build_agent_models
+    from workers.health import probe_all
+
     settings = get_settings()
     running = runtime_file.read(settings)
-    info = {
+    database_url = settings.database_url or (running or {}).get("database_url")
+    info: dict[str, Any] = {
         "running": running is not None,
         "data_dir": str(settings.data_dir),
-        "database_url": settings.database_url or (running or {}).get("database_url")
-        or f"embedded pgserver in {settings.data_dir / 'pg'} (not running)",
+        "database_url": database_url or f"embedded pgserver in {settings.data_dir / 'pg'} (not running)",
         "temporal_address": settings.temporal_address or (running or {}).get("temporal_address"),
         "temporal_ui_url": (running or {}).get("temporal_ui_url"),
         "console_url": (running or {}).get("console_url"),
         "task_queue": (running or {}).get("task_queue", settings.task_queue),
         "model": settings.model,
         # the O*NET/ESCO data loaded in Postgres (tools.taxonomy_store): null when it cannot be asked
-        "taxonomy_version": asyncio.run(loaded_taxonomy_version(settings.database_url
-                                                                or (running or {}).get("database_url"))),
+        "taxonomy_version": asyncio.run(loaded_taxonomy_version(database_url)),
     }
+    # the workers' last probe of each agent's model (workers.health): null when the database cannot be asked
+    checked = asyncio.run(model_health.latest_at(database_url))
+    info["models"] = None if checked is None else [r.model_dump(mode="json") for r in checked]
+    probed: list[model_health.ModelHealth] = []
+    if probe:
+        try:
+            models = build_agent_models(settings)
+        except ModelConfigError as err:
+            fail(str(err))
+        probed = asyncio.run(probe_all(models))
+        info["probe"] = [h.model_dump(mode="json") for h in probed]
+
+    def line(health: model_health.ModelHealth, *, now: bool = False) -> str:
+        ago = "" if now else model_health.age_words(health.checked_at)
+        name = f" as {health.served_model}" if health.served_model else ""
+        if not health.ok:
+            return f"{health.description} — does not answer: {health.detail}" + (f" ({ago})" if ago else "")
+        if health.latency_ms is None:  # the offline planner
+            return f"{health.description} — answers" + (f" ({ago})" if ago else "")
+        note = health.detail.removeprefix(model_health.answered(health.latency_ms))
+        took = ", ".join([f"{health.latency_ms / 1000:.1f} s", *([ago] if ago else [])])
+        return f"{health.description} — answers{name} ({took}){note}"
+
     if as_json:
         emit_json(info)
     else:
         for key, value in info.items():
-            print(f"{key:<17} {value if value is not None else '-'}")
+            if key not in ("models", "probe"):
+                print(f"{key:<17} {value if value is not None else '-'}")
+        by_agent = {r.agent: r for r in checked or []}
+        print("models" + (" (last checked by a worker)" if by_agent else
+                          " (not checked by a worker yet)" if checked is not None else
+                          " (the database cannot be asked; `talentops status --probe` asks the models now)"))
+        for agent in get_args(AgentName):
+            record = by_agent.get(agent)
+            print(f"  {agent:<17} " + (line(record) if record else
+                                       f"{settings.agent_model(agent).model} (this shell's setting, not checked)"))
+        if probe:
+            print("models asked now, with this shell's settings")
+            for health in probed:
+                print(f"  {health.agent:<17} {line(health, now=True)}")
+    if any(not h.ok for h in probed):
+        sys.stdout.flush()
+        os._exit(3)
     finish()
 
 
@@ -189,6 +238,23 @@ def goal_submit(text: str, manager: Annotated[str, typer.Option("--manager", hel
 
     goal_id = run(go)
     emit_json({"goal_id": goal_id}) if as_json else print(goal_id)
+    finish()
+
+
+@goal_app.command("retry")
+def goal_retry(goal_id: str,
+               by: Annotated[str, typer.Option("--by", help="Login of the goal's manager, a reviewer or an admin.")],
+               as_json: JsonOpt = False) -> None:
+    """Try a failed goal again, once what failed it (a model server, a model name) is fixed."""
+    async def go() -> str:
+        async with connect(temporal=True) as svc:
+            return await retry.retry_goal(svc, goal_id, user=await service.get_user(svc, by))
+
+    starts_from = run(go)
+    if as_json:
+        emit_json({"goal_id": goal_id, "status": "submitted", "starts_from": starts_from})
+    else:
+        print(f"{goal_id} tried again from {starts_from}")
     finish()
 
 

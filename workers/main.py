@@ -13,8 +13,11 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
 
 from infra import runtime
+from infra.settings import get_settings
 from workers.activities import ALL_ACTIVITIES
+from workers.agent_runs import AgentModels, build_agent_models
 from workers.planning import planning_activity
+from workers.staffing import staffing_activity
 from workflows.goal import GoalWorkflow
 
 
@@ -24,14 +27,21 @@ async def connect_client(address: str, namespace: str = "default") -> Client:
                                 interceptors=[TracingInterceptor()])
 
 
-def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any],
+def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], models: AgentModels | None = None,
                  planner: Callable[..., Any] | None = None) -> Worker:
-    """A worker for the goal workflow; the plugin adds the agents' model and tool activities.
+    """A worker for the goal workflow, with every agent's model built now (never inside the workflow sandbox).
 
-    ``pool`` becomes the process's pool for activities and agent tools; ``planner`` replaces the ``plan_goal``
-    activity (tests give it a drafter of their own).
+    Args:
+        client: Temporal client (from :func:`connect_client`).
+        task_queue: Queue to poll.
+        pool: Becomes the process's pool for activities and the matcher.
+        models: The agents' models (default: built from the settings; raises ``ModelConfigError`` with a
+            sentence when a setting cannot work).
+        planner: Replaces the ``plan_goal`` activity (tests give it a drafter of their own).
     """
+    models = models or build_agent_models(get_settings())
     runtime.set_pool(pool)
     return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow],
-                  activities=[*ALL_ACTIVITIES, planner or planning_activity()],
+                  activities=[*ALL_ACTIVITIES, planner or planning_activity(models.draft_tasks),
+                              staffing_activity(models.propose_staffing)],
                   graceful_shutdown_timeout=timedelta(seconds=10))

@@ -20,6 +20,7 @@ import asyncpg
 import uvicorn
 from temporalio.client import Client
 
+from agents.models import ModelConfigError
 from infra import db
 from infra.embedded import EmbeddedError
 from infra.settings import Settings
@@ -30,6 +31,8 @@ from tools import employee_index
 from tools.adjacency import get_occupation_space
 from tools.notifications import NotificationSettings
 from tools.taxonomy_store import sync_taxonomy
+from workers.agent_runs import AgentModels, build_agent_models
+from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
 
@@ -111,18 +114,44 @@ async def _connect(settings: Settings, role: str) -> tuple[asyncpg.Pool[Any], Cl
         raise EmbeddedError(f"cannot reach Temporal at {address}: {err}") from err
 
 
+def agent_models(settings: Settings) -> AgentModels:
+    """Every agent's model, built once at start.
+
+    Raises:
+        EmbeddedError: A model setting cannot work; the message says which and why.
+    """
+    try:
+        return build_agent_models(settings)
+    except ModelConfigError as err:
+        raise EmbeddedError(str(err)) from err
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel a background task and wait until it has stopped."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def run_worker(settings: Settings) -> None:
-    """Poll the task queue (goal workflows, their activities, the agents) and deliver the outbox until stopped."""
+    """Poll the task queue (goal workflows, their activities, the agents) and deliver the outbox until stopped;
+    probe the agents' models at start and every few minutes."""
+    models = agent_models(settings)
     pool, client, address = await _connect(settings, "worker")
     try:
         stop = _stop_event()
         outbox = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
         warm = asyncio.create_task(warm_matcher(pool))
-        async with build_worker(client, settings.task_queue, pool=pool):
-            say(f"worker polling task queue {settings.task_queue!r} on {address} (model {settings.model})")
-            await stop.wait()
-            say("stopping …")
-        warm.cancel()
+        health = asyncio.create_task(keep_probing(models, pool, worker_name()))
+        try:
+            async with build_worker(client, settings.task_queue, pool=pool, models=models):
+                say(f"worker polling task queue {settings.task_queue!r} on {address} (drafting: "
+                    f"{models.draft_tasks.where}; staffing: {models.propose_staffing.where})")
+                await stop.wait()
+                say("stopping …")
+        finally:
+            warm.cancel()
+            await stop_task(health)
         await outbox
     finally:
         await pool.close()

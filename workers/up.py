@@ -21,9 +21,10 @@ from tools.demo_org import DEMO_PASSWORD, seed_demo_org
 from tools.notifications import NotificationSettings
 from tools.taxonomy_store import sync_taxonomy
 from workers import runtime_file
+from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
-from workers.serve import ConsoleServer, warm_matcher
+from workers.serve import ConsoleServer, agent_models, stop_task, warm_matcher
 
 
 def say(message: str) -> None:
@@ -45,6 +46,7 @@ async def run_up(settings: Settings) -> None:
     temporal: TemporalDevServer | None = None
     stack = contextlib.AsyncExitStack()
     try:
+        models = agent_models(settings)  # a model setting that cannot work stops us before anything starts
         if settings.database_url:
             database_url = settings.database_url
         else:
@@ -82,7 +84,7 @@ async def run_up(settings: Settings) -> None:
         services = Services(pool=pool, client=client, settings=settings)
         server = ConsoleServer(uvicorn.Config(create_app(services), host=settings.console_host, port=console_port,
                                         log_level="warning", lifespan="on"))
-        worker = build_worker(client, settings.task_queue, pool=pool)
+        worker = build_worker(client, settings.task_queue, pool=pool, models=models)
         runtime_file.write(settings, {"database_url": database_url, "temporal_address": address,
                                       "temporal_ui_url": ui_url, "console_url": console_url,
                                       "task_queue": settings.task_queue})
@@ -102,6 +104,8 @@ async def run_up(settings: Settings) -> None:
         worker_task = asyncio.create_task(worker.run())
         warm_task = asyncio.create_task(warm_matcher(pool))
         stack.callback(warm_task.cancel)
+        health_task = asyncio.create_task(keep_probing(models, pool, worker_name()))
+        stack.push_async_callback(stop_task, health_task)
         server_task = asyncio.create_task(server.serve())
         while not server.started:
             if server_task.done():

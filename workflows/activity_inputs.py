@@ -31,6 +31,8 @@ class AgentStep(BaseModel):
     """Version of the agent's instructions."""
     tool_calls: list[dict[str, Any]]
     """Tools the agent called, with arguments."""
+    served_model: str | None = None
+    """Model name the server reported, when it differs from ``model`` (servers may echo any name)."""
 
 
 class SavePlan(BaseModel):
@@ -65,9 +67,46 @@ class PlanResult(BaseModel):
     steps: list[PlanStep]
     """Every node's output, in order."""
     model: str
-    """Model that drafted (``local-planner`` for the offline templates)."""
+    """Model that drafted (``local-planner`` for the offline templates), as the worker was configured."""
     prompt_version: str
     """Version of the drafting instructions."""
+    served_model: str | None = None
+    """Model name the server reported, when it differs from ``model``."""
+
+
+class ProposeStaffing(BaseModel):
+    """Find people for every task of a plan and propose who should do each."""
+
+    goal_id: str
+    """Goal."""
+    plan: GoalPlan
+    """The plan to staff (as approved)."""
+    starts_on: str
+    """ISO date of the goal's week 0."""
+
+
+class StaffingResult(BaseModel):
+    """A checked staffing proposal and how it was made."""
+
+    proposal: StaffingProposal
+    """Who for every task, with the matcher's numbers and evidence."""
+    step: AgentStep
+    """Model, prompt version, and the matcher calls made (as tool calls)."""
+
+
+class AgentFailed(BaseModel):
+    """An agent step failed for good: the goal fails with the reason, and the audit trail says why."""
+
+    goal_id: str
+    """Goal."""
+    step: str
+    """Which step: ``planning`` or ``staffing``."""
+    reason: str
+    """What the goal shows, in a sentence."""
+    error_type: str | None
+    """Category (``ModelUnavailable``, ``ModelOutputInvalid``, ...); None when the error had none."""
+    details: dict[str, Any] = {}
+    """What the activity reported with it: error class, model, agent."""
 
 
 class OpenReview(BaseModel):
@@ -141,6 +180,8 @@ class RouteAction(BaseModel):
     """Kind of action."""
     prompt_version: str
     """Version of the agent's instructions (part of the evidence fingerprint)."""
+    model: str | None = None
+    """Model of the agent that produced the action (None: the worker's default model, as in older histories)."""
 
 
 class RouteDecision(BaseModel):

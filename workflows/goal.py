@@ -12,12 +12,14 @@ from typing import Any
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
+from temporalio.exceptions import TimeoutError as StepTimeout
 
 with workflow.unsafe.imports_passed_through():
     from pydantic_ai.messages import ModelMessage
 
     from agents import decompose, staffing
+    from agents.failures import NOT_RETRYABLE
     from agents.models import run_summary
     from agents.planning.checks import check_plan
     from agents.schemas import GoalPlan, StaffingProposal
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from policies.arguments import args_hash
     from policies.review_routing import TimeoutDefault
     from workflows.activity_inputs import (
+        AgentFailed,
         AgentStep,
         ApplyPlan,
         ApplyStaffing,
@@ -32,10 +35,12 @@ with workflow.unsafe.imports_passed_through():
         OpenReview,
         PlanGoal,
         PlanResult,
+        ProposeStaffing,
         RecordDecision,
         RouteAction,
         RouteDecision,
         SavePlan,
+        StaffingResult,
         StatusChange,
     )
     from workflows.messages import (
@@ -51,7 +56,15 @@ with workflow.unsafe.imports_passed_through():
 
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
 _PLANNING_TIMEOUT = timedelta(minutes=3)
-"""The planning graph offline takes under a second; a real model may take a few calls."""
+"""The planning graph offline takes under a second (the bound of plans from before agent steps were bounded by
+the model's own timeouts)."""
+AGENT_STEP_TIMEOUT = timedelta(minutes=30)
+"""Longest an agent step (planning, staffing) may run: a real model may answer slowly and be asked again a few
+times; each of its requests has its own timeout (``TALENTOPS_MODEL_REQUEST_TIMEOUT_SECONDS``)."""
+AGENT_STEP_HEARTBEAT = timedelta(seconds=60)
+"""A worker that stops heartbeating a running agent step for this long is taken for dead; the step is retried."""
+AGENT_STEP_TRIES = 3
+"""Attempts of an agent step whose model server did not answer (or whose worker died)."""
 MAX_STAFFING_ROUNDS = 3
 """Staffing proposals a goal may go through when an approved one no longer fits people's capacity."""
 
@@ -88,6 +101,8 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._sla_seconds = 0
         self._max_escalations = 1
         self._timeout_default: TimeoutDefault = "park"
+        self._agent_steps = False
+        self._plan_step: AgentStep | None = None
 
     @workflow.run
     async def run(self, goal: GoalInput) -> GoalStatus:
@@ -95,37 +110,43 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._goal = goal
         self._sla_seconds = goal.review_sla_seconds
         self._max_escalations = goal.max_escalations
+        # agent steps run as activities and their failures end the goal with a reason (histories from before:
+        # the agents ran inside the workflow and a failure could leave the goal without one)
+        self._agent_steps = workflow.patched("agent-steps-as-activities")
+        if not self._agent_steps:
+            return await self._run(goal)
         try:
-            await self._set_status("planning")
-            if workflow.patched("planning-graph"):
-                plan = self._plan = await self._plan_with_graph(goal)
-            else:  # histories from before the planning graph: the decomposition agent
-                plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
-                plan = self._plan = plan_run.output
-                await self._activity("save_plan", SavePlan(
-                    goal_id=goal.goal_id, plan=plan,
-                    step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
-        except ActivityError as err:
-            await self._set_status("failed", f"could not plan this goal: {_reason(err)}")
+            return await self._run(goal)
+        except Exception as err:  # a bug must not leave the goal looking alive: fail it with what went wrong
+            workflow.logger.exception("goal workflow failed unexpectedly")
+            await self._set_status("failed", f"the goal stopped on an unexpected error ({type(err).__name__}); "
+                                             "an administrator can see the details in the worker's log")
             return self._status
-        if workflow.patched("plan-review-gate"):
-            reviewed = await self._plan_gate(goal, plan)
-            if reviewed is None:
+
+    async def _run(self, goal: GoalInput) -> GoalStatus:
+        if self._agent_steps and goal.approved_plan is not None:
+            plan = self._plan = goal.approved_plan  # tried again after its staffing failed
+        else:
+            planned = await self._planned(goal)
+            if planned is None:
                 return self._status
-            plan = self._plan = reviewed
+            plan = self._plan = planned
         for round_number in range(1, MAX_STAFFING_ROUNDS + 1):
             try:
                 self._status = "staffing"
-                staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
-                proposal = staffing_run.output
+                proposal, step = await self._propose_staffing(goal, plan)
             except ActivityError as err:
-                await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
+                if self._agent_steps:
+                    await self._agent_failed(goal, "staffing", "could not propose who should do the tasks", err)
+                else:
+                    await self._set_status("failed", f"the agents could not plan this goal: {err.cause or err}")
                 return self._status
             arguments = proposed_arguments(plan, proposal).model_dump(mode="json")
-            route = await self._route(goal, review_routing.PROPOSE_STAFFING, staffing.PROMPT_VERSION)
+            route = await self._route(goal, review_routing.PROPOSE_STAFFING, step.prompt_version,
+                                      model=step.model if self._agent_steps else None)
             decision = await self._gate(
                 goal, route, review_routing.PROPOSE_STAFFING, arguments, plan=plan, proposal=proposal,
-                step=self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION), waiting="awaiting_review")
+                step=step, waiting="awaiting_review")
             if decision.decision == "reject":
                 await self._set_status("rejected", decision.reason)
                 return self._status
@@ -147,20 +168,71 @@ class GoalWorkflow(PydanticAIWorkflow):
             return self._status
         raise AssertionError("unreachable: every staffing round returns")
 
+    async def _planned(self, goal: GoalInput) -> GoalPlan | None:
+        """Plan the goal and take the plan through its review gate; None when the goal ended on the way."""
+        try:
+            await self._set_status("planning")
+            if workflow.patched("planning-graph"):
+                plan = self._plan = await self._plan_with_graph(goal)
+            else:  # histories from before the planning graph: the decomposition agent
+                plan_run = await decompose.decompose_agent.run(decompose.goal_prompt(goal.text, goal.submitted_on))
+                plan = self._plan = plan_run.output
+                await self._activity("save_plan", SavePlan(
+                    goal_id=goal.goal_id, plan=plan,
+                    step=self._step(plan_run.all_messages(), decompose.PROMPT_VERSION)))
+        except ActivityError as err:
+            if self._agent_steps:
+                await self._agent_failed(goal, "planning", "could not plan this goal", err)
+            else:
+                await self._set_status("failed", f"could not plan this goal: {_reason(err)}")
+            return None
+        if workflow.patched("plan-review-gate"):
+            return await self._plan_gate(goal, plan)
+        return plan
+
     async def _plan_with_graph(self, goal: GoalInput) -> GoalPlan:
         """Plan with the planning graph (an activity) and store the plan with each node's output audited."""
+        timeout, heartbeat = (AGENT_STEP_TIMEOUT, AGENT_STEP_HEARTBEAT) if self._agent_steps else (
+            _PLANNING_TIMEOUT, None)
         result: PlanResult = await workflow.execute_activity(
             "plan_goal", PlanGoal(goal_id=goal.goal_id, text=goal.text, submitted_on=goal.submitted_on),
-            result_type=PlanResult, start_to_close_timeout=_PLANNING_TIMEOUT,
-            retry_policy=RetryPolicy(maximum_attempts=3, non_retryable_error_types=["PlanningError"]))
+            result_type=PlanResult, start_to_close_timeout=timeout, heartbeat_timeout=heartbeat,
+            retry_policy=RetryPolicy(maximum_attempts=AGENT_STEP_TRIES,
+                                     non_retryable_error_types=["PlanningError", *NOT_RETRYABLE]))
+        self._plan_step = AgentStep(model=result.model, prompt_version=result.prompt_version, tool_calls=[],
+                                    served_model=result.served_model)
         await self._activity("save_plan", SavePlan(
-            goal_id=goal.goal_id, plan=result.plan, graph_steps=result.steps,
-            step=AgentStep(model=result.model, prompt_version=result.prompt_version, tool_calls=[])))
+            goal_id=goal.goal_id, plan=result.plan, graph_steps=result.steps, step=self._plan_step))
         return result.plan
+
+    async def _propose_staffing(self, goal: GoalInput, plan: GoalPlan) -> tuple[StaffingProposal, AgentStep]:
+        """The staffing proposal for ``plan`` (an activity; in older histories, the agent run in the workflow)."""
+        if not self._agent_steps:
+            staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
+            return staffing_run.output, self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION)
+        result: StaffingResult = await workflow.execute_activity(
+            "propose_staffing", ProposeStaffing(goal_id=goal.goal_id, plan=plan, starts_on=goal.submitted_on),
+            result_type=StaffingResult, start_to_close_timeout=AGENT_STEP_TIMEOUT,
+            heartbeat_timeout=AGENT_STEP_HEARTBEAT,
+            retry_policy=RetryPolicy(maximum_attempts=AGENT_STEP_TRIES, non_retryable_error_types=NOT_RETRYABLE))
+        return result.proposal, result.step
+
+    async def _agent_failed(self, goal: GoalInput, step: str, what: str, err: ActivityError) -> None:
+        """End the goal as failed with the reason, audited with the error's class and the model."""
+        cause = _application_error(err)
+        details = cause.details[0] if cause is not None and cause.details and isinstance(
+            cause.details[0], dict) else {}
+        self._status = "failed"
+        await self._activity("record_agent_failure", AgentFailed(
+            goal_id=goal.goal_id, step=step, reason=f"{what}: {_reason(err)}", error_type=_error_type(err),
+            details=details))
 
     async def _plan_gate(self, goal: GoalInput, plan: GoalPlan) -> GoalPlan | None:
         """Send the plan to review when the trust ramp samples it; the plan to staff, or None if rejected."""
-        route = await self._route(goal, review_routing.DECOMPOSE_GOAL, decompose.PROMPT_VERSION)
+        step = self._plan_step if self._agent_steps else None
+        route = await self._route(goal, review_routing.DECOMPOSE_GOAL,
+                                  step.prompt_version if step else decompose.PROMPT_VERSION,
+                                  model=step.model if step else None)
         if not route.review:
             return plan
         decision = await self._gate(goal, route, review_routing.DECOMPOSE_GOAL, plan.model_dump(mode="json"),
@@ -194,7 +266,8 @@ class GoalWorkflow(PydanticAIWorkflow):
         assert self._decision is not None
         return self._decision
 
-    async def _route(self, goal: GoalInput, action: review_routing.ActionType, prompt_version: str) -> RouteDecision:
+    async def _route(self, goal: GoalInput, action: review_routing.ActionType, prompt_version: str, *,
+                     model: str | None = None) -> RouteDecision:
         """Ask the trust ramp (an activity: its random draw is recorded and audited) whether to review."""
         if not workflow.patched("route-through-trust-ramp"):  # histories from before the trust ramp
             routing = review_routing.route_review(action, draw=workflow.random().random())
@@ -202,7 +275,8 @@ class GoalWorkflow(PydanticAIWorkflow):
                                  risk_tier=routing.risk_tier.value, policy_version=routing.policy_version,
                                  fingerprint="", sla_seconds=None, max_escalations=goal.max_escalations)
         route: RouteDecision = await workflow.execute_activity(
-            "route_action", RouteAction(goal_id=goal.goal_id, action_type=action.name, prompt_version=prompt_version),
+            "route_action", RouteAction(goal_id=goal.goal_id, action_type=action.name, prompt_version=prompt_version,
+                                        model=model),
             result_type=RouteDecision, start_to_close_timeout=_ACTIVITY_TIMEOUT)
         self._sla_seconds = route.sla_seconds or goal.review_sla_seconds
         self._max_escalations = route.max_escalations
@@ -315,12 +389,23 @@ def _reason(err: ActivityError) -> str:
     cause = err.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
         cause = cause.cause
+    if isinstance(cause, StepTimeout):
+        if cause.type == TimeoutType.HEARTBEAT:
+            return f"the worker running it stopped answering, {AGENT_STEP_TRIES} times"
+        return "it took longer than it may"
     return getattr(cause, "message", None) or str(cause or err)
 
 
-def _error_type(err: ActivityError) -> str | None:
+def _application_error(err: ActivityError) -> ApplicationError | None:
     cause = err.cause
-    return cause.type if isinstance(cause, ApplicationError) else None
+    return cause if isinstance(cause, ApplicationError) else None
+
+
+def _error_type(err: ActivityError) -> str | None:
+    cause = _application_error(err)
+    if cause is not None:
+        return cause.type
+    return "Timeout" if isinstance(err.cause, StepTimeout) else None
 
 
 def _validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:

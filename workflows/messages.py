@@ -30,6 +30,9 @@ class GoalInput(BaseModel):
     """How long a review waits before it is escalated."""
     max_escalations: int = Field(default=1, ge=0)
     """Escalations before the policy's default (park) applies."""
+    approved_plan: GoalPlan | None = None
+    """A plan already through planning and its review: a goal tried again after its staffing failed starts from
+    it (None: plan from the text)."""
 
 
 class Assignment(BaseModel):

@@ -2,15 +2,19 @@
 
 The model gets the planner's reading of the goal (object, kind of work, domain, constraints, deadline) and, on a
 revision, the exact problems the checks found. Its output is :class:`DraftedTasks`; an answer that breaks the
-schema is sent back once with the validation errors (pydantic-ai's output retry).
+schema or the structural checks here (dependencies on earlier tasks only, no task twice) is sent back with the
+exact reason, up to the agent's output-retry budget. Windows, effort, skills and grounding in the taxonomy are
+then the graph's work, checked again before anyone sees the plan.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-from pydantic_ai import Agent
-from pydantic_ai.models import Model
+from dataclasses import dataclass, field
 
+from pydantic import BaseModel, Field
+from pydantic_ai import Agent, ModelRetry, RunContext
+
+from agents.models import AgentModel, output_spec
 from agents.planning.draft import TaskDraft
 from agents.planning.understand import Understanding
 
@@ -48,7 +52,45 @@ def drafting_prompt(understanding: Understanding, feedback: str | None) -> str:
     return "\n".join(lines)
 
 
-def drafting_agent(model: Model | str) -> Agent[None, DraftedTasks]:
-    """An agent that drafts tasks with ``model``."""
-    return Agent(model, output_type=DraftedTasks, instructions=INSTRUCTIONS, name="draft_tasks",
-                 defer_model_check=True)
+@dataclass(kw_only=True)
+class DraftContext:
+    """What the checks said about the model's rejected answers, in order."""
+
+    problems: list[str] = field(default_factory=list)
+    """One entry per rejected answer."""
+
+
+def draft_problems(drafted: DraftedTasks) -> list[str]:
+    """Structural problems of a draft, one sentence each."""
+    problems = []
+    titles: set[str] = set()
+    for number, task in enumerate(drafted.tasks, start=1):
+        later = [d for d in task.depends_on if d >= number or d < 1]
+        if later:
+            allowed = "no other task" if number == 1 else f"earlier tasks only (1 to {number - 1})"
+            problems.append(f"task {number} (“{task.title}”) depends on {later}; it may depend on {allowed}")
+        key = task.title.strip().lower()
+        if key in titles:
+            problems.append(f"task {number} repeats the title “{task.title}”")
+        titles.add(key)
+    return problems
+
+
+def drafting_agent(model: AgentModel) -> Agent[DraftContext, DraftedTasks]:
+    """An agent that drafts tasks with ``model``; answers with structural problems go back to it."""
+    assert model.model is not None, "the offline planner drafts from templates"
+    agent: Agent[DraftContext, DraftedTasks] = Agent(
+        model.model, deps_type=DraftContext, output_type=output_spec(DraftedTasks, model.config.output_mode),
+        instructions=INSTRUCTIONS, name="draft_tasks", model_settings=model.run_settings(),
+        retries={"output": model.config.output_retries, "tools": model.config.output_retries})
+
+    @agent.output_validator
+    def _checked(ctx: RunContext[DraftContext], drafted: DraftedTasks) -> DraftedTasks:
+        problems = draft_problems(drafted)
+        if problems:
+            reason = "; ".join(problems)
+            ctx.deps.problems.append(reason)
+            raise ModelRetry(f"Fix these problems and answer again: {reason}")
+        return drafted
+
+    return agent

@@ -66,6 +66,17 @@ class GoalCreated(BaseModel):
     """Initial status."""
 
 
+class GoalRetried(BaseModel):
+    """A failed goal started again."""
+
+    goal_id: str
+    """Goal id."""
+    status: str
+    """Its status now (``submitted``)."""
+    starts_from: str
+    """``planning`` (planned again from its text) or ``staffing`` (from its plan)."""
+
+
 class GoalSummary(BaseModel):
     """A goal in a list."""
 

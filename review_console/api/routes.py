@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from infra import audit_query
 from policies.review_routing import REJECTION_REASONS
-from review_console import service
+from review_console import retry, service
 from review_console.api.models import (
     AuditQueryParams,
     BulkApproveIn,
@@ -20,6 +20,7 @@ from review_console.api.models import (
     DecisionOut,
     GoalCreate,
     GoalCreated,
+    GoalRetried,
     GoalSummary,
     ListOf,
     LoginIn,
@@ -103,6 +104,13 @@ async def _visible_goal(svc: service.Services, user: dict[str, Any], goal_id: st
 async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
     """A goal with its tasks, latest review and assignments."""
     return jsonable_encoder(await _visible_goal(svc, user, goal_id))
+
+
+@router.post("/goals/{goal_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["goals"])
+async def retry_goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalRetried:
+    """Try a failed goal again (its manager, its submitter or an admin), once what failed it is fixed."""
+    starts_from = await retry.retry_goal(svc, goal_id, user=user)
+    return GoalRetried(goal_id=goal_id, status="submitted", starts_from=starts_from)
 
 
 @router.get("/goals/{goal_id}/audit", tags=["audit"])

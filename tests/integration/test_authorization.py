@@ -72,6 +72,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/goals"): Access(STAFF),
     ("GET", "/api/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/api/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
+    # the goal is awaiting review, not failed: those allowed get the conflict, nothing restarts
+    ("POST", "/api/goals/{goal_id}/retry"): Access(GOAL_READERS, ok=409, hidden=True),
     ("GET", "/api/reviews"): Access(REVIEWERS),
     ("GET", "/api/audit"): Access(REVIEWERS),
     ("GET", "/api/admin/trust-ramp"): Access(frozenset({ADMIN})),
@@ -99,6 +101,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
     ("GET", "/skills/suggest"): Access(REVIEWERS),
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
+    ("POST", "/goals/{goal_id}/retry"): Access(GOAL_READERS, ok=409, hidden=True),
     ("GET", "/reviews"): Access(REVIEWERS),
     ("GET", "/audit"): Access(REVIEWERS),
     ("GET", "/admin/trust-ramp"): Access(frozenset({ADMIN})),

@@ -184,7 +184,7 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
 
     page = await manager.get(f"/goals/{goal_id}")
     assert page.status_code == 200
-    assert f"<h2>{GOAL}</h2>" in page.text and f"<code>{goal_id}</code>" in page.text
+    assert f"<h2>{GOAL}</h2>" in page.text and f"<code>{goal_id}</code>" not in page.text, "no raw id as text"
     assert status_in(page.text) in {"submitted", "planning", "staffing", "awaiting_plan_review"}
     assert f'href="/goals/{goal_id}/audit"' in page.text
 

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
+from agents.models import AgentModel
 from agents.planning.checks import check_plan
 from agents.planning.deadlines import DeadlineError
 from agents.planning.draft import TaskDraft
 from agents.planning.errors import PlanningError
 from agents.planning.graph import MAX_REVISIONS, PlanOutcome, build_graph, offline_drafter, plan_goal
-from agents.planning.model_draft import DraftedTasks, drafting_agent, drafting_prompt
+from agents.planning.model_draft import DraftContext, DraftedTasks, drafting_agent, drafting_prompt
 from agents.planning.revise import critique_text, revise_drafts
 from agents.planning.understand import Understanding, understand
 from agents.schemas import GoalPlan, PlanIssue, PlannedTask
+from infra.settings import Settings
 from tools.skill_names import known_skill
 
 TODAY = date(2026, 12, 6)
@@ -335,11 +338,29 @@ def test_the_critique_lists_each_problem_on_a_line() -> None:
 # --- drafting with a model -----------------------------------------------------------------------------------------
 
 
-def test_the_local_planner_drafts_offline() -> None:
-    from infra.settings import LOCAL_PLANNER
-    from workers.planning import drafter_for
+def model_for_drafting(function: Any) -> AgentModel:
+    return AgentModel(config=Settings().agent_model("draft_tasks"), model=FunctionModel(function,
+                                                                                          model_name="drafting-llm"))
 
-    assert drafter_for(LOCAL_PLANNER) is offline_drafter
+
+async def test_a_draft_depending_on_a_later_task_goes_back_with_the_reason() -> None:
+    answers: list[str] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        answers.append(str(messages[-1].parts[-1]))
+        first = len(answers) == 1
+        tasks = [{"title": "Agree the dashboard's measures", "phase": "discover", "description": "Agree them",
+                  "activity": "identify performance measures", "depends_on": [2] if first else []},
+                 {"title": "Build the dashboard", "phase": "build", "description": "Build it",
+                  "activity": "develop business intelligence reports", "depends_on": [1]}]
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"tasks": tasks})])
+
+    context = DraftContext()
+    result = await drafting_agent(model_for_drafting(model)).run("Goal: a dashboard", deps=context)
+    assert result.output.tasks[0].depends_on == []
+    assert context.problems == ["task 1 (“Agree the dashboard's measures”) depends on [2]; it may depend on no "
+                                "other task"]
+    assert "it may depend on no other task" in answers[1]
 
 
 def test_the_prompt_tells_the_model_what_the_planner_read() -> None:
@@ -383,10 +404,10 @@ async def test_a_models_tasks_are_grounded_checked_and_revised_from_the_critique
         ]
         return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, {"tasks": tasks})])
 
-    agent = drafting_agent(FunctionModel(model, model_name="drafting-llm"))
+    agent = drafting_agent(model_for_drafting(model))
 
     async def with_model(understanding: Understanding, feedback: str | None) -> list[TaskDraft]:
-        result = await agent.run(drafting_prompt(understanding, feedback))
+        result = await agent.run(drafting_prompt(understanding, feedback), deps=DraftContext())
         assert isinstance(result.output, DraftedTasks)
         return result.output.tasks
 
