@@ -28,10 +28,13 @@ from pydantic_ai.settings import ModelSettings
 from temporalio.common import RetryPolicy
 from temporalio.workflow import ActivityConfig
 
+from agents.self_hosted import self_hosted_http_client
 from infra.settings import LOCAL_PLANNER, AgentModelConfig, OutputMode
 
 OFFLINE_DESCRIPTION = "the offline planner (deterministic, no network)"
 """How the local planner is named to people."""
+OUTPUT_TOOL = "final_result"
+"""Name of the tool a model calls with its answer in ``tool`` output mode."""
 
 
 class ModelConfigError(Exception):
@@ -110,15 +113,32 @@ def _openai_model(provider_name: str, model_name: str) -> Model:
     api_key = os.environ.get("OPENAI_API_KEY") or None
     if api_key is None and base_url is None:
         raise UserError("set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a server of your own)")
-    provider = OpenAIProvider(base_url=base_url, api_key=api_key or "not-needed")
+    key = api_key or "not-needed"  # local servers rarely want one
     if provider_name != "openai-chat":
-        return OpenAIResponsesModel(model_name, provider=provider)
-    profile = provider.model_profile(model_name)
-    if base_url is not None:
-        # self-hosted servers (llama.cpp, vLLM, Ollama) all honour the classic max_tokens; some ignore the newer
-        # max_completion_tokens, and then nothing caps a rambling answer
-        profile = merge_profile(profile, OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False))
-    return OpenAIChatModel(model_name, provider=provider, profile=profile)
+        return OpenAIResponsesModel(model_name, provider=OpenAIProvider(base_url=base_url, api_key=key))
+    if base_url is None:
+        return OpenAIChatModel(model_name, provider=OpenAIProvider(api_key=key))
+    provider = OpenAIProvider(base_url=base_url, api_key=key, http_client=self_hosted_http_client())
+    # self-hosted servers (llama.cpp, vLLM, Ollama) all honour the classic max_tokens; some ignore the newer
+    # max_completion_tokens, and then nothing caps a rambling answer
+    profile = merge_profile(provider.model_profile(model_name),
+                            OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False))
+    return SelfHostedChatModel(model_name, provider=provider, profile=profile)
+
+
+class SelfHostedChatModel(OpenAIChatModel):
+    """A chat-completions model on a server of one's own (llama.cpp, vLLM, Ollama).
+
+    A request that must end in a call of its only tool names that tool in ``tool_choice`` instead of sending
+    ``"required"``: llama.cpp's server ignores ``"required"`` with the model's own chat template (the model then
+    answers in prose) but constrains its output to the schema of a named function.
+    """
+
+    def _get_tool_choice(self, model_settings: Any, model_request_parameters: Any) -> Any:
+        tools, choice = super()._get_tool_choice(model_settings, model_request_parameters)
+        if choice == "required" and len(tools) == 1:
+            choice = {"type": "function", "function": {"name": tools[0]["function"]["name"]}}
+        return tools, choice
 
 
 def _base_url(model: Model) -> str | None:
@@ -134,7 +154,7 @@ def output_spec(output_type: type[Any], mode: OutputMode) -> Any:
         return NativeOutput(output_type)
     if mode == "prompted":
         return PromptedOutput(output_type)
-    return ToolOutput(output_type)
+    return ToolOutput(output_type, name=OUTPUT_TOOL)
 
 
 def local_model(local_function: FunctionDef) -> FunctionModel:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic_ai import Agent, ModelRetry, RunContext
 
 from agents.models import AgentModel, output_spec
@@ -31,14 +31,24 @@ MAX_SHOWN = 6
 """Candidates per task shown to the model."""
 
 
+MAX_CHOSEN = 5
+"""People per task the model may rank."""
+MAX_WHY = 400
+"""Longest explanation of a choice kept."""
+
+
 class TaskChoice(BaseModel):
-    """The model's choice for one task."""
+    """The model's choice for one task.
+
+    Plain on purpose (no length limits in the schema): servers that compile the schema into a grammar
+    (llama.cpp) fail on long bounded repetitions; the limits are checked after the answer.
+    """
 
     task_id: str
     """The task, as given (T1, T2, ...)."""
-    employee_ids: list[str] = Field(default_factory=list, max_length=5)
+    employee_ids: list[str] = []
     """Ids of the people chosen, best first, only from those listed for the task; empty when nobody fits."""
-    why: str = Field(default="", max_length=400)
+    why: str = ""
     """One line: the evidence that decided the first choice."""
 
 
@@ -47,7 +57,7 @@ class StaffingChoice(BaseModel):
 
     tasks: list[TaskChoice]
     """One entry per task of the plan."""
-    explanation: str = Field(default="", max_length=1000)
+    explanation: str = ""
     """How the choice was made, in a sentence or two."""
 
 
@@ -86,9 +96,9 @@ def proposal_from_choice(choice: StaffingChoice, found: dict[str, list[Candidate
     staffed = []
     for task in choice.tasks:
         matched = {c.employee_id: c for c in found.get(task.task_id, [])}
-        missing_ok = [matched.get(i) or _unknown(i) for i in task.employee_ids]
-        staffed.append(TaskStaffing(task_id=task.task_id, candidates=missing_ok, why=task.why.strip()))
-    explanation = choice.explanation.strip() or "People chosen by the model from the matcher's candidates."
+        missing_ok = [matched.get(i) or _unknown(i) for i in dict.fromkeys(task.employee_ids)]
+        staffed.append(TaskStaffing(task_id=task.task_id, candidates=missing_ok, why=task.why.strip()[:MAX_WHY]))
+    explanation = choice.explanation.strip()[:1000] or "People chosen by the model from the matcher's candidates."
     return StaffingProposal(tasks=staffed, explanation=explanation)
 
 
@@ -108,7 +118,9 @@ def choosing_agent(model: AgentModel) -> Agent[ChoiceContext, StaffingChoice]:
 
     @agent.output_validator
     def _checked(ctx: RunContext[ChoiceContext], choice: StaffingChoice) -> StaffingChoice:
-        problems = check_proposal(proposal_from_choice(choice, ctx.deps.found), ctx.deps.plan, ctx.deps.found)
+        problems = [f"{t.task_id}: rank at most {MAX_CHOSEN} people" for t in choice.tasks
+                    if len(t.employee_ids) > MAX_CHOSEN]
+        problems += check_proposal(proposal_from_choice(choice, ctx.deps.found), ctx.deps.plan, ctx.deps.found)
         if problems:
             reason = "; ".join(problems)
             ctx.deps.problems.append(reason)

@@ -112,7 +112,7 @@ async def plan_with_model(model: AgentModel, text: str, tally: Tally) -> GoalPla
         if output is None:
             failed = True
             raise RuntimeError(run.failure)
-        return list(output.output.tasks)
+        return output.output.drafts()
 
     try:
         outcome = await plan_goal(text, TODAY, drafter=drafter)

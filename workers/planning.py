@@ -50,7 +50,7 @@ class _ModelDrafter:
         agent = model_draft.drafting_agent(self.model)
         result = await agent.run(model_draft.drafting_prompt(understanding, feedback), deps=self.context)
         self.served = served_model(result.all_messages(), self.model.name) or self.served
-        return result.output.tasks
+        return result.output.drafts()
 
 
 def planning_activity(model: AgentModel, *, drafter: Drafter | None = None) -> Callable[..., Any]:

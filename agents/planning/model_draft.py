@@ -10,8 +10,9 @@ then the graph's work, checked again before anyone sees the plan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ValidationError
 from pydantic_ai import Agent, ModelRetry, RunContext
 
 from agents.models import AgentModel, output_spec
@@ -29,11 +30,44 @@ plain words, e.g. "test warehouse management systems"), depends_on (numbers of e
 optionally who usually does it and hours at medium scale. Windows and skills are worked out afterwards."""
 
 
+Phase = Literal["discover", "design", "build", "test", "prepare", "go live", "follow up"]
+MAX_DRAFTED = 12
+"""Most tasks a model may draft."""
+
+
+class DraftedTask(BaseModel):
+    """One task as the model drafts it.
+
+    Deliberately plain (no length limits, few optional fields): servers that turn the schema into a grammar
+    (llama.cpp) cannot compile long bounded repetitions. The limits are checked after the answer, in
+    :func:`draft_problems`, and a breach goes back to the model with the reason.
+    """
+
+    title: str
+    """Short name that names the goal's object."""
+    description: str
+    """What is done."""
+    phase: Phase
+    """Phase of the work."""
+    activity: str
+    """The work activity in plain words ("test warehouse systems")."""
+    depends_on: list[int] = []
+    """Numbers (1-based) of earlier tasks that must come first."""
+    who: str | None = None
+    """Who usually does this kind of task, if known."""
+    hours: int | None = None
+    """Effort at medium scale in person-hours, if known."""
+
+
 class DraftedTasks(BaseModel):
     """A model's draft of a goal's tasks."""
 
-    tasks: list[TaskDraft] = Field(min_length=1, max_length=12)
-    """The tasks in the order they start."""
+    tasks: list[DraftedTask]
+    """The tasks in the order they start (1 to 12)."""
+
+    def drafts(self) -> list[TaskDraft]:
+        """The tasks as the planning graph takes them (call after :func:`draft_problems` found nothing)."""
+        return [TaskDraft.model_validate(t.model_dump(exclude_none=True)) for t in self.tasks]
 
 
 def drafting_prompt(understanding: Understanding, feedback: str | None) -> str:
@@ -61,10 +95,17 @@ class DraftContext:
 
 
 def draft_problems(drafted: DraftedTasks) -> list[str]:
-    """Structural problems of a draft, one sentence each."""
+    """Problems of a draft, one sentence each: count, field limits, dependencies, repeated titles."""
     problems = []
+    if not 1 <= len(drafted.tasks) <= MAX_DRAFTED:
+        problems.append(f"draft between 1 and {MAX_DRAFTED} tasks, not {len(drafted.tasks)}")
     titles: set[str] = set()
     for number, task in enumerate(drafted.tasks, start=1):
+        try:
+            TaskDraft.model_validate(task.model_dump(exclude_none=True))
+        except ValidationError as err:
+            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            problems.append(f"task {number} (“{task.title[:60]}”): {fields}")
         later = [d for d in task.depends_on if d >= number or d < 1]
         if later:
             allowed = "no other task" if number == 1 else f"earlier tasks only (1 to {number - 1})"

@@ -409,7 +409,7 @@ async def test_a_models_tasks_are_grounded_checked_and_revised_from_the_critique
     async def with_model(understanding: Understanding, feedback: str | None) -> list[TaskDraft]:
         result = await agent.run(drafting_prompt(understanding, feedback), deps=DraftContext())
         assert isinstance(result.output, DraftedTasks)
-        return result.output.tasks
+        return result.output.drafts()
 
     outcome = await plan_goal(DASHBOARD, TODAY, drafter=with_model)
     plan = outcome.plan
