@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from pydantic_ai.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
@@ -91,10 +92,25 @@ def describe_failure(err: BaseException, model: AgentModel, *, attempt: int = 1,
     if isinstance(err, ModelAPIError):
         return failure(RETRYABLE, f"{server} failed{tries} ({detail})")
     if isinstance(err, UnexpectedModelBehavior | UsageLimitExceeded):
+        last_problem = last_problem or _schema_problem(err)
         problem = f"; the last problem: {last_problem}" if last_problem else f" ({detail})"
         return failure("ModelOutputInvalid", f"the model {model.name!r} did not give a usable answer after "
                                              f"{model.config.output_retries + 1} answer(s){problem}")
     return failure(RETRYABLE, f"the {model.config.agent.replace('_', ' ')} step failed{tries}: {detail}")
+
+
+def _schema_problem(err: BaseException) -> str | None:
+    """What was wrong with the model's last answer, from the validation error behind a run that gave up."""
+    cause = err.__cause__
+    if isinstance(cause, ValidationError):
+        if any(e["type"] == "json_invalid" for e in cause.errors()):
+            return "the answer was prose or broken JSON, not the structured answer asked for"
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in cause.errors()[:3])
+    if cause is not None and "json_invalid" in str(cause):
+        return "the answer was prose or broken JSON, not the structured answer asked for"
+    if cause is not None and "tool call" in str(cause):
+        return "the answer was prose, not the call of the answer tool asked for"
+    return " ".join(str(cause).split())[:200] if cause is not None else None
 
 
 def _detail(err: BaseException) -> str:

@@ -55,8 +55,6 @@ class AgentModelConfig(BaseModel):
     """Sampling temperature (None: the server's default)."""
     request_timeout_seconds: float
     """How long one model request may take."""
-    tries: int
-    """Attempts of a step whose model server did not answer (Temporal retries the activity)."""
 
 
 def _default_data_dir() -> Path:
@@ -101,8 +99,6 @@ class Settings(BaseSettings):
     """Default sampling temperature (None: the server's default)."""
     model_request_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     """Default time one model request may take."""
-    model_tries: int = Field(default=3, ge=1, le=10)
-    """Attempts of an agent step whose model server does not answer, before the goal fails with the reason."""
     draft_tasks: AgentModelSettings = AgentModelSettings()
     """Overrides for the planner's drafting agent (``TALENTOPS_DRAFT_TASKS__MODEL=…``)."""
     propose_staffing: AgentModelSettings = AgentModelSettings()
@@ -153,8 +149,7 @@ class Settings(BaseSettings):
             output_retries=self.model_output_retries if own.output_retries is None else own.output_retries,
             max_tokens=own.max_tokens or self.model_max_tokens,
             temperature=self.model_temperature if own.temperature is None else own.temperature,
-            request_timeout_seconds=own.request_timeout_seconds or self.model_request_timeout_seconds,
-            tries=self.model_tries)
+            request_timeout_seconds=own.request_timeout_seconds or self.model_request_timeout_seconds)
 
     @property
     def embedded_postgres(self) -> bool:

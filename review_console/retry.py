@@ -41,17 +41,14 @@ async def retry_goal(svc: Services, goal_id: str, *, user: dict[str, Any]) -> st
         raise Conflict(f"only a failed goal can be tried again; this one is {goal['status'].replace('_', ' ')}")
     plan = await _approved_plan(svc, goal_id, goal["plan"])
     client = svc.temporal()
+    origin = "staffing" if plan else "planning"
     async with svc.pool.acquire() as conn, conn.transaction():
         changed = await conn.execute(
             "UPDATE goals SET status = 'submitted', status_detail = NULL, updated_at = now()"
             " WHERE goal_id = $1 AND status = 'failed'", goal_id)
         if changed != "UPDATE 1":
             raise Conflict("the goal was tried again meanwhile")
-        await audit.append(conn, audit.AuditEvent(
-            actor_type="human", actor=user["login"], actor_role=user["role"], action="goal.retried", goal_id=goal_id,
-            workflow_id=goal["workflow_id"], args_hash=audit.args_hash({"goal_id": goal_id}),
-            payload={"previous_failure": goal["status_detail"], "from": "staffing" if plan else "planning"},
-            trace_id=current_trace_id()))
+        await _audit(conn, "goal.retried", goal, user, {"previous_failure": goal["status_detail"], "from": origin})
     try:
         await client.start_workflow(
             GoalWorkflow.run,
@@ -60,12 +57,22 @@ async def retry_goal(svc: Services, goal_id: str, *, user: dict[str, Any]) -> st
                       review_sla_seconds=svc.settings.review_sla_seconds, approved_plan=plan),
             id=goal["workflow_id"], task_queue=svc.settings.task_queue)
     except (WorkflowAlreadyStartedError, RPCError) as err:
-        await svc.pool.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
+        refusal = (Conflict("the goal's last run is still finishing; try again in a moment")
+                   if isinstance(err, WorkflowAlreadyStartedError)
+                   else ServiceError(f"could not start the goal's workflow: {err.message}"))
+        async with svc.pool.acquire() as conn, conn.transaction():  # the audit keeps both: tried, and refused
+            await conn.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
                                goal_id, goal["status_detail"])
-        if isinstance(err, WorkflowAlreadyStartedError):
-            raise Conflict("the goal's last run is still finishing; try again in a moment") from err
-        raise ServiceError(f"could not start the goal's workflow: {err.message}") from err
+            await _audit(conn, "goal.retry_refused", goal, user, {"reason": refusal.message})
+        raise refusal from err
     return "staffing" if plan else "planning"
+
+
+async def _audit(conn: Any, action: str, goal: Any, user: dict[str, Any], payload: dict[str, Any]) -> None:
+    await audit.append(conn, audit.AuditEvent(
+        actor_type="human", actor=user["login"], actor_role=user["role"], action=action, goal_id=goal["goal_id"],
+        workflow_id=goal["workflow_id"], args_hash=audit.args_hash({"goal_id": goal["goal_id"]}), payload=payload,
+        trace_id=current_trace_id()))
 
 
 async def _approved_plan(svc: Services, goal_id: str, stored: dict[str, Any] | None) -> GoalPlan | None:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
+from pydantic_ai.exceptions import AgentRunError
 
 from agents.planning import checks, draft
 from agents.planning.draft import TaskDraft
@@ -103,9 +104,12 @@ def build_graph(drafter: Drafter) -> Any:
 
     async def revise_node(state: PlanningState) -> PlanningState:
         drafts, notes, changes = revise_drafts(state["drafts"], state["plan"], state["issues"])
-        if drafter is not offline_drafter:  # a model redrafts from the critique; the fixed drafts are the fallback
-            redrafted = await drafter(state["understanding"], state["feedback"])
-            drafts, changes = redrafted, [*changes, "the model redrafted the tasks from the critique"]
+        if drafter is not offline_drafter:  # a model redrafts from the critique; the drafts fixed by rule are kept
+            try:                            # if it cannot
+                drafts = await drafter(state["understanding"], state["feedback"])
+                notes, changes = [], ["the model redrafted the tasks from the critique"]
+            except AgentRunError as err:
+                changes = [*changes, f"the model could not redraft ({err}); the tasks as fixed by rule are kept"]
         return {"drafts": drafts, "notes": [*state.get("notes", []), *notes], "rounds": state["rounds"] + 1,
                 "steps": [PlanStep(node="revise", summary=f"round {state['rounds'] + 1}: {len(changes)} change(s)",
                                    output={"changes": changes})]}
