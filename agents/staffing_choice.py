@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
-from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai import Agent
 
-from agents.models import AgentModel, output_spec
+from agents.checked_agent import checked_agent
+from agents.models import AgentModel
 from agents.schemas import Candidate, GoalPlan, StaffingProposal, TaskStaffing
 from agents.staffing_checks import check_proposal
 
@@ -107,24 +108,14 @@ def _unknown(employee_id: str) -> Candidate:
     return Candidate(employee_id=employee_id, name="?", title="?", department="", score=0, fraction=1, reason="")
 
 
+def choice_problems(context: ChoiceContext, choice: StaffingChoice) -> list[str]:
+    """What is wrong with a choice: too many people ranked, or what :func:`check_proposal` finds."""
+    problems = [f"{t.task_id}: rank at most {MAX_CHOSEN} people" for t in choice.tasks
+                if len(t.employee_ids) > MAX_CHOSEN]
+    return problems + check_proposal(proposal_from_choice(choice, context.found), context.plan, context.found)
+
+
 def choosing_agent(model: AgentModel) -> Agent[ChoiceContext, StaffingChoice]:
     """An agent that chooses people with ``model``; its answers are checked before they are accepted."""
-    assert model.model is not None, "the offline planner chooses without an agent"
-    agent: Agent[ChoiceContext, StaffingChoice] = Agent(
-        model.model, deps_type=ChoiceContext, output_type=output_spec(StaffingChoice, model.config.output_mode),
-        instructions=INSTRUCTIONS, name="propose_staffing",
-        retries={"output": model.config.output_retries, "tools": model.config.output_retries},
-        model_settings=model.run_settings())
-
-    @agent.output_validator
-    def _checked(ctx: RunContext[ChoiceContext], choice: StaffingChoice) -> StaffingChoice:
-        problems = [f"{t.task_id}: rank at most {MAX_CHOSEN} people" for t in choice.tasks
-                    if len(t.employee_ids) > MAX_CHOSEN]
-        problems += check_proposal(proposal_from_choice(choice, ctx.deps.found), ctx.deps.plan, ctx.deps.found)
-        if problems:
-            reason = "; ".join(problems)
-            ctx.deps.problems.append(reason)
-            raise ModelRetry(f"Fix these problems and answer again: {reason}")
-        return choice
-
-    return agent
+    return checked_agent(model, name="propose_staffing", instructions=INSTRUCTIONS, deps_type=ChoiceContext,
+                         output_type=StaffingChoice, check=choice_problems)

@@ -85,15 +85,16 @@ class Tally:
         self.runs.append(run)
 
 
-async def timed_run(model: AgentModel, go: Any) -> tuple[Any, Run]:
-    """Run ``go()`` (an agent run) and measure it; the output, or None with the failure in words."""
+async def timed_run(model: AgentModel, go: Any, problems: list[str]) -> tuple[Any, Run]:
+    """Run ``go()`` (an agent run) and measure it; the output, or None with the failure in words (``problems``:
+    what the output validator said about the rejected answers)."""
     start = time.perf_counter()
     with capture_run_messages() as messages:
         try:
             output = await go()
         except (AgentRunError, OSError, TimeoutError) as err:
             answers = sum(isinstance(m, ModelResponse) for m in messages)
-            failure = describe_failure(err, model)
+            failure = describe_failure(err, model, last_problem=problems[-1] if problems else None)
             return None, Run(False, answers, time.perf_counter() - start, f"{failure.type}: {failure.message}")
     answers = sum(isinstance(m, ModelResponse) for m in messages)
     return output, Run(True, answers, time.perf_counter() - start)
@@ -106,8 +107,9 @@ async def plan_with_model(model: AgentModel, text: str, tally: Tally) -> GoalPla
     async def drafter(understanding: Understanding, feedback: str | None) -> list[TaskDraft]:
         nonlocal failed
         agent = model_draft.drafting_agent(model)
+        context = model_draft.DraftContext()
         output, run = await timed_run(model, lambda: agent.run(
-            model_draft.drafting_prompt(understanding, feedback), deps=model_draft.DraftContext()))
+            model_draft.drafting_prompt(understanding, feedback), deps=context), context.problems)
         tally.add(run)
         if output is None:
             failed = True
@@ -126,7 +128,8 @@ async def staff_with_model(model: AgentModel, plan: GoalPlan, tally: Tally) -> b
     found, _ = await find_people(plan, TODAY)
     context = ChoiceContext(plan=plan, found=found)
     agent = choosing_agent(model)
-    output, run = await timed_run(model, lambda: agent.run(choice_prompt(plan, found), deps=context))
+    output, run = await timed_run(model, lambda: agent.run(choice_prompt(plan, found), deps=context),
+                                  context.problems)
     if output is not None and check_proposal(proposal_from_choice(output.output, found), plan, found):
         run = Run(False, run.answers, run.seconds, "checks failed after the run")  # cannot happen: the validator
     tally.add(run)
@@ -158,7 +161,7 @@ def table(results: dict[tuple[str, str], Tally], reached: dict[str, list[bool]])
         lines.append(f"| {mode} | {sum(flags)}/{len(flags)} |")
     lines += ["", "Failure reasons (as the goal would show them), by mode and agent:", ""]
     for (mode, agent), tally in results.items():
-        reasons = Counter((r.failure or "")[:160] for r in tally.runs if not r.ok)
+        reasons = Counter(" ".join((r.failure or "").split())[:260] for r in tally.runs if not r.ok)
         for reason, count in reasons.most_common(4):
             lines.append(f"* {mode} / {agent}, {count}×: {reason}")
     return lines

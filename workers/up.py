@@ -21,6 +21,7 @@ from tools.demo_org import DEMO_PASSWORD, seed_demo_org
 from tools.notifications import NotificationSettings
 from tools.taxonomy_store import sync_taxonomy
 from workers import runtime_file
+from workers.agent_runs import AgentModels
 from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
@@ -113,7 +114,7 @@ async def run_up(settings: Settings) -> None:
                 raise EmbeddedError(f"the console could not listen on {console_url}")
             await asyncio.sleep(0.05)
         users = await pool.fetch("SELECT login, role FROM users ORDER BY role, login")
-        print(_banner(console_url, ui_url, address, database_url, settings, users), flush=True)
+        print(_banner(console_url, ui_url, address, database_url, settings, users, models), flush=True)
         await stop.wait()
         say("stopping …")
         server.should_exit = True
@@ -131,7 +132,7 @@ async def run_up(settings: Settings) -> None:
 
 
 def _banner(console_url: str, ui_url: str | None, address: str, database_url: str, settings: Settings,
-            users: list[Any]) -> str:
+            users: list[Any], models: AgentModels) -> str:
     logins = "\n".join(f"    {u['login']:<14} ({u['role']})" for u in users)
     return (
         "\ntalentops is running\n"
@@ -140,7 +141,8 @@ def _banner(console_url: str, ui_url: str | None, address: str, database_url: st
         f"  Temporal     {address}  namespace {settings.temporal_namespace}, task queue {settings.task_queue}\n"
         f"  database     {database_url}\n"
         f"  data folder  {settings.data_dir}\n"
-        f"  model        {settings.model}\n"
+        f"  drafting     {models.draft_tasks.where}\n"
+        f"  staffing     {models.propose_staffing.where}\n"
         f"  demo logins (password: {DEMO_PASSWORD}):\n{logins}\n"
         "Press Ctrl-C to stop.\n"
     )

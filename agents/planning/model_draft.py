@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ValidationError
-from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai import Agent
 
-from agents.models import AgentModel, output_spec
+from agents.checked_agent import checked_agent
+from agents.models import AgentModel
 from agents.planning.draft import TaskDraft
 from agents.planning.understand import Understanding
 
@@ -118,20 +119,6 @@ def draft_problems(drafted: DraftedTasks) -> list[str]:
 
 
 def drafting_agent(model: AgentModel) -> Agent[DraftContext, DraftedTasks]:
-    """An agent that drafts tasks with ``model``; answers with structural problems go back to it."""
-    assert model.model is not None, "the offline planner drafts from templates"
-    agent: Agent[DraftContext, DraftedTasks] = Agent(
-        model.model, deps_type=DraftContext, output_type=output_spec(DraftedTasks, model.config.output_mode),
-        instructions=INSTRUCTIONS, name="draft_tasks", model_settings=model.run_settings(),
-        retries={"output": model.config.output_retries, "tools": model.config.output_retries})
-
-    @agent.output_validator
-    def _checked(ctx: RunContext[DraftContext], drafted: DraftedTasks) -> DraftedTasks:
-        problems = draft_problems(drafted)
-        if problems:
-            reason = "; ".join(problems)
-            ctx.deps.problems.append(reason)
-            raise ModelRetry(f"Fix these problems and answer again: {reason}")
-        return drafted
-
-    return agent
+    """An agent that drafts tasks with ``model``; answers with problems go back to it with the reasons."""
+    return checked_agent(model, name="draft_tasks", instructions=INSTRUCTIONS, deps_type=DraftContext,
+                         output_type=DraftedTasks, check=lambda _, drafted: draft_problems(drafted))
