@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_ai import Agent
 
 from agents.checked_agent import checked_agent
@@ -56,7 +56,7 @@ class TaskChoice(BaseModel):
 class StaffingChoice(BaseModel):
     """The model's answer: who for every task, and why."""
 
-    tasks: list[TaskChoice]
+    tasks: list[TaskChoice] = Field(min_length=1)
     """One entry per task of the plan."""
     explanation: str = ""
     """How the choice was made, in a sentence or two."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_ai import Agent
 
 from agents.checked_agent import checked_agent
@@ -63,8 +63,8 @@ class DraftedTask(BaseModel):
 class DraftedTasks(BaseModel):
     """A model's draft of a goal's tasks."""
 
-    tasks: list[DraftedTask]
-    """The tasks in the order they start (1 to 12)."""
+    tasks: list[DraftedTask] = Field(min_length=1)
+    """The tasks in the order they start (1 to 12; at least one in the schema, which grammars compile cheaply)."""
 
     def drafts(self) -> list[TaskDraft]:
         """The tasks as the planning graph takes them (call after :func:`draft_problems` found nothing)."""

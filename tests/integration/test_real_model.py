@@ -56,6 +56,7 @@ async def settled(svc: Services, goal_id: str, statuses: tuple[str, ...]) -> dic
 async def assert_failed_cleanly(svc: Services, goal: dict[str, Any]) -> None:
     """A failed goal says why in words, and the audit trail has the failure with its class and model."""
     detail = goal["status_detail"] or ""
+    print(f"the goal failed, as it may with a tiny model: {detail}")
     assert detail and "Traceback" not in detail, detail
     failures = [e for e in await service.audit_for_goal(svc, goal["goal_id"]) if e["action"] == "agent.failed"]
     assert failures and failures[-1]["model"] == "openai-chat:smollm2", failures
