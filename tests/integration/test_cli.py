@@ -151,3 +151,18 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         assert "already running" in cli(env, "up", check=False).stderr
     finally:
         stop_up(proc)
+
+
+@pytest.mark.parametrize(("model", "words"), [
+    ("nocolon", "not a pydantic-ai model string"),
+    ("openai-chat:llama3.1", "set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL"),
+])
+def test_a_worker_with_a_model_that_cannot_work_stops_with_a_sentence(tmp_path: Path, model: str,
+                                                                     words: str) -> None:
+    """Models are built when the worker starts, before it connects to anything: no goal ever meets them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    env.update(TALENTOPS_MODEL=model, TALENTOPS_DATA_DIR=str(tmp_path),
+               TALENTOPS_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", TALENTOPS_TEMPORAL_ADDRESS="127.0.0.1:1")
+    done = cli(env, "worker", check=False)
+    assert done.returncode != 0 and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
