@@ -111,9 +111,9 @@ def invented_choice(employee_id: str = "E9999") -> Callable[[Json], ToolCall]:
     return build
 
 
-def overbooking_picks(body: Json) -> dict[str, list[str]] | None:
-    """Picks that give someone more time across two overlapping tasks than they have free, or None when the
-    prompt lists nobody on two overlapping tasks whose needs add up past their free time."""
+def overbooking_picks(body: Json) -> tuple[dict[str, list[str]], str] | None:
+    """Picks that give someone more time across two overlapping tasks than they have free, with who that is; None
+    when the prompt lists nobody on two overlapping tasks whose needs add up past their free time."""
     tasks = prompt_tasks(body)
     for n, first in enumerate(tasks):
         for second in tasks[n + 1:]:
@@ -127,5 +127,5 @@ def overbooking_picks(body: Json) -> dict[str, list[str]] | None:
                     picks = valid_picks(body)
                     picks[first.task_id] = [person.employee_id]
                     picks[second.task_id] = [person.employee_id]
-                    return picks
+                    return picks, person.employee_id
     return None

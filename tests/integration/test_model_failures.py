@@ -258,12 +258,13 @@ async def test_a_model_that_keeps_inventing_people_fails_the_goal(running: Runni
 
 async def test_overbooking_someone_is_sent_back_with_their_free_time(running: Running,
                                                                      server: ScriptedModelServer) -> None:
-    overbooked: list[dict[str, list[str]]] = []
+    overbooked: list[str] = []
 
     def overbook(body: Json) -> ToolCall:
-        picks = overbooking_picks(body)
-        assert picks is not None, "nobody in the demo org is listed on two overlapping tasks"
-        overbooked.append(picks)
+        found = overbooking_picks(body)
+        assert found is not None, "nobody in the demo org is listed on two overlapping tasks"
+        picks, person = found
+        overbooked.append(person)
         return choice(picks)
 
     server.script(Dynamic(overbook), Dynamic(valid_choice))
@@ -272,7 +273,7 @@ async def test_overbooking_someone_is_sent_back_with_their_free_time(running: Ru
     assert overbooked, "the first answer overbooked someone"
     assert len(server.requests) == 2
     retried = request_text(server.requests[1].body)
-    person = next(ids[0] for ids in overbooked[0].values() if list(overbooked[0].values()).count(ids) > 1)
+    person = overbooked[0]
     assert f"{person} has " in retried and "of their time free in weeks" in retried, retried[-600:]
     assert "on top of" in retried
 

@@ -23,14 +23,16 @@ from workers.health import keep_probing
 pytestmark = pytest.mark.integration
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
-NOW = datetime.now(UTC).replace(microsecond=0)
+def now() -> datetime:
+    """This moment (the test module may be imported minutes before a test runs)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def health(agent: str = "draft_tasks", *, ok: bool = True, minutes_ago: float = 0, **fields: Any) -> ModelHealth:
     values: dict[str, Any] = {
         "agent": agent, "model": "openai-chat:smollm2", "description": "openai-chat:smollm2 at http://gpu:8080/v1/",
         "output_mode": "tool", "ok": ok, "detail": "answered in 0.8 s" if ok else "the model server did not answer",
-        "latency_ms": 800 if ok else None, "checked_at": NOW - timedelta(minutes=minutes_ago)}
+        "latency_ms": 800 if ok else None, "checked_at": now() - timedelta(minutes=minutes_ago)}
     return ModelHealth.model_validate({**values, **fields})
 
 
@@ -45,14 +47,15 @@ async def empty(pool: asyncpg.Pool[Any]) -> AsyncIterator[asyncpg.Pool[Any]]:
 async def test_latest_is_the_newest_probe_per_agent_across_workers(empty: asyncpg.Pool[Any]) -> None:
     async with empty.acquire() as conn:
         await model_health.save(conn, "old-host:1", health(ok=True, minutes_ago=30))
-        await model_health.save(conn, "new-host:2", health(ok=False, minutes_ago=2))
+        newest = health(ok=False, minutes_ago=2)
+        await model_health.save(conn, "new-host:2", newest)
         await model_health.save(conn, "old-host:1", health("propose_staffing", minutes_ago=10, served_model="qwen"))
         records = await model_health.latest(conn)
 
     assert [(r.agent, r.worker, r.ok) for r in records] == [("draft_tasks", "new-host:2", False),
                                                             ("propose_staffing", "old-host:1", True)]
     assert records[0].detail == "the model server did not answer" and records[0].latency_ms is None
-    assert records[0].checked_at == NOW - timedelta(minutes=2)
+    assert records[0].checked_at == newest.checked_at
     assert records[1].served_model == "qwen" and records[1].latency_ms == 800
 
 
