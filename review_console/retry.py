@@ -76,15 +76,15 @@ async def _audit(conn: Any, action: str, goal: Any, user: dict[str, Any], payloa
 
 
 async def _approved_plan(svc: Services, goal_id: str, stored: dict[str, Any] | None) -> GoalPlan | None:
-    """The goal's plan when planning finished and no plan review is still open; None to plan again."""
+    """The goal's plan when planning finished and its review (if sampled) approved it; None to plan again."""
     if stored is None:
         return None
     rows = await svc.pool.fetch(
         "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code, phase,"
         " depends_on, occupations, activities, effort_basis FROM tasks WHERE goal_id = $1 ORDER BY position", goal_id)
-    open_review = await svc.pool.fetchval(
-        "SELECT count(*) FROM review_requests WHERE goal_id = $1 AND action_type = $2"
-        " AND status IN ('pending', 'parked')", goal_id, DECOMPOSE_GOAL.name)
-    if not rows or open_review:
+    plan_review = await svc.pool.fetchval(
+        "SELECT status FROM review_requests WHERE goal_id = $1 AND action_type = $2 ORDER BY created_at DESC LIMIT 1",
+        goal_id, DECOMPOSE_GOAL.name)
+    if not rows or plan_review not in (None, "approved", "edited"):  # not sampled, or approved: the plan stands
         return None
     return GoalPlan.model_validate({**stored, "tasks": [PlannedTask.model_validate(dict(r)) for r in rows]})

@@ -216,6 +216,8 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     assert next(t for t in goal["tasks"] if t["task_id"] == first_task["task_id"])["effort_hours"] == 3
     page = await manager.get(f"/goals/{goal_id}")
     assert status_in(page.text) == "awaiting_review" and "<h3>Tasks" in page.text
+    assert "Plan drafted by the offline planner · People chosen by the offline planner" in page.text
+    assert 'data-testid="retry-form"' not in page.text, "only a failed goal can be tried again"
     for task in goal["tasks"]:
         assert str(escape(task["title"])) in page.text
         assert all(f"<span>{escape(s)}</span>" in page.text for s in task["skills"])
@@ -351,3 +353,36 @@ async def test_footer_shows_the_onet_attribution_and_the_model(connect: ClientFa
         footer = page.text.split("<footer>", 1)[1]
         assert f"Agents run on: <strong>{escape(label)}</strong>." in footer, page.url
         assert attribution in footer, page.url
+
+
+async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory, services: Services) -> None:
+    """A goal that failed (here: its run ended with the plan rejected, then marked failed as an agent failure
+    would) shows the reason and a Try again button; a run still finishing refuses next to the button."""
+    manager = await connect("mgr.payments")
+    goal_id = await submit_from_form(manager)
+    await wait_for_live(manager, goal_id, "awaiting_plan_review")
+    goal = await service.get_goal(services, goal_id)
+    reason = "could not plan this goal: the model server at http://gpu:8080/v1/ did not answer after 3 tries"
+
+    # the run is still waiting for the plan's review: retrying must be refused, next to the button
+    await services.pool.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
+                                goal_id, reason)
+    refused = await manager.post(f"/goals/{goal_id}/retry")
+    assert refused.status_code == 409 and "still finishing" in refused.text
+    assert 'data-testid="retry-form"' in refused.text and 'role="alert"' in refused.text
+
+    await service.decide_review(services, review_id=goal["review"]["review_id"], decision="reject",
+                                reviewer="hr.reviewer", reason="retry test")
+    handle = services.temporal().get_workflow_handle(goal["workflow_id"])
+    assert await handle.result() == "rejected"
+    await services.pool.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
+                                goal_id, reason)
+    page = await manager.get(f"/goals/{goal_id}")
+    assert status_in(page.text) == "failed" and "Could not go ahead" in page.text and reason in page.text
+    assert 'action="/goals/' + goal_id + '/retry"' in page.text and ">Try again</button>" in page.text
+
+    resp = await manager.post(f"/goals/{goal_id}/retry")
+    assert resp.status_code == 303 and resp.headers["location"] == f"/goals/{goal_id}"
+    await wait_for_live(manager, goal_id, "awaiting_plan_review")  # its plan was rejected: planned again
+    retries = [e["action"] for e in await service.audit_for_goal(services, goal_id) if "retr" in e["action"]]
+    assert retries == ["goal.retried", "goal.retry_refused", "goal.retried"], "tried, refused, tried"
