@@ -16,10 +16,16 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from support import eventually
+from model_fixtures import valid_choice
+from scripted_model import Dynamic, ScriptedModelServer, Status
+from support import approve_plan, eventually
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from infra.embedded import free_port
+from infra.settings import Settings
+from review_console import retry, service
+from review_console.service import Services
 from tools.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -141,3 +147,36 @@ def test_single_role_processes_need_an_external_postgres_and_temporal(tmp_path: 
         assert done.returncode == 1, done.stderr
         assert "TALENTOPS_DATABASE_URL and TALENTOPS_TEMPORAL_ADDRESS" in done.stderr
         assert "talentops up" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_worker_process_on_a_real_model_server_fails_a_goal_cleanly_then_serves_its_retry(
+        deployment_env: dict[str, str], processes: list[subprocess.Popen[str]], pool: asyncpg.Pool[Any],
+        client: Client, tmp_path: Path) -> None:
+    """The worker process builds the model at start (outside the workflow sandbox); a model server failing with
+    500s fails the goal with the reason, and the same process serves the goal's retry once the server answers."""
+    with ScriptedModelServer(default=Status(500, "upstream exploded")) as server:
+        env = {**deployment_env, "OPENAI_BASE_URL": server.base_url,
+               "TALENTOPS_PROPOSE_STAFFING__MODEL": "openai-chat:scripted"}
+        worker = start(processes, env, "worker")
+        settings = Settings(task_queue=env["TALENTOPS_TASK_QUEUE"], data_dir=tmp_path, review_sla_seconds=3600)
+        svc = Services(pool=pool, client=client, settings=settings)
+        goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+        await approve_plan(svc, goal_id, timeout=120)
+
+        async def ended(*wanted: str) -> dict[str, Any] | None:
+            goal = await service.get_goal(svc, goal_id)
+            return goal if goal["status"] in wanted else None
+
+        failed = await eventually(lambda: ended("failed"), "the goal to fail on the model server", timeout=120)
+        assert failed["status_detail"].startswith("could not propose who should do the tasks: the model server at")
+        assert "after 3 tries (HTTP 500: upstream exploded)" in failed["status_detail"]
+
+        server.default = Dynamic(valid_choice)
+        assert await retry.retry_goal(svc, goal_id, user=await service.get_user(svc, "mgr.payments")) == "staffing"
+        await eventually(lambda: ended("awaiting_review"), "the retried goal to reach its review", timeout=120)
+        agent_calls = [r for r in server.requests if "tools" in r.body]  # the rest: the worker's health probes
+        assert len(agent_calls) == 3 + 1, "three tries, then the retry's one answer"
+        probed = await pool.fetchval("SELECT bool_or(NOT ok) FROM model_health WHERE agent = 'propose_staffing'"
+                                     " AND model = 'openai-chat:scripted'")
+        assert probed, "the worker's start-up probe saw the server failing"
+        assert "drafting: the offline planner" in stop(worker)
