@@ -1,0 +1,31 @@
+"""JSON API: the audit trail (search and export)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+
+from infra import audit_query
+from review_console.api.models import AuditQueryParams
+from review_console.deps import ReviewerUser, SvcDep
+
+router = APIRouter()
+
+
+@router.get("/audit", tags=["audit"])
+async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> Any:
+    """Audit events in sequence order (reviewers and admins); ``count`` matches from ``after_seq`` on."""
+    rows, total = await audit_query.search(svc.pool, params.to_query())
+    return {"data": jsonable_encoder(rows), "count": total}
+
+
+@router.get("/audit/export", tags=["audit"])
+async def audit_export(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams,
+                       format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
+    """Every matching audit event as JSON Lines or CSV, streamed (``limit`` is ignored)."""
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    return StreamingResponse(audit_query.export(svc.pool, params.to_query(), format), media_type=media,
+                             headers={"content-disposition": f'attachment; filename="talentops-audit.{format}"'})

@@ -1,0 +1,77 @@
+"""JSON API: the review queue and decisions."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from policies.review_routing import REJECTION_REASONS
+from review_console import service
+from review_console.api.models import (
+    BulkApproveIn,
+    BulkApproveOut,
+    DecisionIn,
+    DecisionOut,
+    ListOf,
+    PlanEditRefused,
+    ReviewQueueQuery,
+    ReviewSummary,
+)
+from review_console.deps import ReviewerUser, SvcDep
+from tools import bias
+
+router = APIRouter()
+
+
+@router.get("/reviews", tags=["reviews"])
+async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> ListOf[ReviewSummary]:
+    """The review queue, oldest due first; ``count`` is the number of matches, ``data`` one page."""
+    rows, total = await service.search_reviews(svc, filters.to_filters())
+    return ListOf(data=[ReviewSummary(**r) for r in rows], count=total)
+
+
+@router.get("/reviews/{review_id}", tags=["reviews"])
+async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
+    """A review: exact arguments, evidence, explanation, and for staffing the bias audit (LL144) of who it
+    considered."""
+    review = await service.get_review(svc, review_id)
+    async with svc.pool.acquire() as conn:
+        audit = await bias.audit_review(conn, review_id)
+    return jsonable_encoder({**review, "bias_audit": dataclasses.asdict(audit) if audit else None})
+
+
+@router.post("/reviews/{review_id}/decision", tags=["reviews"], response_model=DecisionOut, responses={
+    422: {"model": PlanEditRefused, "description": "The decision is not valid; a plan edit that fails the plan's "
+          "checks lists its problems by task and field (other refusals carry only `detail`)."}})
+async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut | JSONResponse:
+    """Approve, reject (a reason is required) or edit a review: swap people on a staffing, or change a plan
+    (add, rename, re-skill, resize, move, re-order or drop tasks; edit its assumptions). A plan edit is checked like
+    the planner's own drafts (windows inside the deadline, known skills, dependencies that exist and do not loop)
+    and refused with 422 naming the task and field of each problem."""
+    try:
+        outcome = await service.decide_review(
+            svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
+            reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
+            assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash)
+    except service.PlanEditInvalid as err:
+        refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
+        return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return DecisionOut(**outcome.model_dump())
+
+
+@router.post("/reviews/bulk-approve", tags=["reviews"])
+async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> BulkApproveOut:
+    """Approve several low-risk reviews at once; each item is checked like a single decision."""
+    result = await service.bulk_approve(svc, reviewer=user["login"],
+                                        items={i.review_id: i.args_hash for i in body.items})
+    return BulkApproveOut(approved=result.approved, refused=result.refused)
+
+
+@router.get("/review-reasons", tags=["reviews"])
+async def review_reasons(_: ReviewerUser) -> dict[str, str]:
+    """Reasons a rejection can name (``reason_code`` → label)."""
+    return REJECTION_REASONS

@@ -1,0 +1,42 @@
+"""JSON API: liveness and the session (sign in, sign out, who am I)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from review_console.api.models import LoginIn, UserPublic
+from review_console.deps import CurrentUser, SvcDep, authenticate
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["meta"])
+async def health(svc: SvcDep) -> dict[str, Any]:
+    """Liveness and what this console is connected to (no secrets)."""
+    await svc.pool.fetchval("SELECT 1")
+    return {"ok": True, "model": svc.settings.model, "temporal": svc.client is not None}
+
+
+@router.post("/login", tags=["auth"])
+async def login(body: LoginIn, request: Request, svc: SvcDep) -> UserPublic:
+    """Start a session (cookie)."""
+    user = await authenticate(svc, body.login, body.password)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong login or password")
+    request.session["login"] = user["login"]
+    return UserPublic(**user)
+
+
+@router.post("/logout", tags=["auth"])
+async def logout(request: Request) -> dict[str, bool]:
+    """End the session."""
+    request.session.clear()
+    return {"ok": True}
+
+
+@router.get("/me", tags=["auth"])
+async def me(user: CurrentUser) -> UserPublic:
+    """The signed-in user."""
+    return UserPublic(**user)
