@@ -123,6 +123,12 @@ def _durations(text: str, today: date) -> list[Reading]:
         amount = float(amount_text) if amount_text[0].isdigit() else float(_NUMBERS[amount_text])
         note = f"a sprint taken as {SPRINT_WEEKS} weeks" if unit == "sprint" else None
         found.append((today + timedelta(days=round(amount * _UNIT_WEEKS[unit] * 7)), match.group(0), note))
+    # a bare duration closing a clause, as managers tack it on: "rebuild it so we can trust it, 8 weeks"
+    for match in re.finditer(rf"[,;:–—-]\s*{_AMOUNT}\s+{_UNIT}\b(?=\s*(?:$|[.,;!)]))", text):
+        amount_text, unit = match.group(1), match.group(2)
+        amount = float(amount_text) if amount_text[0].isdigit() else float(_NUMBERS[amount_text])
+        found.append((today + timedelta(days=round(amount * _UNIT_WEEKS[unit] * 7)),
+                      match.group(0).lstrip(",;:–—- "), None))
     sprint = re.search(r"\b(?:in|by|within|during)\s+(?:the\s+)?(next|this|current)\s+sprint\b", text)
     if sprint:
         weeks = SPRINT_WEEKS * (2 if sprint.group(1) == "next" else 1)
@@ -206,7 +212,8 @@ def _dates(text: str, today: date) -> list[Reading]:
         except ValueError:
             continue
     day_month = rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(\d{{4}}))?"
-    month_day = rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?"
+    # "Feb 12", not "Feb. 12-month curriculum": a number joined to a word by a hyphen is no day
+    month_day = rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!-)(?:,?\s+(\d{{4}}))?"
     taken: list[tuple[int, int]] = []
     for match in re.finditer(rf"\b{day_month}", text):
         found += _day(today, int(match.group(1)), match.group(2), match.group(3), match.group(0))

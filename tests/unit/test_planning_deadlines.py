@@ -68,9 +68,21 @@ def test_within_6_weeks_is_six_weeks() -> None:
     ("Fix the returns backlog in 90 days", 13),
     ("Hire the analysts within the next 6 weeks", 6),
     ("Open the Porto branch within 3 years", MAX_WEEKS),
+    ("Our churn dashboard is a mess - rebuild it so the exec team can trust the numbers, 8 weeks", 8),
+    ("Rebuild the churn dashboard: six weeks.", 6),
 ])
 def test_durations_in_words_or_figures(text: str, weeks: int) -> None:
     assert read(text).weeks == weeks
+
+
+def test_a_duration_inside_a_clause_is_no_deadline() -> None:
+    assert read("Migrate the EDW, 6 weeks of parallel running included, by Q3 2027").phrase == "by Q3 2027"
+
+
+def test_a_number_hyphenated_to_a_word_after_a_month_is_no_day() -> None:
+    """"starts 15 Feb. 12-month curriculum": the deadline is 15 February, not 12 February."""
+    found = read("Nurse residency for 60 new-grad RNs, first cohort starts 15 Feb. 12-month curriculum")
+    assert found.due == date(2027, 2, 15) and found.phrase == "15 Feb."
 
 
 # --- readings that rest on an assumption, which the plan must state ----------------------------------------------
