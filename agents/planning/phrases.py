@@ -8,9 +8,10 @@ import re
 from agents.planning.kinds import KINDS
 
 GOAL_VERBS = re.compile(  # the action a goal starts with, after "we need to", "please" …
-    r"^(?:(?:we|i)\s+(?:need|want|have|must|should)\s+(?:to\s+)?|(?:please|let's|lets)\s+|need to\s+|"
+    r"^(?:(?:we\s+|i\s+)?need\s+(?:someone|somebody|a person|people|a team)\s+to\s+|"
+    r"(?:we|i)\s+(?:need|want|have|must|should)\s+(?:to\s+)?|(?:please|let's|lets)\s+|need to\s+|"
     r"get\s+(?=\w+\s+(?:ready|done|live|compliant|certified))|)"
-    r"(stand up|set up|roll out|spin up|wind down|close out|sign off|kick off|go live with|bring|"
+    r"(stand up|set up|roll out|spin up|wind down|close out|sign off|kick off|go live with|sort out|clean up|bring|"
     r"[a-z]+(?:e|ise|ize|ate|en|ish|fy)?)\b", re.I)
 _MONTH_NAMES = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 _OBJECT_STOP = re.compile(
@@ -18,7 +19,7 @@ _OBJECT_STOP = re.compile(
     r"because|as|with(?:out)? (?:no|zero)|and (?:make|keep|ensure|get|have)|in (?:the next|under|less than)|"
     r"over the (?:next|summer|winter)|(?:in|over|for) (?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"twelve) (?:days?|weeks?|months?|quarters?|years?)|(?:in|during|by|for) " + _MONTH_NAMES + r"|in q[1-4]|"
-    r"q[1-4]|asap)\b)|\s*[;:!?(,]|\.(?:\s|$)|\s+[-–—]\s", re.I)
+    r"q[1-4]|asap|is|are|isn't|aren't|was|were|keeps)\b)|\s*[;:!?(,]|\.(?:\s|$)|\s+[-–—]\s", re.I)
 _TARGET = re.compile(r"\s+(?:to|onto|into|over to)\s+(.+)$", re.I)
 _CONSTRAINT = re.compile(
     r"((?:can'?t|cannot|must not|mustn'?t|may not|should not|shouldn'?t|don'?t|do not|no more than|not more than|"
@@ -59,11 +60,13 @@ def object_and_target(text: str) -> tuple[str, str | None]:
     if state:  # "Get ready for the SOX audit": the audit is the object (the kind of work says it is readiness)
         head = f"prepare {state.group(2)}"
     verb = GOAL_VERBS.match(head)
-    rest = head[verb.end():].strip() if verb and looks_like_verb(verb.group(1)) else head
+    acts = verb is not None and looks_like_verb(verb.group(1))
+    rest = head[verb.end():].strip() if verb and acts else head
+    action = verb.group(1) if verb and acts else head  # "we need to migrate …": the action is "migrate"
     target = None
-    if _REPLACING.match(head):
+    if _REPLACING.match(action):
         found = re.search(r"\s+with\s+(.+)$", rest, re.I)
-    elif _MOVING.match(head) or (verb is None or not looks_like_verb(verb.group(1))):
+    elif _MOVING.match(action) or not acts:
         found = _TARGET.search(rest)
     else:  # "cut the time … to 3 days", "reduce waiting times to under 4 hours": a number, not a destination
         found = None
@@ -107,7 +110,8 @@ def looks_like_verb(word: str) -> bool:
         return False
     verbs = {k.cues for k in KINDS}
     return any(re.match(pattern, lowered) for pattern in verbs) or lowered in {
-        "stand up", "set up", "roll out", "spin up", "wind down", "close out", "kick off", "get", "run", "hold",
+        "stand up", "set up", "roll out", "spin up", "wind down", "close out", "kick off", "sort out", "clean up",
+        "get", "run", "hold",
         "organise", "organize", "plan", "prepare", "move", "hire", "bring", "make", "put", "establish",
         "deploy", "ship", "onboard", "start", "finish", "complete", "automate", "expand", "grow", "increase",
         "double", "triple", "consolidate", "relocate", "merge", "integrate", "centralise", "centralize", "outsource",

@@ -103,6 +103,10 @@ def test_the_business_domain(text: str, kind: str, domain: str) -> None:
     ("Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks",
      "fraud-analytics dashboard for the EU cards business", None),
     ("Move the ERP to the cloud, no more than one weekend of downtime", "ERP", "the cloud"),
+    ("We need to migrate the customer database to managed Postgres by Q3", "customer database", "managed Postgres"),
+    ("Need someone to sort out our month-end close, it takes 9 days", "month-end close", None),
+    ("Our customer churn dashboard is a mess - rebuild it so the exec team can trust the numbers, 8 weeks",
+     "customer churn dashboard", None),
 ])
 def test_the_object_and_target(text: str, obj: str, target: str | None) -> None:
     found = read(text)
