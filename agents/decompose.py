@@ -11,7 +11,7 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents.local_planner import decompose_goal
 from agents.models import durability, last_user_prompt, local_model
-from agents.schemas import GoalPlan
+from infra.store.plans import GoalPlan
 
 PROMPT_VERSION = "decompose-goal/1"
 """Version of the instructions below; recorded in the audit trail."""

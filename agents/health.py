@@ -19,7 +19,7 @@ from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 
 from agents.failures import describe_failure
 from agents.models import AgentModel, served_model
-from tools.model_health import ModelHealth, answered
+from infra.store.model_health import ModelHealth, answered
 
 PROBE_PROMPT = "Reply with the word ok."
 """What the probe asks."""

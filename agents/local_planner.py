@@ -11,10 +11,11 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from agents.planning.errors import PlanningError
-from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
-from agents.staffing_checks import free_fraction, peak_load
-from tools.taxonomy import TaskLibrary, TaskStatement, load_task_library, tokens
+from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.staffing import Candidate, StaffingProposal, TaskStaffing
+from policies.staffing_checks import free_fraction, peak_load
+from tools.goal_text.errors import PlanningError
+from tools.taxonomy.task_library import TaskLibrary, TaskStatement, load_task_library, tokens
 
 # Goal-speak to O*NET vocabulary. Small and general on purpose: retrieval does the rest.
 _EXPANSIONS: dict[str, str] = {

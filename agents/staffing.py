@@ -12,9 +12,10 @@ from pydantic_ai.models.function import AgentInfo
 
 from agents.local_planner import propose_staffing
 from agents.models import durability, last_user_prompt, local_model
-from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal
 from infra.runtime import get_pool
-from tools import matching
+from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.staffing import Candidate, StaffingProposal
+from tools.matching import candidates as matching
 
 PROMPT_VERSION = "propose-staffing/1"
 """Version of the instructions below; recorded in the audit trail."""

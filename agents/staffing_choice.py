@@ -2,7 +2,7 @@
 
 The model sees, per task, the people the matcher found with their numbers and evidence, and answers with a
 :class:`StaffingChoice`: ids best first and one line of why. It invents no numbers: scores, fractions and evidence
-in the proposal are the matcher's. Its answer goes through :func:`agents.staffing_checks.check_proposal`; a
+in the proposal are the matcher's. Its answer goes through :func:`policies.staffing_checks.check_proposal`; a
 failed check goes back to the model with the exact reason (pydantic-ai's ``ModelRetry``), a bounded number of
 times.
 """
@@ -16,8 +16,9 @@ from pydantic_ai import Agent
 
 from agents.checked_agent import checked_agent
 from agents.models import AgentModel
-from agents.schemas import Candidate, GoalPlan, StaffingProposal, TaskStaffing
-from agents.staffing_checks import check_proposal
+from infra.store.plans import GoalPlan
+from infra.store.staffing import Candidate, StaffingProposal, TaskStaffing
+from policies.staffing_checks import check_proposal
 
 PROMPT_VERSION = "choose-staffing/1"
 """Version of the instructions below; recorded in the audit trail."""

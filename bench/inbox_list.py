@@ -72,8 +72,8 @@ from review_console import pages, service  # noqa: E402
 from review_console.api.models import ReviewQueueParams  # noqa: E402
 from review_console.app import create_app  # noqa: E402
 from review_console.service import ReviewFilters, Services  # noqa: E402
-from tools.demo_org import DEMO_PASSWORD, load_demo_org, seed_demo_org  # noqa: E402
-from tools.taxonomy import load_task_library  # noqa: E402
+from tools.people.demo_org import DEMO_PASSWORD, load_demo_org, seed_demo_org  # noqa: E402
+from tools.taxonomy.task_library import load_task_library  # noqa: E402
 
 TARGET_MS = 100.0
 REVIEWER = "hr.reviewer"

@@ -45,12 +45,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.adjacency import AdjacencyWeights, OccupationSpace, PostingIndex, TermWeights  # noqa: E402
-from tools.embeddings import get_encoder  # noqa: E402
-from tools.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
-from tools.ranker import EmployeeIndex, RankerWeights  # noqa: E402
-from tools.taxonomy import TaskLibrary, TfIdfIndex, load_task_library  # noqa: E402
-from tools.titles import TitleNormalizer  # noqa: E402
+from tools.matching.embeddings import get_encoder  # noqa: E402
+from tools.matching.ranker import EmployeeIndex, RankerWeights  # noqa: E402
+from tools.people.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
+from tools.taxonomy.adjacency import AdjacencyWeights, OccupationSpace, PostingIndex, TermWeights  # noqa: E402
+from tools.taxonomy.task_library import TaskLibrary, TfIdfIndex, load_task_library  # noqa: E402
+from tools.taxonomy.titles import TitleNormalizer  # noqa: E402
 
 ONET = ROOT.parent / "shared" / "data" / "onet"
 CODE = "O*NET-SOC Code"
@@ -342,8 +342,8 @@ def main() -> None:
 
 def rebuild_occupations(index: EmployeeIndex, records: list[EmployeeRecord]) -> EmployeeIndex:
     """Recompute employees' occupation guesses with the index's current weights."""
-    from tools.ranker import occupation_statements
-    from tools.taxonomy import tokens
+    from tools.matching.ranker import occupation_statements
+    from tools.taxonomy.task_library import tokens
 
     probs, occs = [], []
     for start in range(0, len(records), 512):

@@ -51,14 +51,14 @@ from agents.planning import model_draft  # noqa: E402
 from agents.planning.draft import TaskDraft  # noqa: E402
 from agents.planning.graph import offline_drafter, plan_goal  # noqa: E402
 from agents.planning.understand import Understanding  # noqa: E402
-from agents.schemas import GoalPlan  # noqa: E402
-from agents.staffing_checks import check_proposal  # noqa: E402
 from agents.staffing_choice import ChoiceContext, choice_prompt, choosing_agent, proposal_from_choice  # noqa: E402
 from infra import db, runtime  # noqa: E402
 from infra.embedded import start_postgres  # noqa: E402
 from infra.settings import OutputMode, Settings  # noqa: E402
-from tools.demo_org import seed_demo_org  # noqa: E402
-from tools.taxonomy_store import sync_taxonomy  # noqa: E402
+from infra.store.plans import GoalPlan  # noqa: E402
+from policies.staffing_checks import check_proposal  # noqa: E402
+from tools.people.demo_org import seed_demo_org  # noqa: E402
+from tools.taxonomy.store import sync_taxonomy  # noqa: E402
 from workers.staffing import find_people  # noqa: E402
 
 GOALS = ROOT / "bench" / "data" / "planning_goals_holdout.jsonl"

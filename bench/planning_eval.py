@@ -45,12 +45,12 @@ from match_eval import World, machine  # noqa: E402
 
 from agents.local_planner import PlanningError as KeywordPlanningError  # noqa: E402
 from agents.local_planner import decompose_goal, parse_deadline_weeks  # noqa: E402
-from agents.planning.deadlines import read_deadline  # noqa: E402
 from agents.planning.graph import PlanningError, plan_goal  # noqa: E402
-from agents.schemas import GoalPlan, PlannedTask  # noqa: E402
-from tools.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
-from tools.ranker import EmployeeIndex  # noqa: E402
-from tools.taxonomy import TfIdfIndex  # noqa: E402
+from infra.store.plans import GoalPlan, PlannedTask  # noqa: E402
+from tools.goal_text.deadlines import read_deadline  # noqa: E402
+from tools.matching.ranker import EmployeeIndex  # noqa: E402
+from tools.people.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
+from tools.taxonomy.task_library import TfIdfIndex  # noqa: E402
 
 GOALS = ROOT / "bench" / "data" / "planning_goals.jsonl"
 SUBMITTED = date(2026, 12, 6)

@@ -1,7 +1,7 @@
 """The staffing agent's matcher in the worker, from 1,000 to 100,000 employees, on a throwaway Postgres.
 
-``find_candidates`` (tools/matching.py) ranks with the :class:`~tools.ranker.EmployeeIndex` that
-``tools.employee_index.employee_index(pool)`` builds from Postgres (MiniLM vectors stored in
+``find_candidates`` (tools/matching/candidates.py) ranks with the :class:`~tools.matching.ranker.EmployeeIndex` that
+``tools.matching.employee_index.employee_index(pool)`` builds from Postgres (MiniLM vectors stored in
 ``employee_embeddings``, computed only when missing or stale, cached per process), then joins skills, evidence
 recency and free capacity in SQL. ``bench/match_speed.py`` measures the file-based CLI path; this bench measures
 the worker's in-product path. Everything runs in a temporary folder that is removed at the end:
@@ -12,7 +12,7 @@ the worker's in-product path. Everything runs in a temporary folder that is remo
   3-6 real task statements, 3-10 technology skills;
 * per size, three fresh child processes, so that each one's memory is its own:
 
-  1. **import**: ``tools.hris_import.import_employees`` (the product's import: validation, occupation placement,
+  1. **import**: ``tools.people.hris_import.import_employees`` (the product's import: validation, occupation placement,
      evidence rows, ``employee_skills``, MiniLM vectors of the new profiles) for sizes up to
      ``--product-import-max`` (default 10,000). Larger sizes are loaded by a bulk path written here (same
      ``ImportedEmployee`` validation, same ``employees.profile`` jsonb, same evidence rows, the job's occupation
@@ -26,10 +26,11 @@ the worker's in-product path. Everything runs in a temporary folder that is remo
      (records, MiniLM, index) and writing vectors;
   3. **warm**: a fresh process (what a restarted worker does) builds the index again from the stored vectors
      (nothing may be embedded), then times ``find_candidates`` over ``--requests`` task requests made of O*NET
-     task statements (``tools.taxonomy.load_task_library``) with 0-2 of the occupation's technology skills,
+     task statements (``tools.taxonomy.task_library.load_task_library``) with 0-2 of the occupation's technology skills,
      windows of 2-8 weeks and fractions of 20-100%. Each call is split into the ranker (``matching._score`` in
      its thread, of which the MiniLM request encoding), each SQL statement the product modules name
-     (``*_SQL`` in tools/matching.py and tools/employee_index.py: fingerprint, skill holders, which overlaps
+     (``*_SQL`` in tools/matching/candidates.py and tools/matching/employee_index.py: fingerprint, skill holders,
+     which overlaps
      the ranker, then the join, rejected skills and evidence rows, which run at the same time), the evidence
      scoring in Python (``matching._task_evidence``) and the rest (total minus the ranker, the evidence
      scoring, the fingerprint and the slowest of the three concurrent statements: thread hand-off, scoring,
@@ -207,7 +208,7 @@ def machine() -> str:
 def task_requests(count: int, seed: int) -> list[dict[str, Any]]:
     """Staffing tasks as the planner hands them over: one or two O*NET task statements of an occupation as the
     description, 0-2 of its technology skills, a window of 2-8 weeks within the first 14, a share of time."""
-    from tools.taxonomy import load_task_library
+    from tools.taxonomy.task_library import load_task_library
 
     library = load_task_library()
     statements: dict[str, list[str]] = defaultdict(list)
@@ -238,7 +239,7 @@ async def child_import(url: str, path: Path, how: str) -> dict[str, Any]:
     cpu0 = cpu_s()
     t0 = time.perf_counter()
     if how == "product":
-        from tools.hris_import import import_employees
+        from tools.people.hris_import import import_employees
 
         pool = await db.create_pool(url, max_size=2)
         try:
@@ -255,10 +256,10 @@ async def child_import(url: str, path: Path, how: str) -> dict[str, Any]:
 
 async def bulk_load(url: str, path: Path) -> dict[str, Any]:
     """The bulk path: what ``import_employees`` writes, with each job's occupation from an O*NET title lookup."""
-    from tools.hris_import import _GENERIC, ImportedEmployee
-    from tools.hris_jsonl import iter_jsonl
-    from tools.skills import recompute_employee_skills
-    from tools.taxonomy import load_task_library
+    from tools.people.hris_import import _GENERIC, ImportedEmployee
+    from tools.people.hris_jsonl import iter_jsonl
+    from tools.people.skill_levels import recompute_employee_skills
+    from tools.taxonomy.task_library import load_task_library
 
     steps: dict[str, float] = {}
     t = time.perf_counter()
@@ -273,7 +274,7 @@ async def bulk_load(url: str, path: Path) -> dict[str, Any]:
     now = datetime.now(UTC)
     employees: list[tuple[Any, ...]] = []
     evidence: list[tuple[str, str, str, str, datetime]] = []
-    for e in records:  # tools.hris_import._evidence, with the occupation looked up rather than searched for
+    for e in records:  # tools.people.hris_import._evidence, with the occupation looked up rather than searched for
         current = e.current_job()
         current_code: str | None = None
         years_back = 0.0
@@ -325,8 +326,8 @@ def sql_labels(*modules: Any) -> dict[str, str]:
 
 async def child_cold(url: str) -> dict[str, Any]:
     """The first index build after the import (every missing vector computed and written); time, split, memory."""
-    from tools import employee_index as eidx
-    from tools.embeddings import get_encoder
+    from tools.matching import employee_index as eidx
+    from tools.matching.embeddings import get_encoder
 
     base = rss_mb()
     clock = Clock()
@@ -400,7 +401,7 @@ class GcPauses:
 
 
 def malloc_trim() -> bool:
-    """Ask glibc to hand free heap pages back to the OS (what ``tools.ranker._trim_heap`` does after a build)."""
+    """Ask glibc to hand free heap pages back to the OS (as ``tools.matching.ranker._trim_heap`` does after a build)."""
     try:
         import ctypes
 
@@ -414,9 +415,9 @@ async def child_warm(url: str, requests: int, seed: int) -> dict[str, Any]:
     """A restarted worker: build from stored vectors, time ``find_candidates``, then a rebuild after a change."""
     import gc
 
-    from tools import employee_index as eidx
-    from tools import matching
-    from tools.embeddings import get_encoder
+    from tools.matching import candidates as matching
+    from tools.matching import employee_index as eidx
+    from tools.matching.embeddings import get_encoder
 
     base = rss_mb()
     clock = Clock()
@@ -717,7 +718,7 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], check: dict[str
         imp, cold, warm = r["import"], r["cold"], r["warm"]
         n = r["n"]
         embedded_at_import = imp.get("embedded", 0)
-        how = (f"`tools.hris_import.import_employees` (product; embeds {embedded_at_import:,} profiles while it "
+        how = (f"`tools.people.hris_import.import_employees` (product; embeds {embedded_at_import:,} profiles while it "
                "builds evidence)" if imp["how"] == "product" else
                "bulk path (not the product's import: occupation by title lookup, COPY, no embedding; see below)")
         build = "first index build after the import" if embedded_at_import else "cold index build"
@@ -849,7 +850,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--requests", type=int, default=50, help="find_candidates calls timed per size")
     parser.add_argument("--product-import-max", type=int, default=10_000,
-                        help="largest size imported with tools.hris_import (larger: the bulk path)")
+                        help="largest size imported with tools.people.hris_import (larger: the bulk path)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--child", choices=["import", "cold", "warm"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from infra.arguments import args_hash, canonical_json
 from infra.db import Connection
-from policies.arguments import args_hash, canonical_json
 
 __all__ = ["AuditEvent", "ChainReport", "append", "args_hash", "canonical_json", "verify_chain"]
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from policies.arguments import canonical_json
+from infra.arguments import canonical_json
 
 EXPORT_COLUMNS = (
     "seq", "at", "actor_type", "actor", "actor_role", "action", "goal_id", "workflow_id", "run_id", "args_hash",

@@ -14,9 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from infra.settings import LOCAL_PLANNER, AgentName
+from infra.store import model_health
+from policies import ramp_store
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages import render
-from tools import model_health, ramp_store
 
 api = APIRouter(prefix="/api/admin", tags=["admin"])
 pages = APIRouter(prefix="/admin", include_in_schema=False)

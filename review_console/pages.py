@@ -16,17 +16,17 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 
-from agents.planning.diff import plan_diff
-from agents.schemas import GoalPlan, PlanIssue
 from infra import audit_query
 from infra.settings import LOCAL_PLANNER
+from infra.store.plan_diff import plan_diff
+from infra.store.plans import GoalPlan, PlanIssue
+from policies import bias_review as bias
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
 from review_console import retry, service
 from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
-from tools import bias
-from tools.skill_names import suggest_skills
-from tools.taxonomy import load_task_library
+from tools.taxonomy.skill_names import suggest_skills
+from tools.taxonomy.task_library import load_task_library
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
 STATUS_WORDS = {

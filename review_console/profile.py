@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from review_console.deps import AdminUser, CurrentUser, ReviewerUser, SvcDep
 from review_console.pages import render
-from tools import profile
-from tools.bridges import UnknownEmployee, employee_bridges
+from tools.people import profile
+from tools.people.bridges import UnknownEmployee, employee_bridges
 
 api = APIRouter(prefix="/api", tags=["skills"])
 pages = APIRouter(include_in_schema=False)

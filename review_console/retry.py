@@ -12,8 +12,8 @@ from typing import Any
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from agents.schemas import GoalPlan, PlannedTask
 from infra import audit
+from infra.store.plans import GoalPlan, PlannedTask
 from infra.telemetry import current_trace_id
 from policies.review_routing import DECOMPOSE_GOAL
 from review_console.service import Conflict, NotFound, ServiceError, Services

@@ -13,16 +13,17 @@ from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, Valid
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from agents.intake import check_goal_text
-from agents.planning.checks import check_plan
-from agents.planning.errors import PlanningError
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask
 from infra import audit
 from infra.settings import Settings
+from infra.store.plans import GoalPlan, PlanIssue, PlannedTask
 from infra.telemetry import current_trace_id
+from policies import bias_review as bias
+from policies import capacity
+from policies.plan_checks import check_plan
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
-from tools import bias, capacity
-from tools.skill_names import canonical, known_skill, suggest_skills
+from tools.goal_text.errors import PlanningError
+from tools.goal_text.intake import check_goal_text
+from tools.taxonomy.skill_names import canonical, known_skill, suggest_skills
 from workflows.goal import GoalWorkflow
 from workflows.messages import Decision, DecisionOutcome, GoalInput, StaffingArguments
 
@@ -577,7 +578,7 @@ def _edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_ta
     """The plan a reviewer's edit makes of the proposed one, checked like the planner's own drafts.
 
     Refused (:class:`PlanEditInvalid`, every problem named by task and field) when a task is not valid or when
-    :func:`~agents.planning.checks.check_plan` finds anything wrong with the edited plan (a window past the
+    :func:`~policies.plan_checks.check_plan` finds anything wrong with the edited plan (a window past the
     deadline, a missing or looping dependency, a duplicate, effort no one can give, an unknown skill), except
     unknown skills the planner chose on a task whose skills the reviewer did not change: those, and the proposed
     plan's open issues about what the checks do not cover (grounding), stay in the result's ``open_issues``.

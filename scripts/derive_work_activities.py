@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("tools/data"))
     args = parser.parse_args()
     write_json_gz(args.out / "work_activities.json.gz", build_work_activities(args.shared / "onet"))
-    from tools.work_activities import write_vectors  # after the JSON it embeds exists
+    from tools.taxonomy.work_activities import write_vectors  # after the JSON it embeds exists
 
     write_vectors(args.out / "planning_vectors.npz")
     print(f"wrote {args.out}/work_activities.json.gz and planning_vectors.npz")

@@ -17,8 +17,8 @@ from infra.embedded import start_postgres, temporal_cli
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.service import Services
-from tools.demo_org import seed_demo_org
-from tools.taxonomy_store import sync_taxonomy
+from tools.people.demo_org import seed_demo_org
+from tools.taxonomy.store import sync_taxonomy
 from workers.main import build_worker, connect_client
 
 

@@ -8,14 +8,15 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from agents.planning.diff import plan_diff
-from agents.schemas import GoalPlan, PlannedTask
 from infra import audit
 from infra.db import Connection
+from infra.outbox import notifications
 from infra.runtime import get_pool
 from infra.settings import get_settings
+from infra.store.plan_diff import plan_diff
+from infra.store.plans import GoalPlan, PlannedTask
 from infra.telemetry import current_trace_id
-from tools import capacity, notifications, ramp_store
+from policies import capacity, ramp_store
 from workflows.activity_inputs import (
     AgentFailed,
     AgentStep,

@@ -22,7 +22,7 @@ from infra.settings import get_settings
 from policies.review_routing import REJECTION_REASONS
 from review_console import retry, service
 from review_console.service import ServiceError, Services
-from tools.taxonomy_store import loaded_taxonomy_version, sync_taxonomy
+from tools.taxonomy.store import loaded_taxonomy_version, sync_taxonomy
 from workers import runtime_file
 from workers.cli_match import StderrProgress, match_app, occupations_app, skills_app
 
@@ -162,7 +162,7 @@ def status(as_json: JsonOpt = False,
 
     from agents.models import ModelConfigError
     from infra.settings import AgentName
-    from tools import model_health
+    from infra.store import model_health
     from workers.agent_runs import build_agent_models
     from workers.health import probe_all
 
@@ -178,7 +178,7 @@ def status(as_json: JsonOpt = False,
         "console_url": (running or {}).get("console_url"),
         "task_queue": (running or {}).get("task_queue", settings.task_queue),
         "model": settings.model,
-        # the O*NET/ESCO data loaded in Postgres (tools.taxonomy_store): null when it cannot be asked
+        # the O*NET/ESCO data loaded in Postgres (tools.taxonomy.store): null when it cannot be asked
         "taxonomy_version": asyncio.run(loaded_taxonomy_version(database_url)),
     }
     # the workers' last probe of each agent's model (workers.health): null when the database cannot be asked
@@ -534,8 +534,8 @@ def users_add(
 @employees_app.command("import")
 def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     """Import an HRIS export (JSON Lines, one employee a line); re-importing updates, never duplicates."""
-    from tools.hris_import import import_employees
-    from tools.hris_jsonl import JsonlError
+    from tools.people.hris_import import import_employees
+    from tools.people.hris_jsonl import JsonlError
 
     progress = StderrProgress()
 
@@ -564,7 +564,7 @@ def employees_bridges(
     as_json: JsonOpt = False,
 ) -> None:
     """Occupations an employee could move to: score, what transfers, the gap to close; aspirations marked."""
-    from tools.bridges import EmployeeBridges, UnknownEmployee, employee_bridges
+    from tools.people.bridges import EmployeeBridges, UnknownEmployee, employee_bridges
 
     async def go() -> EmployeeBridges:
         async with connect(temporal=False) as svc, svc.pool.acquire() as conn:

@@ -69,9 +69,9 @@ def match_rank(
 ) -> None:
     """Rank employees for every request; each person comes with the reasons for their place."""
     cli = _cli()
-    from tools.embeddings import EmbeddingModelMissing
-    from tools.hris_jsonl import JsonlError, iter_employees, read_requests
-    from tools.ranker import EmployeeIndex
+    from tools.matching.embeddings import EmbeddingModelMissing
+    from tools.matching.ranker import EmployeeIndex
+    from tools.people.hris_jsonl import JsonlError, iter_employees, read_requests
 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
@@ -126,7 +126,7 @@ def occupations_related(
 ) -> None:
     """Occupations most adjacent to CODE, with scores, what they share and the gap (what they need that CODE lacks)."""
     cli = _cli()
-    from tools.adjacency import get_occupation_space, normalise_code
+    from tools.taxonomy.adjacency import get_occupation_space, normalise_code
 
     space = get_occupation_space()
     try:
@@ -170,8 +170,8 @@ def occupations_title(
 ) -> None:
     """The O*NET occupations a free-text job title most likely denotes, with confidences."""
     cli = _cli()
-    from tools.embeddings import EmbeddingModelMissing, get_encoder
-    from tools.titles import TitleNormalizer
+    from tools.matching.embeddings import EmbeddingModelMissing, get_encoder
+    from tools.taxonomy.titles import TitleNormalizer
 
     try:
         normalizer = TitleNormalizer(encoder=get_encoder() if embeddings else None)
@@ -196,7 +196,7 @@ def skills_find(
 ) -> None:
     """ESCO skills matching TEXT (exact label first, then shared words), each with its hierarchy path."""
     cli = _cli()
-    from tools.esco import load_esco, normalise
+    from tools.taxonomy.esco import load_esco, normalise
 
     if not normalise(text):
         cli.fail(f"{text!r} has no words to match", BAD_INPUT)

@@ -1,6 +1,6 @@
 """The worker's model health check: probe every agent's model at start and every few minutes, store the result.
 
-``talentops status`` and the admin page read what was stored (``tools.model_health``), so they say whether the
+``talentops status`` and the admin page read what was stored (``infra.store.model_health``), so they say whether the
 models answer without sending a request of their own.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from agents.health import ModelHealth, probe
-from tools import model_health
+from infra.store import model_health
 from workers.agent_runs import AgentModels
 
 PROBE_EVERY_SECONDS = 300.0

@@ -23,14 +23,14 @@ from temporalio.client import Client
 from agents.models import ModelConfigError
 from infra import db
 from infra.embedded import EmbeddedError
+from infra.outbox.notifications import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
 from review_console.service import Services
-from tools import employee_index
-from tools.adjacency import get_occupation_space
-from tools.notifications import NotificationSettings
-from tools.taxonomy_store import sync_taxonomy
+from tools.matching import employee_index
+from tools.taxonomy.adjacency import get_occupation_space
+from tools.taxonomy.store import sync_taxonomy
 from workers.agent_runs import AgentModels, build_agent_models
 from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client

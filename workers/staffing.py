@@ -14,10 +14,11 @@ from temporalio.exceptions import ApplicationError
 from agents import staffing, staffing_choice
 from agents.local_planner import propose_staffing
 from agents.models import AgentModel, served_model
-from agents.schemas import Candidate, GoalPlan, StaffingProposal
-from agents.staffing_checks import check_proposal
 from infra.runtime import get_pool
-from tools import matching
+from infra.store.plans import GoalPlan
+from infra.store.staffing import Candidate, StaffingProposal
+from policies.staffing_checks import check_proposal
+from tools.matching import candidates as matching
 from workers.agent_runs import heartbeating, step_failed
 from workflows.activity_inputs import AgentStep, ProposeStaffing, StaffingResult
 

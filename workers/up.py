@@ -13,13 +13,13 @@ import uvicorn
 
 from infra import db
 from infra.embedded import EmbeddedError, TemporalDevServer, choose_port, start_postgres, start_temporal
+from infra.outbox.notifications import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD, seed_demo_org
-from tools.notifications import NotificationSettings
-from tools.taxonomy_store import sync_taxonomy
+from tools.people.demo_org import DEMO_PASSWORD, seed_demo_org
+from tools.taxonomy.store import sync_taxonomy
 from workers import runtime_file
 from workers.agent_runs import AgentModels
 from workers.health import keep_probing, worker_name

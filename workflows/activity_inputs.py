@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agents.schemas import GoalPlan, PlanStep, StaffingProposal
+from infra.store.plans import GoalPlan, PlanStep
+from infra.store.staffing import StaffingProposal
 from policies.review_routing import TimeoutDefault
 from workflows.messages import Decision, GoalStatus, ReviewRequest, StaffingArguments
 

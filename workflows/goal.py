@@ -21,10 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from agents import decompose, staffing
     from agents.failures import NOT_RETRYABLE
     from agents.models import run_summary
-    from agents.planning.checks import check_plan
-    from agents.schemas import GoalPlan, StaffingProposal
+    from infra.arguments import args_hash
+    from infra.store.plans import GoalPlan
+    from infra.store.staffing import StaffingProposal
     from policies import review_routing
-    from policies.arguments import args_hash
+    from policies.plan_checks import check_plan
     from policies.review_routing import TimeoutDefault
     from workflows.activity_inputs import (
         AgentFailed,

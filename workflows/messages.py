@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from agents.schemas import GoalPlan
+from infra.store.plans import GoalPlan
 
 GoalStatus = Literal["submitted", "planning", "awaiting_plan_review", "staffing", "awaiting_review", "parked",
                      "staffed", "rejected", "failed"]

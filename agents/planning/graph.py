@@ -17,14 +17,15 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 from pydantic_ai.exceptions import AgentRunError
 
-from agents.planning import checks, draft
+from agents.planning import draft
 from agents.planning.draft import TaskDraft
-from agents.planning.errors import PlanningError
 from agents.planning.grounding import domain_people_fit, goal_fit, ground_task, role_fit
 from agents.planning.revise import critique_text, revise_drafts
 from agents.planning.understand import Understanding, understand
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask, PlanStep
-from tools.skill_names import known_skill
+from infra.store.plans import GoalPlan, PlanIssue, PlannedTask, PlanStep
+from policies import plan_checks as checks
+from tools.goal_text.errors import PlanningError
+from tools.taxonomy.skill_names import known_skill
 
 MAX_REVISIONS = 2
 """Critique → revise rounds before the plan goes to review with its open issues."""

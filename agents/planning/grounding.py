@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from tools.work_activities import F32, ActivitySpace, load_activity_space
+from tools.taxonomy.work_activities import F32, ActivitySpace, load_activity_space
 
 TOP_ACTIVITIES = 15
 """Closest work activities a task is compared through."""

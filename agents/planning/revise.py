@@ -8,9 +8,9 @@ model gets the critique as feedback and redrafts (see :mod:`.graph`).
 
 from __future__ import annotations
 
-from agents.planning import checks
 from agents.planning.draft import TaskDraft
-from agents.schemas import GoalPlan, PlanIssue
+from infra.store.plans import GoalPlan, PlanIssue
+from policies import plan_checks as checks
 
 
 def critique_text(issues: list[PlanIssue]) -> str:

@@ -351,4 +351,4 @@ TEMPLATES: dict[str, tuple[TaskTemplate, ...]] = {
           who=BUY, domain_share=0.6, zone=3, after=("legal",)),
     ),
 }
-"""The templates, by kind of work (see :data:`agents.planning.kinds.KINDS`)."""
+"""The templates, by kind of work (see :data:`tools.goal_text.kinds.KINDS`)."""

@@ -16,10 +16,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from agents.planning import vocabulary
-from agents.planning.deadlines import Deadline, read_deadline
-from agents.planning.errors import PlanningError
-from agents.planning.kinds import (
+from infra.store.plans import GoalReading
+from tools.goal_text import vocabulary
+from tools.goal_text.deadlines import Deadline, read_deadline
+from tools.goal_text.errors import PlanningError
+from tools.goal_text.kinds import (
     DOMAIN_CUE_WEIGHT,
     DOMAIN_CUES,
     DOMAINS,
@@ -29,11 +30,10 @@ from agents.planning.kinds import (
     KindOfWork,
     soc_domain,
 )
-from agents.planning.phrases import GOAL_VERBS, constraints, looks_like_verb, object_and_target, scale
-from agents.schemas import GoalReading
-from tools.embeddings import get_encoder
-from tools.taxonomy import load_task_library, tokens
-from tools.work_activities import F32, load_activity_space
+from tools.goal_text.phrases import GOAL_VERBS, constraints, looks_like_verb, object_and_target, scale
+from tools.matching.embeddings import get_encoder
+from tools.taxonomy.task_library import load_task_library, tokens
+from tools.taxonomy.work_activities import F32, load_activity_space
 
 
 class GoalNotUnderstood(PlanningError):
@@ -92,7 +92,7 @@ def understand(text: str, today: date) -> Understanding:
 
     Raises:
         GoalNotUnderstood: No recognisable work in it; the message says what to add.
-        agents.planning.deadlines.DeadlineError: The deadline is in the past or too far away.
+        tools.goal_text.deadlines.DeadlineError: The deadline is in the past or too far away.
     """
     cleaned = " ".join(text.split())
     abbreviations = vocabulary.find_abbreviations(cleaned)
@@ -212,7 +212,7 @@ _DATE_WORDS = frozenset(tokens(" ".join([*calendar.month_name[1:], *calendar.mon
 @lru_cache(maxsize=1)
 def _known_words() -> frozenset[str]:
     """Tokens of O*NET's task statements and ESCO's skill labels: the words the planner can relate to work."""
-    from tools.skill_names import known_skill_names
+    from tools.taxonomy.skill_names import known_skill_names
 
     esco = {t for name in known_skill_names() for t in tokens(name)}
     return frozenset(load_task_library().task_index.idf) | esco

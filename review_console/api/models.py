@@ -8,8 +8,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from agents.schemas import PlanIssue
 from infra.audit_query import AuditQuery
+from infra.store.plans import PlanIssue
 from review_console.service import NewTask, ReviewFilters, TaskEdit
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from policies import bias_review as bias
 from policies.review_routing import REJECTION_REASONS
 from review_console import service
 from review_console.api.models import (
@@ -22,7 +23,6 @@ from review_console.api.models import (
     ReviewSummary,
 )
 from review_console.deps import ReviewerUser, SvcDep
-from tools import bias
 
 router = APIRouter()
 

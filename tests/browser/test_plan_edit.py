@@ -11,7 +11,7 @@ from support import CHROMIUM, CHROMIUM_ARGS, eventually
 
 from review_console import service
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 

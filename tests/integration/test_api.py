@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from support import eventually, swap_candidates
 
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 from infra import audit
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 

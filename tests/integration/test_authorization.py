@@ -27,7 +27,7 @@ from infra.settings import Settings
 from review_console import service
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 from workers.main import build_worker
 
 pytestmark = pytest.mark.integration

@@ -12,12 +12,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
+from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.staffing import Candidate, StaffingProposal, TaskStaffing
+from policies import ramp_store
 from policies.bias_audit import INTERSECTION_SEPARATOR, BiasPolicy
+from policies.bias_review import audit_review
 from review_console import service
 from review_console.service import Services
-from tools import ramp_store
-from tools.bias import audit_review
 from workflows.messages import Assignment, StaffingArguments
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,7 @@ async def test_audit_matches_counts_from_employee_demographics(pool: asyncpg.Poo
             {k: v / top for k, v in rates.items()})
     assert audit.small_sample == (len(considered) < 30)
 
-    # demographics leave tools.bias only as aggregates: no employee id anywhere in the result
+    # demographics leave policies.bias_review only as aggregates: no employee id anywhere in the result
     text = repr(dataclasses.asdict(audit))
     assert not any(eid in text for eid in considered)
 

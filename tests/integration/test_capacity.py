@@ -22,11 +22,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from agents.schemas import StaffingProposal
+from infra.store.staffing import StaffingProposal
+from policies import capacity
 from review_console import service
 from review_console.service import Services
-from tools import capacity
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 from workers.activities import apply_staffing
 from workflows.activity_inputs import ApplyStaffing
 from workflows.messages import Assignment, StaffingArguments

@@ -15,8 +15,8 @@ from support import eventually, swap_candidates
 from infra.settings import LOCAL_PLANNER
 from review_console import service
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
-from tools.taxonomy import load_task_library
+from tools.people.demo_org import DEMO_PASSWORD
+from tools.taxonomy.task_library import load_task_library
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,14 @@ import asyncpg
 import numpy as np
 import pytest
 
-from tools import employee_index, matching, profile
-from tools.embeddings import MODEL_ID, get_encoder
-from tools.hris_import import import_employees
-from tools.hris_jsonl import MatchRequest
-from tools.ranker import RankerWeights, embedding_text
-from tools.schemas import Candidate
+from infra.store.staffing import Candidate
+from tools.matching import candidates as matching
+from tools.matching import employee_index
+from tools.matching.embeddings import MODEL_ID, get_encoder
+from tools.matching.ranker import RankerWeights, embedding_text
+from tools.people import profile
+from tools.people.hris_import import import_employees
+from tools.people.hris_jsonl import MatchRequest
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ from infra.settings import LOCAL_PLANNER, AgentModelSettings, Settings
 from review_console import retry, service
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 from workers.agent_runs import AgentModels
 from workers.main import build_worker
 

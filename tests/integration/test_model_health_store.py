@@ -15,8 +15,8 @@ import pytest
 from agents.health import probe
 from agents.models import build_agent_model
 from infra.settings import Settings
-from tools import model_health
-from tools.model_health import ModelHealth
+from infra.store import model_health
+from infra.store.model_health import ModelHealth
 from workers.agent_runs import build_agent_models
 from workers.health import keep_probing
 

@@ -28,8 +28,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from infra.embedded import free_port
-from tools import notifications as n
-from tools.notifications import NotificationSettings, claim_due, deliver_due, enqueue, record_outcome
+from infra.outbox import notifications as n
+from infra.outbox.notifications import NotificationSettings, claim_due, deliver_due, enqueue, record_outcome
 from workers.outbox import run_outbox
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from support import eventually
 
-from agents.schemas import GoalPlan, PlannedTask
-from tools.skill_names import canonical, suggest_skills
+from infra.store.plans import GoalPlan, PlannedTask
+from tools.taxonomy.skill_names import canonical, suggest_skills
 
 pytestmark = pytest.mark.integration
 

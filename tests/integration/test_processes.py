@@ -26,7 +26,7 @@ from infra.embedded import free_port
 from infra.settings import Settings
 from review_console import retry, service
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")

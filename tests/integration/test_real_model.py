@@ -20,9 +20,10 @@ from local_llm import LlamaServer, ensure_llama_env, serve, skip_reason
 from support import eventually
 from temporalio.client import Client
 
-from agents.schemas import GoalPlan, StaffingProposal
-from agents.staffing_checks import check_proposal
 from infra.settings import Settings
+from infra.store.plans import GoalPlan
+from infra.store.staffing import StaffingProposal
+from policies.staffing_checks import check_proposal
 from review_console import service
 from review_console.service import Services
 from workers.agent_runs import build_agent_models

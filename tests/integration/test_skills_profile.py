@@ -10,8 +10,9 @@ import pytest
 
 from review_console.app import create_app
 from review_console.service import Services
-from tools import matching, profile
-from tools.demo_org import DEMO_PASSWORD
+from tools.matching import candidates as matching
+from tools.people import profile
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 EMPLOYEE, LOGIN = "E0103", "sanne.devries"

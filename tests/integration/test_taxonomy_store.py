@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tools.esco import EscoTaxonomy, load_esco
-from tools.taxonomy import TaskLibrary, load_task_library
-from tools.taxonomy_store import TABLES, loaded_taxonomy_version, shipped_version, sync_taxonomy
+from tools.taxonomy.esco import EscoTaxonomy, load_esco
+from tools.taxonomy.store import TABLES, loaded_taxonomy_version, shipped_version, sync_taxonomy
+from tools.taxonomy.task_library import TaskLibrary, load_task_library
 
 pytestmark = pytest.mark.integration
 

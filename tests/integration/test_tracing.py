@@ -10,7 +10,7 @@ import pytest
 from review_console import service
 from review_console.app import create_app
 from review_console.service import Services
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from policies import trust_ramp
+from policies import ramp_store, trust_ramp
 from review_console.app import create_app
 from review_console.service import Services
-from tools import ramp_store
-from tools.demo_org import DEMO_PASSWORD
+from tools.people.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 ACTION = "decompose_goal"  # low-stakes: it can ramp down

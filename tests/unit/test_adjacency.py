@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools import taxonomy
-from tools.adjacency import OccupationSpace, PostingIndex, TermWeights, get_occupation_space, normalise_code
+from tools.taxonomy import task_library as taxonomy
+from tools.taxonomy.adjacency import OccupationSpace, PostingIndex, TermWeights, get_occupation_space, normalise_code
 
 
 @pytest.fixture(scope="module")

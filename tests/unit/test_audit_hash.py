@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from infra.arguments import args_hash, canonical_json
 from infra.audit import GENESIS_HASH, row_hash
-from policies.arguments import args_hash, canonical_json
 
 ARGS: dict[str, Any] = {
     "assignments": [

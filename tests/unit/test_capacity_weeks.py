@@ -1,4 +1,4 @@
-"""Capacity week by week (tools/capacity.py): the pure arithmetic over typed records, no database."""
+"""Capacity week by week (policies/capacity.py): the pure arithmetic over typed records, no database."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tools.capacity import Booking, Overbooking, Person, date_span, find_overbookings, refusal
+from policies.capacity import Booking, Overbooking, Person, date_span, find_overbookings, refusal
 from workflows.messages import Assignment
 
 START = date(2026, 11, 30)  # week 0 of the goal (a Monday, but nothing depends on it)

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from tools.esco import EscoTaxonomy, find_skills, load_esco, normalise
+from tools.taxonomy.esco import EscoTaxonomy, find_skills, load_esco, normalise
 
 SQL = "598de5b0-5b58-4ea7-8058-a4bc4d18c742"
 PYTHON = "ccd0a1d9-afda-43d9-b901-96344886e14d"

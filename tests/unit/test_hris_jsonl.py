@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.hris_jsonl import JsonlError, iter_employees, read_requests
+from tools.people.hris_jsonl import JsonlError, iter_employees, read_requests
 
 GOOD = {"employee_id": "E1", "work_history": [{"title": "Data Wrangler", "is_current": True, "years": 3,
                                                "responsibilities": ["Clean data."]}], "skills": ["Python"]}

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from agents.intake import MAX_CHARS, MIN_CHARS, check_goal_text, separate_actions
-from agents.planning.deadlines import MAX_WEEKS as MAX_DEADLINE_WEEKS
-from agents.planning.errors import PlanningError
+from tools.goal_text.deadlines import MAX_WEEKS as MAX_DEADLINE_WEEKS
+from tools.goal_text.errors import PlanningError
+from tools.goal_text.intake import MAX_CHARS, MIN_CHARS, check_goal_text, separate_actions
 
 TODAY = date(2025, 3, 10)
 

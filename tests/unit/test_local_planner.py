@@ -20,8 +20,9 @@ from agents.local_planner import (
     propose_staffing,
     short_title,
 )
-from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal
-from tools.taxonomy import Occupation, load_task_library
+from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.staffing import Candidate, StaffingProposal
+from tools.taxonomy.task_library import Occupation, load_task_library
 
 TODAY = date(2025, 3, 10)  # a Monday in Q1; every relative deadline below is computed from it
 

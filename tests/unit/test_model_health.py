@@ -13,7 +13,7 @@ from agents import health
 from agents.health import OFFLINE_DETAIL, PROBE_MAX_TOKENS, PROBE_PROMPT, probe
 from agents.models import AgentModel, build_agent_model
 from infra.settings import Settings
-from tools.model_health import age_words
+from infra.store.model_health import age_words
 from workers.agent_runs import build_agent_models
 from workers.health import probe_all
 

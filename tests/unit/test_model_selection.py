@@ -12,8 +12,8 @@ from pydantic_ai.models.test import TestModel
 
 from agents import decompose
 from agents.models import ModelConfigError, build_agent_model, output_spec, served_model
-from agents.schemas import GoalPlan
 from infra.settings import LOCAL_PLANNER, Settings
+from infra.store.plans import GoalPlan
 
 
 def test_default_is_the_offline_planner(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from tools.notifications import (
+from infra.outbox.notifications import (
     NotificationSettings,
     OutboxRow,
     backoff_seconds,

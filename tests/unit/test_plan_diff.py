@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.planning.diff import plan_diff
-from agents.schemas import GoalPlan, PlannedTask
+from infra.store.plan_diff import plan_diff
+from infra.store.plans import GoalPlan, PlannedTask
 
 
 def task(task_id: str, title: str, **fields: Any) -> PlannedTask:

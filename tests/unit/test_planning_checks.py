@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from agents.planning.checks import HOURS_PER_WEEK, check_plan
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask
+from infra.store.plans import GoalPlan, PlanIssue, PlannedTask
+from policies.plan_checks import HOURS_PER_WEEK, check_plan
 
 DEADLINE = 8
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from agents.planning.deadlines import (
+from tools.goal_text.deadlines import (
     ASAP_WEEKS,
     DEFAULT_WEEKS,
     MAX_WEEKS,
@@ -19,7 +19,7 @@ from agents.planning.deadlines import (
     DeadlineError,
     read_deadline,
 )
-from agents.planning.errors import PlanningError
+from tools.goal_text.errors import PlanningError
 
 TODAY = date(2026, 12, 6)  # a Sunday
 

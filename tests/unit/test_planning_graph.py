@@ -15,17 +15,17 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agents.models import AgentModel
-from agents.planning.checks import check_plan
-from agents.planning.deadlines import DeadlineError
 from agents.planning.draft import TaskDraft
-from agents.planning.errors import PlanningError
 from agents.planning.graph import MAX_REVISIONS, PlanOutcome, build_graph, offline_drafter, plan_goal
 from agents.planning.model_draft import DraftContext, DraftedTasks, drafting_agent, drafting_prompt
 from agents.planning.revise import critique_text, revise_drafts
 from agents.planning.understand import Understanding, understand
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask
 from infra.settings import Settings
-from tools.skill_names import known_skill
+from infra.store.plans import GoalPlan, PlanIssue, PlannedTask
+from policies.plan_checks import check_plan
+from tools.goal_text.deadlines import DeadlineError
+from tools.goal_text.errors import PlanningError
+from tools.taxonomy.skill_names import known_skill
 
 TODAY = date(2026, 12, 6)
 DASHBOARD = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"

@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 
 from agents.planning.understand import DOMAINS
-from agents.planning.vocabulary import ABBREVIATIONS, Abbreviation, expand, find_abbreviations
-from tools.esco import load_esco
-from tools.taxonomy import load_task_library, tokens
+from tools.goal_text.vocabulary import ABBREVIATIONS, Abbreviation, expand, find_abbreviations
+from tools.taxonomy.esco import load_esco
+from tools.taxonomy.task_library import load_task_library, tokens
 
 _ONET_TECH = re.compile(r"O\*NET 29\.3 Technology Skills: “(.+)”")
 _ONET_OCCUPATION = re.compile(r"O\*NET 29\.3 occupation (\d\d-\d{4}\.\d\d): “(.+)”")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.esco import load_esco
-from tools.skill_names import canonical, key, known_skill, known_skill_names, suggest_skills
-from tools.taxonomy import load_task_library
+from tools.taxonomy.esco import load_esco
+from tools.taxonomy.skill_names import canonical, key, known_skill, known_skill_names, suggest_skills
+from tools.taxonomy.task_library import load_task_library
 
 
 @pytest.mark.parametrize("name", [

@@ -11,8 +11,6 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Tool
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from agents.models import AgentModel
-from agents.schemas import Candidate, GoalPlan, PlannedTask, StaffingProposal, TaskStaffing
-from agents.staffing_checks import check_proposal
 from agents.staffing_choice import (
     ChoiceContext,
     StaffingChoice,
@@ -22,6 +20,9 @@ from agents.staffing_choice import (
     proposal_from_choice,
 )
 from infra.settings import Settings
+from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.staffing import Candidate, StaffingProposal, TaskStaffing
+from policies.staffing_checks import check_proposal
 
 
 def task(task_id: str, start: int, end: int) -> PlannedTask:

@@ -6,8 +6,8 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from tools import matching
-from tools.taxonomy import load_task_library, tokens
+from tools.matching import candidates as matching
+from tools.taxonomy.task_library import load_task_library, tokens
 
 JAN = datetime(2025, 1, 1, tzinfo=UTC)
 JUN = datetime(2025, 6, 1, tzinfo=UTC)

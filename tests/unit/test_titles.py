@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tools.adjacency import OccupationSpace, get_occupation_space
-from tools.embeddings import get_encoder
-from tools.titles import TitleNormalizer, title_words
+from tools.matching.embeddings import get_encoder
+from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space
+from tools.taxonomy.titles import TitleNormalizer, title_words
 
 
 @pytest.fixture(scope="module")

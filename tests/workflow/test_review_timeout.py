@@ -25,8 +25,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from agents.intake import check_goal_text
 from infra import audit
+from tools.goal_text.intake import check_goal_text
 from workers.main import build_worker
 from workflows.goal import GoalWorkflow
 from workflows.messages import GoalInput

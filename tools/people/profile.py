@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from infra import audit
 from infra.db import Connection
-from tools.skills import recompute_employee_skills, skill_key
+from tools.people.skill_levels import recompute_employee_skills, skill_key
 
 Verdict = Literal["confirm", "reject", "add"]
 

@@ -13,8 +13,8 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from infra.db import Connection
-from tools.skills import recompute_employee_skills
-from tools.taxonomy import load_task_library
+from tools.people.skill_levels import recompute_employee_skills
+from tools.taxonomy.task_library import load_task_library
 
 DEMO_PASSWORD = "talentops-demo"
 """Password of every demo login (printed by ``talentops up``)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from agents.schemas import Candidate, GoalPlan, StaffingProposal
+from infra.store.plans import GoalPlan
+from infra.store.staffing import Candidate, StaffingProposal
 
 _TOLERANCE = 1e-9
 

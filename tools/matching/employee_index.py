@@ -1,7 +1,7 @@
-"""The ranker's :class:`~tools.ranker.EmployeeIndex` over the employees in Postgres, with stored embeddings.
+"""The ranker's :class:`~tools.matching.ranker.EmployeeIndex` over the employees in Postgres, with stored embeddings.
 
 Each employee's ``profile`` (work history, skills, and for the demo organisation projects and certifications)
-becomes a :class:`~tools.hris_jsonl.EmployeeRecord`, without what comes from a switched-off signal source
+becomes a :class:`~tools.people.hris_jsonl.EmployeeRecord`, without what comes from a switched-off signal source
 (``signal_sources``) and without skills the employee rejected. Their MiniLM vector is read from
 ``employee_embeddings`` when the hash of the text it embeds still matches; only missing or stale vectors are
 computed, and they are written back in one statement per 5,000 employees.
@@ -30,10 +30,10 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from infra.db import Connection
-from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
-from tools.hris_jsonl import EmployeeRecord
-from tools.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
-from tools.skills import skill_key
+from tools.matching.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
+from tools.matching.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
+from tools.people.hris_jsonl import EmployeeRecord
+from tools.people.skill_levels import skill_key
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Feedback:
     """One employee's latest verdicts on their skills."""
 
     rejected: frozenset[str] = frozenset()
-    """Keys (:func:`tools.skills.skill_key`) of skills they rejected."""
+    """Keys (:func:`tools.people.skill_levels.skill_key`) of skills they rejected."""
     added: tuple[str, ...] = ()
     """Skills they added themselves."""
 
@@ -388,7 +388,7 @@ class StaleVectors:
     hashes: list[str]
     """Hash of each one's text (:func:`text_hash`)."""
     texts: list[str]
-    """What is embedded for each one (:func:`tools.ranker.embedding_text` of their record)."""
+    """What is embedded for each one (:func:`tools.matching.ranker.embedding_text` of their record)."""
 
 
 async def stale_vectors(db: Database, people: Sequence[tuple[str, str, Mapping[str, Any]]]) -> StaleVectors:

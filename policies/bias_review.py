@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.db import Connection
-from policies import review_routing
+from policies import ramp_store, review_routing
 from policies.bias_audit import BiasAudit, BiasPolicy, ConsideredCandidate, audit_candidates
-from tools import ramp_store
 
 STAFFING_ACTION_TYPES = frozenset({review_routing.PROPOSE_STAFFING.name})
 """Action types whose reviews carry a staffing proposal to audit."""
@@ -67,7 +66,7 @@ async def audit_review(conn: Connection, review_id: str, *, policy: BiasPolicy |
         conn: A database connection.
         review_id: The review request.
         policy: Threshold and action (flag or block) to judge the plan by; the action type's stored policy
-            (``tools.ramp_store``) when None.
+            (``policies.ramp_store``) when None.
         selected: Arguments to audit instead of the stored ones (a reviewer's edit: who would be staffed).
 
     Returns:

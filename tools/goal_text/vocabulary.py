@@ -21,7 +21,7 @@ class Abbreviation:
     expansion: str
     """Spelled out, in the taxonomy's words ("warehouse management system")."""
     domain: str
-    """Business domain it points to (see :data:`agents.planning.kinds.DOMAINS`); empty when it is used in
+    """Business domain it points to (see :data:`tools.goal_text.kinds.DOMAINS`); empty when it is used in
     every function (SLA, KPI)."""
     source: str
     """Where the expansion comes from."""

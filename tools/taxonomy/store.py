@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from infra.db import Connection
-from tools import esco
+from tools.taxonomy import esco
 
 TAXONOMY_LOCK = 7_204_2027
 """Advisory lock id held while the taxonomy is compared and loaded."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from agents.planning.kinds import KINDS
+from tools.goal_text.kinds import KINDS
 
 GOAL_VERBS = re.compile(  # the action a goal starts with, after "we need to", "please" …
     r"^(?:(?:we\s+|i\s+)?need\s+(?:someone|somebody|a person|people|a team)\s+to\s+|"

@@ -11,11 +11,11 @@ import re
 import unicodedata
 from datetime import date
 
-from agents.planning import vocabulary
-from agents.planning.deadlines import read_deadline
-from agents.planning.errors import PlanningError
-from agents.planning.phrases import looks_like_verb
 from agents.planning.understand import require_work
+from tools.goal_text import vocabulary
+from tools.goal_text.deadlines import read_deadline
+from tools.goal_text.errors import PlanningError
+from tools.goal_text.phrases import looks_like_verb
 
 MIN_CHARS = 15
 MAX_CHARS = 2000

@@ -1,15 +1,10 @@
-"""What the agents produce: a goal's plan and a staffing proposal."""
+"""A goal's plan: its tasks, how the goal was read, and what the checks found still wrong."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-
-from tools.schemas import Candidate
-
-__all__ = ["Candidate", "GoalPlan", "GoalReading", "PlanIssue", "PlanStep", "PlannedTask", "StaffingProposal",
-           "TaskStaffing"]
 
 MAX_TASKS = 16
 """Most tasks a plan may have (a reviewer may add a few to a planner's at most 10)."""
@@ -113,24 +108,3 @@ class PlanStep(BaseModel):
     """What the node did, in a sentence."""
     output: dict[str, Any]
     """Its output (JSON)."""
-
-
-class TaskStaffing(BaseModel):
-    """Ranked candidates for one task; the first is the one proposed."""
-
-    task_id: str
-    """Task this is for."""
-    candidates: list[Candidate]
-    """Best first; empty when nobody fits."""
-    why: str = ""
-    """The model's one-line explanation of its choice (empty from the offline planner: the reasons are the
-    matcher's evidence)."""
-
-
-class StaffingProposal(BaseModel):
-    """Who should do each task of a plan."""
-
-    tasks: list[TaskStaffing]
-    """One entry per task of the plan."""
-    explanation: str
-    """How the proposal was made."""

@@ -5,7 +5,7 @@ titles, responsibilities and skills; one MiniLM vector (float32); their five mos
 with probabilities (from the current title, the responsibilities and the skills); a skill posting index;
 and their text as one UTF-8 blob (read back only for the few people shown). Ranking a request is a handful
 of vectorised numpy passes over those arrays, so 100,000 employees fit in a few hundred MB and rank in
-milliseconds. Build it from a JSON Lines file (:func:`tools.hris_jsonl.iter_employees`) or from database
+milliseconds. Build it from a JSON Lines file (:func:`tools.people.hris_jsonl.iter_employees`) or from database
 rows (:meth:`EmployeeIndex.build` accepts mappings with the same fields).
 
 score = lexical · TF-IDF cosine + semantic · embedding cosine + occupation · P(same or adjacent occupation)
@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.adjacency import (
+from tools.matching.embeddings import DIM, Encoder, get_encoder
+from tools.people.hris_jsonl import EmployeeRecord, MatchRequest
+from tools.taxonomy.adjacency import (
     F32,
     I32,
     I64,
@@ -39,10 +41,8 @@ from tools.adjacency import (
     get_occupation_space,
     skill_key,
 )
-from tools.embeddings import DIM, Encoder, get_encoder
-from tools.hris_jsonl import EmployeeRecord, MatchRequest
-from tools.taxonomy import tokens
-from tools.titles import TitleNormalizer
+from tools.taxonomy.task_library import tokens
+from tools.taxonomy.titles import TitleNormalizer
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) while an index is built."""

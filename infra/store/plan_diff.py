@@ -1,12 +1,12 @@
 """What a reviewer's edit changed in a plan, in lines a person reads (the audit trail and the review page show them).
 
-Pure: two :class:`~agents.schemas.GoalPlan` in, sentences out. Tasks are matched by id; the order is the edited
+Pure: two :class:`~infra.store.plans.GoalPlan` in, sentences out. Tasks are matched by id; the order is the edited
 plan's, then the dropped tasks, then plan-wide changes (assumptions, questions, deadline, summary).
 """
 
 from __future__ import annotations
 
-from agents.schemas import GoalPlan, PlannedTask
+from infra.store.plans import GoalPlan, PlannedTask
 
 __all__ = ["plan_diff"]
 

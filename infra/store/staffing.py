@@ -1,4 +1,4 @@
-"""Typed results of the tools that agents call."""
+"""A staffing proposal: for each task of a plan, the people who could do it, best first."""
 
 from __future__ import annotations
 
@@ -26,3 +26,24 @@ class Candidate(BaseModel):
     """The evidence lines behind the score."""
     free_fraction: float | None = Field(default=None, ge=0, le=1)
     """Share of their time still free in the task's window (None in proposals recorded before it was kept)."""
+
+
+class TaskStaffing(BaseModel):
+    """Ranked candidates for one task; the first is the one proposed."""
+
+    task_id: str
+    """Task this is for."""
+    candidates: list[Candidate]
+    """Best first; empty when nobody fits."""
+    why: str = ""
+    """The model's one-line explanation of its choice (empty from the offline planner: the reasons are the
+    matcher's evidence)."""
+
+
+class StaffingProposal(BaseModel):
+    """Who should do each task of a plan."""
+
+    tasks: list[TaskStaffing]
+    """One entry per task of the plan."""
+    explanation: str
+    """How the proposal was made."""

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from agents.planning.errors import PlanningError
+from tools.goal_text.errors import PlanningError
 
 DEFAULT_WEEKS = 12
 """Weeks assumed when a goal gives no date, or only a vague one."""

@@ -1,6 +1,6 @@
 """Deterministic checks of a plan: the same rules for the planner's drafts and a reviewer's edits.
 
-Pure functions over :class:`~agents.schemas.GoalPlan` (no I/O), so the goal workflow's update validator can run
+Pure functions over :class:`~infra.store.plans.GoalPlan` (no I/O), so the goal workflow's update validator can run
 them too. Each finding names the task and the field, in words a reviewer can act on.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from agents.schemas import GoalPlan, PlanIssue, PlannedTask
+from infra.store.plans import GoalPlan, PlanIssue, PlannedTask
 
 HOURS_PER_WEEK = 40
 """Working hours in a full-time week (one person can give at most this to a task)."""

@@ -21,13 +21,13 @@ from pydantic import Field
 
 from infra import audit
 from infra.db import Connection
-from tools.adjacency import F32, get_occupation_space
-from tools.embeddings import Progress
-from tools.employee_index import StaleVectors, encode_stale, stale_vectors, store_vectors
-from tools.hris_jsonl import EmployeeRecord, Text, iter_jsonl
-from tools.skills import recompute_employee_skills
-from tools.taxonomy import load_task_library
-from tools.titles import TitleNormalizer, title_words
+from tools.matching.embeddings import Progress
+from tools.matching.employee_index import StaleVectors, encode_stale, stale_vectors, store_vectors
+from tools.people.hris_jsonl import EmployeeRecord, Text, iter_jsonl
+from tools.people.skill_levels import recompute_employee_skills
+from tools.taxonomy.adjacency import F32, get_occupation_space
+from tools.taxonomy.task_library import load_task_library
+from tools.taxonomy.titles import TitleNormalizer, title_words
 
 HRIS_SOURCES = ("task_history", "tools_used")
 """Evidence sources an import owns (replaced on re-import); projects, certificates and feedback stay."""
@@ -88,7 +88,7 @@ def _title_scores(title: str) -> F32:
 def occupation_for(title: str, responsibilities: list[str]) -> str | None:
     """O*NET code of a job, from its title and what was done in it.
 
-    The title is normalised (:class:`~tools.titles.TitleNormalizer`, lexical, so no model loads at import:
+    The title is normalised (:class:`~tools.taxonomy.titles.TitleNormalizer`, lexical, so no model loads at import:
     "Sr Softwre Enginer II" still matches "Software Engineer") to a score per occupation; title and
     responsibilities are matched against O*NET task statements (best cosine per occupation). The occupation
     with the highest ``0.5 title + 0.5 statements`` wins; a title that matches nothing well and statements that

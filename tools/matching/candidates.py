@@ -1,6 +1,7 @@
 """Find people inside the company for a task: the ranker's fit, skills, evidence recency and free capacity.
 
-The ranker (:mod:`tools.ranker`, over the index :mod:`tools.employee_index` keeps in sync with Postgres) reads
+The ranker (:mod:`tools.matching.ranker`, over the index :mod:`tools.matching.employee_index` keeps in sync with
+Postgres) reads
 everyone's history for the task: TF-IDF, MiniLM embeddings and O*NET occupations. Its best
 :data:`RANKER_POOL` then meet what only the database knows: the skills profile (decayed evidence, employee
 feedback), the latest evidence about the task, and bookings in the task's window.
@@ -23,12 +24,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from infra.db import Connection
-from tools.adjacency import F32
-from tools.employee_index import FEEDBACK_SQL, BuiltIndex, employee_index
-from tools.hris_jsonl import MatchRequest
-from tools.schemas import Candidate
-from tools.skills import HALF_LIFE_DAYS, skill_key
-from tools.taxonomy import tokens
+from infra.store.staffing import Candidate
+from tools.matching.employee_index import FEEDBACK_SQL, BuiltIndex, employee_index
+from tools.people.hris_jsonl import MatchRequest
+from tools.people.skill_levels import HALF_LIFE_DAYS, skill_key
+from tools.taxonomy.adjacency import F32
+from tools.taxonomy.task_library import tokens
 
 RANKER_POOL = 50
 """People the ranker hands on to be scored with the database's signals."""

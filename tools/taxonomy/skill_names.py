@@ -1,7 +1,7 @@
 """Skill names the product knows: ESCO v1.2 labels and O*NET technology, skill and knowledge names.
 
 ``known_skill(name)`` is the check a reviewer's plan edit must pass for every skill it names (see
-:func:`agents.planning.checks.check_plan`): the name, case-folded and with its whitespace collapsed, equals an ESCO
+:func:`policies.plan_checks.check_plan`): the name, case-folded and with its whitespace collapsed, equals an ESCO
 skill's preferred or alternative label, or the name of a technology, skill or knowledge area O*NET lists for an
 occupation. ``suggest_skills(text)`` offers such names for what someone typed (the console's skill look-up).
 Both read the shipped data once per process.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from tools.esco import load_esco
-from tools.taxonomy import load_task_library
+from tools.taxonomy.esco import load_esco
+from tools.taxonomy.task_library import load_task_library
 
 __all__ = ["canonical", "key", "known_skill", "known_skill_names", "suggest_skills"]
 
@@ -50,7 +50,7 @@ def suggest_skills(text: str, *, top: int = 8) -> list[str]:
     """Known skill names for what someone typed, best first; each passes :func:`known_skill`.
 
     The name itself when it is known, ESCO's exact and same-stem matches, names that start with the text (shortest
-    first), ESCO's matches on shared words (its skill finder, :func:`tools.esco.find_skills`), then names that
+    first), ESCO's matches on shared words (its skill finder, :func:`tools.taxonomy.esco.find_skills`), then names that
     contain the text.
     """
     wanted = key(text)

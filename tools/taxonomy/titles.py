@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.adjacency import F32, OccupationSpace, PostingIndex, TermWeights, get_occupation_space
-from tools.embeddings import Encoder
-from tools.taxonomy import stem
+from tools.matching.embeddings import Encoder
+from tools.taxonomy.adjacency import F32, OccupationSpace, PostingIndex, TermWeights, get_occupation_space
+from tools.taxonomy.task_library import stem
 
 _ABBREVIATIONS = {
     "sr": "senior", "snr": "senior", "jr": "junior", "mgr": "manager", "mngr": "manager", "eng": "engineer",

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.taxonomy import TaskLibrary, load_task_library, tokens
+from tools.taxonomy.task_library import TaskLibrary, load_task_library, tokens
 
 F32 = NDArray[np.float32]
 I32 = NDArray[np.int32]

@@ -5,7 +5,7 @@ other occupation ``o`` gets
 
     score(o) = 0.5 · adjacency(c, o) + 0.5 · fit(o)
 
-* ``adjacency(c, o)`` in [0, 1]: :meth:`tools.adjacency.OccupationSpace.related_scores` of the current
+* ``adjacency(c, o)`` in [0, 1]: :meth:`tools.taxonomy.adjacency.OccupationSpace.related_scores` of the current
   occupation (shared tasks, skills, technologies, SOC group and job zone, blended with O*NET's Related
   Occupations where listed); 0 when the employee has no known occupation.
 * ``fit(o)`` in [0, 1]: how much of ``o``'s requirements the employee already holds: the mean of the skill fit
@@ -27,7 +27,7 @@ Language, Speaking, Reading Comprehension) say nothing about a move: they count 
 The ``top`` best occupations (the employee's current one excluded) are returned, plus every occupation named in
 the employee's stated ``aspirations`` (``employees.profile``; O*NET titles, alternate titles or codes), marked,
 even when it is not among the nearest. Skills the employee rejected, and skills whose only evidence comes from
-switched-off sources, are left out, as in :mod:`tools.profile` and :mod:`tools.skills`.
+switched-off sources, are left out, as in :mod:`tools.people.profile` and :mod:`tools.people.skill_levels`.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ from typing import Any, Literal
 import numpy as np
 
 from infra.db import Connection
-from tools.adjacency import OccupationSpace, get_occupation_space, normalise_code, skill_key
-from tools.titles import title_words
+from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space, normalise_code, skill_key
+from tools.taxonomy.titles import title_words
 
 SOLID_LEVEL = 2.0
 """A skill held at this level or above transfers; below it, it is part of the gap ("held only weakly")."""
@@ -140,7 +140,7 @@ class EmployeeBridges:
     unmatched_aspirations: list[str] = field(default_factory=list)
     """Aspirations that name no O*NET occupation (or only their current one)."""
     formula: str = "score = 0.5 · adjacency + 0.5 · fit"
-    """How the score is made (see :mod:`tools.bridges`)."""
+    """How the score is made (see :mod:`tools.people.bridges`)."""
     attribution: str = ""
     """Where the occupation data comes from."""
 

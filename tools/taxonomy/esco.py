@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from tools.taxonomy import stem
+from tools.taxonomy.task_library import stem
 
 ESCO_URI = "http://data.europa.eu/esco/"
 DATA_FILE = "data/esco_skills.json.gz"
