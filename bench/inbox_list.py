@@ -14,7 +14,7 @@ What it does, all in a throwaway folder that is removed at the end:
   ``httpx.ASGITransport`` (the full ASGI stack: sessions, OpenTelemetry, auth lookup, Jinja rendering) and,
   at the largest size, the first page over real HTTP against uvicorn in a child process on a free loopback
   port;
-* times the database alone for each case, interleaved with the requests: ``service.search_reviews`` as the
+* times the database alone for each case, interleaved with the requests: ``usecases.search_reviews`` as the
   page calls it, and its two statements (the page and the ``count(*)``) captured verbatim from the product and
   re-run on the pool; ``EXPLAIN (ANALYZE, BUFFERS)`` of both, as custom and as generic plans; the Jinja render
   of the page alone; and the plan cache counts (``pg_prepared_statements``);
@@ -68,12 +68,13 @@ from infra.embedded import free_port, start_postgres  # noqa: E402
 from infra.settings import LOCAL_PLANNER, Settings  # noqa: E402
 from infra.telemetry import setup_tracing  # noqa: E402
 from policies.review_routing import ACTION_TYPES, bulk_approvable  # noqa: E402
-from review_console import pages, service  # noqa: E402
+from review_console import pages  # noqa: E402
 from review_console.api.models import ReviewQueueParams  # noqa: E402
 from review_console.app import create_app  # noqa: E402
-from review_console.service import ReviewFilters, Services  # noqa: E402
-from tools.people.demo_org import DEMO_PASSWORD, load_demo_org, seed_demo_org  # noqa: E402
+from tools.people_import.demo_org import DEMO_PASSWORD, load_demo_org, seed_demo_org  # noqa: E402
 from tools.taxonomy.task_library import load_task_library  # noqa: E402
+from workflows import usecases  # noqa: E402
+from workflows.usecases import ReviewFilters, Services  # noqa: E402
 
 TARGET_MS = 100.0
 REVIEWER = "hr.reviewer"
@@ -359,7 +360,7 @@ async def check_response(client: httpx.AsyncClient, case: Case, svc: Services) -
     """
     problem = ""
     for _ in range(2):
-        rows, total = await service.search_reviews(svc, case.filters())
+        rows, total = await usecases.search_reviews(svc, case.filters())
         response = await client.get(case.url)
         if response.status_code != 200:
             raise SystemExit(f"GET {case.url}: HTTP {response.status_code}: {response.text[:300]}")
@@ -476,14 +477,14 @@ async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.
 
     The pool's connections are replaced first (empty plan caches, like a freshly started console).
     """
-    user = await service.get_user(svc, REVIEWER)
+    user = await usecases.get_user(svc, REVIEWER)
     departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
     await svc.pool.expire_connections()
     results = []
     for case in cases:
         f = case.filters()
         recorder = RecordingPool(svc.pool)
-        rows, total = await service.search_reviews(
+        rows, total = await usecases.search_reviews(
             Services(pool=recorder, client=None, settings=svc.settings), f)  # type: ignore[arg-type]
         (page_sql, page_args), (count_sql, count_args) = recorder.calls
         probes: dict[str, Callable[[], Awaitable[Any]]] = {}
@@ -494,7 +495,7 @@ async def measure(svc: Services, cases: list[Case], knobs: Knobs, client: httpx.
             probes["real"] = partial(real_client.get, case.url)
         if not case.api:
             probes["render"] = partial(_sync, render_alone, case, rows, total, user, departments)
-        probes["search"] = partial(service.search_reviews, svc, f)
+        probes["search"] = partial(usecases.search_reviews, svc, f)
         probes["page"] = partial(svc.pool.fetch, page_sql, *page_args)
         probes["count"] = partial(svc.pool.fetchval, count_sql, *count_args)
         step = max(1, knobs.repeats // knobs.db_repeats)
@@ -672,7 +673,7 @@ def compare_section(c: Comparison) -> list[str]:
         "same machine load. Each block opens a fresh connection (empty statement and plan caches, the product's "
         "pool settings), runs `BEGIN`, for the dropped state `SAVEPOINT` + "
         f"`DROP INDEX {OPEN_QUEUE_INDEX}`, then {c.warmup} untimed and {c.rounds} timed rounds; a round runs, "
-        "case after case, `service.search_reviews` (both statements, as the page calls it) and each of its two "
+        "case after case, `usecases.search_reviews` (both statements, as the page calls it) and each of its two "
         "statements (captured verbatim from the product) on that connection. Then `ROLLBACK`: the index is "
         "never dropped for good (checked after the last block: same definition).",
         f"* {c.blocks * c.rounds} timed runs per case and state. Milliseconds: median / 95th percentile "
@@ -782,7 +783,7 @@ HISTORY = [
     "## Earlier figures (not re-measured by this run)",
     "",
     "As recorded in this file at commit e025941 (that run's own report is not in the repository): before migration "
-    "`0007_open_review_queue_index.sql` and the filter-only SQL in `service.search_reviews` (the `$n IS NULL OR …` "
+    "`0007_open_review_queue_index.sql` and the filter-only SQL in `usecases.search_reviews` (the `$n IS NULL OR …` "
     "catch-all statement, no open-queue index), 10,000 open reviews, first page `GET /reviews`: 76.0 ms median in "
     "process (p95 140.6), 94.8 ms over real HTTP, of which 67.1 ms in the two queue statements; the bench's former "
     "`--with-index` phases (index + filter-only SQL) showed 9.5 ms in that run. Those figures mix both changes and "
@@ -842,7 +843,7 @@ def report(args: argparse.Namespace, facts: list[tuple[str, str]], pg: dict[str,
         "with the in-process requests.",
         f"* Database alone ({len(range(0, args.repeats, step))} timed runs per case, taken every {step}th request "
         "round, interleaved with the HTTP requests so that every column sees the same machine load): "
-        "**search_reviews** = `service.search_reviews` as the page calls it (both statements, pool round trips "
+        "**search_reviews** = `usecases.search_reviews` as the page calls it (both statements, pool round trips "
         "included); **page SQL** / **count(*) SQL** = each of its two statements, captured verbatim from the "
         "product and re-run on the pool (same cached prepared statements). **Jinja render** = `reviews.html` "
         "rendered with the same rows, no DB. **rest** = in-process median − search_reviews median − render median "
@@ -1025,7 +1026,7 @@ async def compare_block(database_url: str, settings: Settings, captured: list[Ca
                 svc = Services(pool=ConnectionAsPool(conn), client=None, settings=settings)  # type: ignore[arg-type]
                 probes: dict[str, Callable[[], Awaitable[Any]]] = {}
                 for c in captured:
-                    probes[f"search|{c.case.label}"] = partial(service.search_reviews, svc, c.filters)
+                    probes[f"search|{c.case.label}"] = partial(usecases.search_reviews, svc, c.filters)
                     probes[f"page|{c.case.label}"] = partial(conn.fetch, c.page_sql, *c.page_args)
                     probes[f"count|{c.case.label}"] = partial(conn.fetchval, c.count_sql, *c.count_args)
                 got = await interleaved(probes, {}, rounds, warmup)
@@ -1033,7 +1034,7 @@ async def compare_block(database_url: str, settings: Settings, captured: list[Ca
                     kind, label = key.split("|", 1)
                     target = {"search": state.search, "page": state.page, "count": state.count}[kind]
                     target.setdefault(label, Stat()).values.extend(stat.values)
-                answers = {c.case.label: await service.search_reviews(svc, c.filters) for c in captured}
+                answers = {c.case.label: await usecases.search_reviews(svc, c.filters) for c in captured}
                 if last:
                     state.plan_cache = await plan_cache_stats(conn)
                     shown = next(c for c in captured if c.case.label == EXPLAIN_CASE)
@@ -1045,7 +1046,7 @@ async def compare_block(database_url: str, settings: Settings, captured: list[Ca
                 if drop:
                     await conn.execute("ROLLBACK TO SAVEPOINT before_drop")
                     for c in captured:
-                        if await service.search_reviews(svc, c.filters) != answers[c.case.label]:
+                        if await usecases.search_reviews(svc, c.filters) != answers[c.case.label]:
                             raise SystemExit(f"--compare-index: {c.case.url} answers differently without the index")
             finally:
                 await transaction.rollback()
@@ -1067,7 +1068,7 @@ async def compare_index(args: argparse.Namespace, svc: Services, data_dir: Path,
         if case.api:  # the same filters as the first page
             continue
         recorder = RecordingPool(svc.pool)
-        _, total = await service.search_reviews(
+        _, total = await usecases.search_reviews(
             Services(pool=recorder, client=None, settings=svc.settings), case.filters())  # type: ignore[arg-type]
         (page_sql, page_args), (count_sql, count_args) = recorder.calls
         captured.append(Captured(case, case.filters(), page_sql, page_args, count_sql, count_args, total))

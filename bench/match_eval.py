@@ -45,7 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.matching.embeddings import get_encoder  # noqa: E402
+from tools.embeddings import get_encoder  # noqa: E402
 from tools.matching.ranker import EmployeeIndex, RankerWeights  # noqa: E402
 from tools.people.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
 from tools.taxonomy.adjacency import AdjacencyWeights, OccupationSpace, PostingIndex, TermWeights  # noqa: E402

@@ -57,7 +57,7 @@ from infra.embedded import start_postgres  # noqa: E402
 from infra.settings import OutputMode, Settings  # noqa: E402
 from infra.store.plans import GoalPlan  # noqa: E402
 from policies.staffing_checks import check_proposal  # noqa: E402
-from tools.people.demo_org import seed_demo_org  # noqa: E402
+from tools.people_import.demo_org import seed_demo_org  # noqa: E402
 from tools.taxonomy.store import sync_taxonomy  # noqa: E402
 from workers.staffing import find_people  # noqa: E402
 

@@ -12,7 +12,8 @@ the worker's in-product path. Everything runs in a temporary folder that is remo
   3-6 real task statements, 3-10 technology skills;
 * per size, three fresh child processes, so that each one's memory is its own:
 
-  1. **import**: ``tools.people.hris_import.import_employees`` (the product's import: validation, occupation placement,
+  1. **import**: ``tools.people_import.hris_import.import_employees`` (the product's import: validation,
+     occupation placement,
      evidence rows, ``employee_skills``, MiniLM vectors of the new profiles) for sizes up to
      ``--product-import-max`` (default 10,000). Larger sizes are loaded by a bulk path written here (same
      ``ImportedEmployee`` validation, same ``employees.profile`` jsonb, same evidence rows, the job's occupation
@@ -239,7 +240,7 @@ async def child_import(url: str, path: Path, how: str) -> dict[str, Any]:
     cpu0 = cpu_s()
     t0 = time.perf_counter()
     if how == "product":
-        from tools.people.hris_import import import_employees
+        from tools.people_import.hris_import import import_employees
 
         pool = await db.create_pool(url, max_size=2)
         try:
@@ -256,9 +257,9 @@ async def child_import(url: str, path: Path, how: str) -> dict[str, Any]:
 
 async def bulk_load(url: str, path: Path) -> dict[str, Any]:
     """The bulk path: what ``import_employees`` writes, with each job's occupation from an O*NET title lookup."""
-    from tools.people.hris_import import _GENERIC, ImportedEmployee
     from tools.people.hris_jsonl import iter_jsonl
     from tools.people.skill_levels import recompute_employee_skills
+    from tools.people_import.hris_import import _GENERIC, ImportedEmployee
     from tools.taxonomy.task_library import load_task_library
 
     steps: dict[str, float] = {}
@@ -274,7 +275,8 @@ async def bulk_load(url: str, path: Path) -> dict[str, Any]:
     now = datetime.now(UTC)
     employees: list[tuple[Any, ...]] = []
     evidence: list[tuple[str, str, str, str, datetime]] = []
-    for e in records:  # tools.people.hris_import._evidence, with the occupation looked up rather than searched for
+    # tools.people_import.hris_import._evidence, with the occupation looked up rather than searched for
+    for e in records:
         current = e.current_job()
         current_code: str | None = None
         years_back = 0.0
@@ -326,8 +328,8 @@ def sql_labels(*modules: Any) -> dict[str, str]:
 
 async def child_cold(url: str) -> dict[str, Any]:
     """The first index build after the import (every missing vector computed and written); time, split, memory."""
+    from tools.embeddings import get_encoder
     from tools.matching import employee_index as eidx
-    from tools.matching.embeddings import get_encoder
 
     base = rss_mb()
     clock = Clock()
@@ -415,9 +417,9 @@ async def child_warm(url: str, requests: int, seed: int) -> dict[str, Any]:
     """A restarted worker: build from stored vectors, time ``find_candidates``, then a rebuild after a change."""
     import gc
 
+    from tools.embeddings import get_encoder
     from tools.matching import candidates as matching
     from tools.matching import employee_index as eidx
-    from tools.matching.embeddings import get_encoder
 
     base = rss_mb()
     clock = Clock()
@@ -718,7 +720,8 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], check: dict[str
         imp, cold, warm = r["import"], r["cold"], r["warm"]
         n = r["n"]
         embedded_at_import = imp.get("embedded", 0)
-        how = (f"`tools.people.hris_import.import_employees` (product; embeds {embedded_at_import:,} profiles while it "
+        how = (f"`tools.people_import.hris_import.import_employees` (product; embeds {embedded_at_import:,} profiles "
+               "while it "
                "builds evidence)" if imp["how"] == "product" else
                "bulk path (not the product's import: occupation by title lookup, COPY, no embedding; see below)")
         build = "first index build after the import" if embedded_at_import else "cold index build"
@@ -850,7 +853,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--requests", type=int, default=50, help="find_candidates calls timed per size")
     parser.add_argument("--product-import-max", type=int, default=10_000,
-                        help="largest size imported with tools.people.hris_import (larger: the bulk path)")
+                        help="largest size imported with tools.people_import.hris_import (larger: the bulk path)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--child", choices=["import", "cold", "warm"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)

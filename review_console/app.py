@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from review_console import admin, pages, profile
 from review_console.api.routes import router as api_router
 from review_console.deps import LoginRequired
-from review_console.service import ServiceError, Services
+from workflows.usecases import ServiceError, Services
 
 
 def create_app(services: Services) -> FastAPI:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from fastapi import Depends, HTTPException, Request, status
 
-from review_console.service import Services
+from workflows.usecases import Services
 
 _hasher = PasswordHasher()
 

@@ -22,11 +22,11 @@ from infra.store.plan_diff import plan_diff
 from infra.store.plans import GoalPlan, PlanIssue
 from policies import bias_review as bias
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
-from review_console import retry, service
 from review_console.api.models import AuditParams, ReviewQueueParams
 from review_console.deps import CurrentUser, ManagerUser, ReviewerUser, SvcDep, authenticate, can_see_goal
 from tools.taxonomy.skill_names import suggest_skills
 from tools.taxonomy.task_library import load_task_library
+from workflows import usecases
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
 STATUS_WORDS = {
@@ -54,7 +54,7 @@ FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a template with what every page shows (user, model, attribution)."""
-    svc: service.Services = request.app.state.services
+    svc: usecases.Services = request.app.state.services
     model = svc.settings.model
     context.setdefault("user", None)
     context["model_label"] = "offline deterministic planner (local-planner)" if model == LOCAL_PLANNER else model
@@ -113,7 +113,7 @@ async def goals_page(request: Request, svc: SvcDep, user: CurrentUser) -> Respon
     """Goals you can see, and the form to write a new one (managers)."""
     if user["role"] not in ("manager", "reviewer", "admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
-    rows = await service.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
+    rows = await usecases.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
     return render(request, "goals.html", user=user, goals=rows, error=None, text="")
 
 
@@ -123,15 +123,15 @@ async def goals_submit(request: Request, svc: SvcDep, user: ManagerUser, text: A
     if user["role"] != "manager":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "submit goals as the manager they are for (or use the API)")
     try:
-        goal_id = await service.submit_goal(svc, text=text, manager_login=user["login"], submitted_by=user["login"])
-    except service.Invalid as err:
-        rows = await service.list_goals(svc, manager_login=user["login"])
+        goal_id = await usecases.submit_goal(svc, text=text, manager_login=user["login"], submitted_by=user["login"])
+    except usecases.Invalid as err:
+        rows = await usecases.list_goals(svc, manager_login=user["login"])
         return render(request, "goals.html", status_code=422, user=user, goals=rows, error=err.message, text=text)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
-async def _goal_for(svc: service.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
-    goal = await service.get_goal(svc, goal_id)
+async def _goal_for(svc: usecases.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+    goal = await usecases.get_goal(svc, goal_id)
     if not can_see_goal(user, goal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
     return goal
@@ -142,18 +142,18 @@ async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUs
     """A goal: status (live), tasks, assignments."""
     goal = await _goal_for(svc, user, goal_id)
     return render(request, "goal.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
-                  may_retry=retry.may_retry(user, goal), retry_error=None)
+                  may_retry=usecases.may_retry(user, goal), retry_error=None)
 
 
 @router.post("/goals/{goal_id}/retry")
 async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """Try a failed goal again (once its model is fixed); errors show next to the button."""
     try:
-        await retry.retry_goal(svc, goal_id, user=user)
-    except service.ServiceError as err:
+        await usecases.retry_goal(svc, goal_id, user=user)
+    except usecases.ServiceError as err:
         goal = await _goal_for(svc, user, goal_id)
         return render(request, "goal.html", status_code=err.status, user=user, goal=goal,
-                      final=goal["status"] in FINAL_STATUSES, may_retry=retry.may_retry(user, goal),
+                      final=goal["status"] in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
                       retry_error=err.message)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
@@ -163,14 +163,14 @@ async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUs
     """The live part of the goal page (polled by htmx until the goal is final)."""
     goal = await _goal_for(svc, user, goal_id)
     return render(request, "goal_live.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
-                  may_retry=retry.may_retry(user, goal), retry_error=None)
+                  may_retry=usecases.may_retry(user, goal), retry_error=None)
 
 
 @router.get("/goals/{goal_id}/audit")
 async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The goal's audit trail."""
     goal = await _goal_for(svc, user, goal_id)
-    events = await service.audit_for_goal(svc, goal_id)
+    events = await usecases.audit_for_goal(svc, goal_id)
     return render(request, "audit.html", user=user, goal=goal, events=events)
 
 
@@ -191,7 +191,7 @@ async def audit_trail_page(request: Request, svc: SvcDep, user: ReviewerUser) ->
 async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
     """The review queue with filters and pages."""
     params = query_params(request, ReviewQueueParams)
-    rows, total = await service.search_reviews(svc, params.to_filters())
+    rows, total = await usecases.search_reviews(svc, params.to_filters())
     departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
     query = params.model_dump(exclude_none=True)
 
@@ -213,13 +213,13 @@ async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser
         review_id, _, seen_hash = str(value).partition(":")
         items[review_id] = seen_hash or None
     try:
-        result = await service.bulk_approve(svc, reviewer=user["login"], items=items)
-    except service.ServiceError as err:
+        result = await usecases.bulk_approve(svc, reviewer=user["login"], items=items)
+    except usecases.ServiceError as err:
         return error_page(request, err.status, err.message)
     return render(request, "bulk_result.html", user=user, result=result)
 
 
-async def _review_context(svc: service.Services, review: dict[str, Any],
+async def _review_context(svc: usecases.Services, review: dict[str, Any],
                           plan_form: PlanForm | None = None) -> dict[str, Any]:
     """What review.html needs besides the review: the plan, the proposal by task, people's names; for a plan review
     the plan's form (the planned values, or ``plan_form``: what the reviewer typed, with what is wrong in it)."""
@@ -236,7 +236,7 @@ async def _review_context(svc: service.Services, review: dict[str, Any],
         occupations = {r["code"]: r["title"] for r in await conn.fetch(
             "SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)}
     is_plan = review["action_type"] == DECOMPOSE_GOAL.name
-    return {"plan": plan, "proposal": proposal, "names": await service.employee_names(svc, ids),
+    return {"plan": plan, "proposal": proposal, "names": await usecases.employee_names(svc, ids),
             "occupations": occupations,
             "reasons": REJECTION_REASONS, "is_plan": is_plan,
             "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {})}
@@ -248,10 +248,10 @@ async def review_page(request: Request, review_id: str, svc: SvcDep, user: Revie
     return await _render_review(request, svc, user, review_id)
 
 
-async def _render_review(request: Request, svc: service.Services, user: dict[str, Any], review_id: str,
+async def _render_review(request: Request, svc: usecases.Services, user: dict[str, Any], review_id: str,
                          error: str | None = None, status_code: int = 200,
                          swaps: dict[str, str] | None = None, plan_form: PlanForm | None = None) -> Response:
-    review = await service.get_review(svc, review_id)
+    review = await usecases.get_review(svc, review_id)
     return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
                   swaps=swaps or {},
                   own=user["login"] in (review["requested_by"], review["manager_login"], review["submitted_by"]),
@@ -269,7 +269,7 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
     form = await request.form()
     decision = str(form.get("decision", ""))
     edits = {k[5:]: str(v).strip() for k, v in form.items() if k.startswith("edit_") and str(v).strip()}
-    review = await service.get_review(svc, review_id)
+    review = await usecases.get_review(svc, review_id)
     plan_form: PlanForm | None = None
     changes = PlanChanges()
     if review["action_type"] == DECOMPOSE_GOAL.name and review["status"] in ("pending", "parked"):
@@ -289,18 +289,18 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
                 error="You changed the plan: press “Approve with changes” to apply your changes, "
                       "or undo them to approve the plan as proposed.")
     try:
-        await service.decide_review(
+        await usecases.decide_review(
             svc, review_id=review_id, decision=decision, reviewer=user["login"],
             reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
             edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
             assumptions=changes.assumptions, open_questions=changes.open_questions,
             args_hash=str(form.get("args_hash", "")) or None)
-    except service.PlanEditInvalid as err:
+    except usecases.PlanEditInvalid as err:
         if plan_form is not None:
             plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))
         return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
                                     swaps=edits, plan_form=plan_form)
-    except service.ServiceError as err:
+    except usecases.ServiceError as err:
         return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
                                     swaps=edits, plan_form=plan_form)
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
@@ -381,7 +381,7 @@ class PlanForm:
             task = by_id.get(issue.task_id or "")
             if task is None:
                 where = issue.field if issue.field in ("assumptions", "open_questions") else "plan"
-                self.errors.setdefault(where, []).append(service.issue_text(issue))
+                self.errors.setdefault(where, []).append(usecases.issue_text(issue))
             else:
                 task.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
 
@@ -390,8 +390,8 @@ class PlanForm:
 class PlanChanges:
     """What the reviewer changed on the plan form, as the service takes it."""
 
-    task_edits: dict[str, service.TaskEdit] = field(default_factory=dict)
-    new_tasks: list[service.NewTask] = field(default_factory=list)
+    task_edits: dict[str, usecases.TaskEdit] = field(default_factory=dict)
+    new_tasks: list[usecases.NewTask] = field(default_factory=list)
     new_forms: list[TaskForm] = field(default_factory=list)
     """The form of each new task, in ``new_tasks``' order."""
     assumptions: list[str] | None = None
@@ -434,7 +434,7 @@ def _plan_form(plan: GoalPlan, form: Any | None = None, *, add_slot: bool = Fals
              for t in plan.tasks]
     found = [int(m.group(2)) for k in (form.keys() if form is not None else []) if (m := _NEW_FIELD.match(str(k)))]
     slots = max([1, *found]) + (1 if add_slot else 0)
-    ids = service.next_task_ids(plan, slots)
+    ids = usecases.next_task_ids(plan, slots)
     for n in range(1, slots + 1):
         key = f"new{n}"
         tasks.append(TaskForm(key=key, task_id=ids[n - 1], new=True, title=value(f"title_{key}", ""),
@@ -465,10 +465,10 @@ def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
                 ) if typed != was}
             if change:
                 try:
-                    changes.task_edits[task.task_id] = service.TaskEdit.model_validate(change)
+                    changes.task_edits[task.task_id] = usecases.TaskEdit.model_validate(change)
                 except ValidationError as err:
                     changes.invalid = True
-                    for issue in service.validation_issues(err, task.task_id):
+                    for issue in usecases.validation_issues(err, task.task_id):
                         row.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
         elif row.new and not row.is_blank():
             typed = {"title": row.title.strip(), "description": "\n".join(_lines(row.description)) or None,
@@ -476,12 +476,12 @@ def _task_edits(plan_form: PlanForm, plan: GoalPlan) -> PlanChanges:
                      "start_week": row.start.strip(), "end_week": row.end.strip(),
                      "depends_on": _task_refs(row.after)}
             try:
-                changes.new_tasks.append(service.NewTask.model_validate(
+                changes.new_tasks.append(usecases.NewTask.model_validate(
                     {k: v for k, v in typed.items() if v not in ("", None)}))
                 changes.new_forms.append(row)
             except ValidationError as err:
                 changes.invalid = True
-                for issue in service.validation_issues(err, row.task_id):
+                for issue in usecases.validation_issues(err, row.task_id):
                     row.fail(_FORM_FIELD.get(issue.field, "task"), issue.message)
     assumptions = _lines(plan_form.assumptions)
     if assumptions != plan.assumptions:
@@ -515,7 +515,7 @@ def _plan_context(review: dict[str, Any], plan_form: PlanForm | None) -> dict[st
         executed = plan_diff(plan, GoalPlan.model_validate(review["decided_arguments"]))
     pending = review["status"] in ("pending", "parked")
     return {"plan_doc": plan, "plan_form": plan_form or (_plan_form(plan) if pending else None),
-            "open_issues": [service.issue_text(i) for i in plan.open_issues],
+            "open_issues": [usecases.issue_text(i) for i in plan.open_issues],
             "dates": lambda start, end: window_dates(starts_on, start, end),
             "first_day": _day(starts_on, 0), "deadline_day": _day(starts_on, plan.deadline_weeks),
             "executed_changes": executed}

@@ -16,10 +16,10 @@ from infra import db, runtime
 from infra.embedded import start_postgres, temporal_cli
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
-from review_console.service import Services
-from tools.people.demo_org import seed_demo_org
+from tools.people_import.demo_org import seed_demo_org
 from tools.taxonomy.store import sync_taxonomy
 from workers.main import build_worker, connect_client
+from workflows.usecases import Services
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from review_console import service
-from review_console.service import Services
+from workflows import usecases
+from workflows.usecases import Services
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ async def approve_plan(svc: Services, goal_id: str, *, reviewer: str = "hr.revie
     New action types start at 100% review, so in tests every plan is reviewed before staffing.
     """
     async def planned() -> dict[str, Any] | None:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         if goal["status"] == "failed":
             raise AssertionError(f"goal failed: {goal['status_detail']}")
         return goal if goal["status"] in ("awaiting_plan_review", "awaiting_review", "parked", "rejected") else None
@@ -48,7 +48,7 @@ async def approve_plan(svc: Services, goal_id: str, *, reviewer: str = "hr.revie
     if goal["status"] != "awaiting_plan_review":
         return None
     review_id = str(goal["review"]["review_id"])
-    await service.decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer)
+    await usecases.decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer)
     return review_id
 
 

@@ -20,11 +20,11 @@ from infra.audit_query import AuditQuery
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
 from policies.review_routing import REJECTION_REASONS
-from review_console import retry, service
-from review_console.service import ServiceError, Services
 from tools.taxonomy.store import loaded_taxonomy_version, sync_taxonomy
 from workers import runtime_file
 from workers.cli_match import StderrProgress, match_app, occupations_app, skills_app
+from workflows import usecases
+from workflows.usecases import ServiceError, Services
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
 goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
@@ -234,7 +234,7 @@ def goal_submit(text: str, manager: Annotated[str, typer.Option("--manager", hel
     """Submit a goal for a manager; prints the goal id."""
     async def go() -> str:
         async with connect(temporal=True) as svc:
-            return await service.submit_goal(svc, text=text, manager_login=manager, submitted_by=manager)
+            return await usecases.submit_goal(svc, text=text, manager_login=manager, submitted_by=manager)
 
     goal_id = run(go)
     emit_json({"goal_id": goal_id}) if as_json else print(goal_id)
@@ -248,7 +248,7 @@ def goal_retry(goal_id: str,
     """Try a failed goal again, once what failed it (a model server, a model name) is fixed."""
     async def go() -> str:
         async with connect(temporal=True) as svc:
-            return await retry.retry_goal(svc, goal_id, user=await service.get_user(svc, by))
+            return await usecases.retry_goal(svc, goal_id, user=await usecases.get_user(svc, by))
 
     starts_from = run(go)
     if as_json:
@@ -263,7 +263,7 @@ def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
     """A goal: status, tasks, review, assignments."""
     async def go() -> dict[str, Any]:
         async with connect(temporal=False) as svc:
-            return await service.get_goal(svc, goal_id)
+            return await usecases.get_goal(svc, goal_id)
 
     goal = run(go)
     if as_json:
@@ -303,7 +303,7 @@ def goal_list(manager: Annotated[str | None, typer.Option(help="Only this manage
     """Goals, newest first."""
     async def go() -> list[dict[str, Any]]:
         async with connect(temporal=False) as svc:
-            return await service.list_goals(svc, manager_login=manager)
+            return await usecases.list_goals(svc, manager_login=manager)
 
     goals = run(go)
     if as_json:
@@ -319,7 +319,7 @@ def review_list(state: Annotated[str, typer.Option(help="pending, approved, reje
     """Reviews waiting for a decision (oldest due first)."""
     async def go() -> list[dict[str, Any]]:
         async with connect(temporal=False) as svc:
-            return await service.list_reviews(svc, status=None if state == "all" else state)
+            return await usecases.list_reviews(svc, status=None if state == "all" else state)
 
     reviews = run(go)
     if as_json:
@@ -368,7 +368,7 @@ def review_decide(
 
     async def go() -> Any:
         async with connect(temporal=True) as svc:
-            return await service.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
+            return await usecases.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
                                                reason=reason, reason_code=reason_code, edits=edits or None,
                                                task_edits=task_edits or None, assumptions=assumption,
                                                open_questions=question)
@@ -379,7 +379,7 @@ def review_decide(
 
 
 def _plan_changes(*, drop: list[str], rename: list[str], effort: list[str], window: list[str], skills: list[str],
-                  after: list[str]) -> dict[str, service.TaskEdit]:
+                  after: list[str]) -> dict[str, usecases.TaskEdit]:
     """``review decide`` plan options as task edits; a malformed option exits with code 2 naming it."""
     changes: dict[str, dict[str, Any]] = {}
 
@@ -407,12 +407,12 @@ def _plan_changes(*, drop: list[str], rename: list[str], effort: list[str], wind
         changes.setdefault(task, {})["skills"] = [s.strip() for s in value.split(";") if s.strip()]
     for task, value in pairs("after", after, "TASK=T1,T2"):
         changes.setdefault(task, {})["depends_on"] = [d.strip() for d in value.split(",") if d.strip()]
-    edits: dict[str, service.TaskEdit] = {}
+    edits: dict[str, usecases.TaskEdit] = {}
     for task, change in changes.items():
         try:
-            edits[task] = service.TaskEdit.model_validate(change)
+            edits[task] = usecases.TaskEdit.model_validate(change)
         except ValidationError as err:
-            fail("; ".join(service.issue_text(i) for i in service.validation_issues(err, task)), 2)
+            fail("; ".join(usecases.issue_text(i) for i in usecases.validation_issues(err, task)), 2)
     return edits
 
 
@@ -421,7 +421,7 @@ def audit_show(goal_id: str, as_json: JsonOpt = False) -> None:
     """A goal's audit events in order."""
     async def go() -> list[dict[str, Any]]:
         async with connect(temporal=False) as svc:
-            return await service.audit_for_goal(svc, goal_id)
+            return await usecases.audit_for_goal(svc, goal_id)
 
     events = run(go)
     if as_json:
@@ -494,7 +494,7 @@ def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer,
     """Users (the demo logins)."""
     async def go() -> list[dict[str, Any]]:
         async with connect(temporal=False) as svc:
-            return await service.list_users(svc, role)
+            return await usecases.list_users(svc, role)
 
     users = run(go)
     if as_json:
@@ -523,7 +523,7 @@ def users_add(
 
     async def go() -> dict[str, Any]:
         async with connect(temporal=False) as svc:
-            return await service.create_user(svc, login=login, display_name=name, role=role, password=password,
+            return await usecases.create_user(svc, login=login, display_name=name, role=role, password=password,
                                              by=f"cli:{by}", employee_id=employee, department=department)
 
     user = run(go)
@@ -534,8 +534,8 @@ def users_add(
 @employees_app.command("import")
 def employees_import(file: Path, as_json: JsonOpt = False) -> None:
     """Import an HRIS export (JSON Lines, one employee a line); re-importing updates, never duplicates."""
-    from tools.people.hris_import import import_employees
     from tools.people.hris_jsonl import JsonlError
+    from tools.people_import.hris_import import import_employees
 
     progress = StderrProgress()
 

@@ -69,7 +69,7 @@ def match_rank(
 ) -> None:
     """Rank employees for every request; each person comes with the reasons for their place."""
     cli = _cli()
-    from tools.matching.embeddings import EmbeddingModelMissing
+    from tools.embeddings import EmbeddingModelMissing
     from tools.matching.ranker import EmployeeIndex
     from tools.people.hris_jsonl import JsonlError, iter_employees, read_requests
 
@@ -170,7 +170,7 @@ def occupations_title(
 ) -> None:
     """The O*NET occupations a free-text job title most likely denotes, with confidences."""
     cli = _cli()
-    from tools.matching.embeddings import EmbeddingModelMissing, get_encoder
+    from tools.embeddings import EmbeddingModelMissing, get_encoder
     from tools.taxonomy.titles import TitleNormalizer
 
     try:

@@ -27,7 +27,6 @@ from infra.outbox.notifications import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
-from review_console.service import Services
 from tools.matching import employee_index
 from tools.taxonomy.adjacency import get_occupation_space
 from tools.taxonomy.store import sync_taxonomy
@@ -35,6 +34,7 @@ from workers.agent_runs import AgentModels, build_agent_models
 from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
+from workflows.usecases import Services
 
 
 class ConsoleServer(uvicorn.Server):

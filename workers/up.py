@@ -17,8 +17,7 @@ from infra.outbox.notifications import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD, seed_demo_org
+from tools.people_import.demo_org import DEMO_PASSWORD, seed_demo_org
 from tools.taxonomy.store import sync_taxonomy
 from workers import runtime_file
 from workers.agent_runs import AgentModels
@@ -26,6 +25,7 @@ from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
 from workers.serve import ConsoleServer, agent_models, stop_task, warm_matcher
+from workflows.usecases import Services
 
 
 def say(message: str) -> None:

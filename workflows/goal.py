@@ -45,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
     )
     from workflows.messages import (
+        DECIDE_UPDATE,
+        GOAL_WORKFLOW,
         Assignment,
         Decision,
         DecisionOutcome,
@@ -80,7 +82,7 @@ def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingAr
     ])
 
 
-@workflow.defn
+@workflow.defn(name=GOAL_WORKFLOW)
 class GoalWorkflow(PydanticAIWorkflow):
     """One manager goal from plain text to stored assignments.
 
@@ -321,7 +323,7 @@ class GoalWorkflow(PydanticAIWorkflow):
         pending = self._review if self._review is not None and self._decision is None else None
         return GoalState(status=self._status, pending_review=pending)
 
-    @workflow.update
+    @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, decision: Decision) -> DecisionOutcome:
         """Take a reviewer's decision; it is recorded before the update returns."""
         if self._decision is not None:  # a second update raced past the validator

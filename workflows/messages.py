@@ -8,6 +8,11 @@ from pydantic import BaseModel, Field
 
 from infra.store.plans import GoalPlan
 
+GOAL_WORKFLOW = "GoalWorkflow"
+"""The goal workflow's type name: clients start it by name, so they need not import its code (or the agents)."""
+DECIDE_UPDATE = "decide"
+"""Name of the goal workflow's update that takes a reviewer's decision."""
+
 GoalStatus = Literal["submitted", "planning", "awaiting_plan_review", "staffing", "awaiting_review", "parked",
                      "staffed", "rejected", "failed"]
 DecisionKind = Literal["approve", "reject", "edit"]

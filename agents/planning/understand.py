@@ -8,7 +8,6 @@ Strong cue words (an RFP is a contract negotiation; "migrate … to" is a migrat
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -17,9 +16,10 @@ from functools import lru_cache
 import numpy as np
 
 from infra.store.plans import GoalReading
+from tools.embeddings import get_encoder
 from tools.goal_text import vocabulary
 from tools.goal_text.deadlines import Deadline, read_deadline
-from tools.goal_text.errors import PlanningError
+from tools.goal_text.intake import require_work
 from tools.goal_text.kinds import (
     DOMAIN_CUE_WEIGHT,
     DOMAIN_CUES,
@@ -31,13 +31,8 @@ from tools.goal_text.kinds import (
     soc_domain,
 )
 from tools.goal_text.phrases import GOAL_VERBS, constraints, looks_like_verb, object_and_target, scale
-from tools.matching.embeddings import get_encoder
-from tools.taxonomy.task_library import load_task_library, tokens
+from tools.taxonomy.task_library import load_task_library
 from tools.taxonomy.work_activities import F32, load_activity_space
-
-
-class GoalNotUnderstood(PlanningError):
-    """A goal the planner cannot plan; the message tells the manager what to add."""
 
 
 @lru_cache(maxsize=1)
@@ -202,40 +197,6 @@ def _occupation_votes(vector: F32, top: int = 8) -> np.ndarray:
         if domain is not None:
             votes[names.index(domain)] += 1.0 / top
     return votes
-
-
-_DATE_WORDS = frozenset(tokens(" ".join([*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name,
-                                         "asap today tomorrow yesterday eoy eom eow fy mid sprint season peak"])))
-"""Tokens a deadline is written in: they say when, not what."""
-
-
-@lru_cache(maxsize=1)
-def _known_words() -> frozenset[str]:
-    """Tokens of O*NET's task statements and ESCO's skill labels: the words the planner can relate to work."""
-    from tools.taxonomy.skill_names import known_skill_names
-
-    esco = {t for name in known_skill_names() for t in tokens(name)}
-    return frozenset(load_task_library().task_index.idf) | esco
-
-
-def require_work(cleaned: str, expanded: str) -> None:
-    """Refuse a goal with no recognisable work in it (raises :class:`GoalNotUnderstood`)."""
-    words = re.findall(r"[A-Za-z][A-Za-z&/-]+", cleaned)
-    if len(words) < 3:
-        raise GoalNotUnderstood("the goal needs a few more words: say what has to be built, changed or delivered, "
-                                "and by when")
-    content = [t for t in tokens(expanded) if t not in _DATE_WORDS]
-    known = [t for t in content if t in _known_words()]
-    if len(known) < 2 or len(known) < 0.34 * len(content):
-        raise GoalNotUnderstood("most words of this goal are not ones the planner knows; describe the work in "
-                                "plain words (what is built or changed, for whom, by when)")
-    vague = {"stuff", "thing", "things", "something", "anything", "everything", "work", "do", "make", "get", "sort",
-             "improve", "better", "more", "help", "fix", "handle", "deal", "all", "it", "that", "this", "out", "now",
-             "please", "asap", "soon", "some", "etc", "just", "really", "quickly", "and", "the", "our", "we", "us",
-             "need", "needs", "want", "done", "good", "great", "nice", "new", "ok", "okay", "lots", "whatever"}
-    if all(w.lower() in vague or len(w) < 3 for w in words):
-        raise GoalNotUnderstood("the goal does not say what the work is about; name what has to be built or "
-                                "changed (for example “move the payroll to the new HRIS by March”)")
 
 
 def _kind_scores(text: str, similarities: F32, owner: list[int]) -> dict[str, float]:

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 
-from review_console import retry, service
 from review_console.api.models import GoalCreate, GoalCreated, GoalRetried, GoalSummary, ListOf
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
+from workflows import usecases
 
 router = APIRouter()
 
@@ -22,7 +22,7 @@ async def create_goal(body: GoalCreate, svc: SvcDep, user: ManagerUser) -> GoalC
         raise HTTPException(status.HTTP_403_FORBIDDEN, "managers submit goals for themselves only")
     if user["role"] == "admin" and body.manager_login is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "admins must name manager_login")
-    goal_id = await service.submit_goal(svc, text=body.text, manager_login=manager, submitted_by=user["login"])
+    goal_id = await usecases.submit_goal(svc, text=body.text, manager_login=manager, submitted_by=user["login"])
     return GoalCreated(goal_id=goal_id, status="submitted")
 
 
@@ -31,12 +31,12 @@ async def goals(svc: SvcDep, user: CurrentUser) -> ListOf[GoalSummary]:
     """Goals you can see: your own as a manager, all as a reviewer or admin."""
     if user["role"] not in ("manager", "reviewer", "admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
-    rows = await service.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
+    rows = await usecases.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
     return ListOf(data=[GoalSummary(**r) for r in rows], count=len(rows))
 
 
-async def _visible_goal(svc: service.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
-    goal = await service.get_goal(svc, goal_id)
+async def _visible_goal(svc: usecases.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+    goal = await usecases.get_goal(svc, goal_id)
     if not can_see_goal(user, goal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
     return goal
@@ -51,7 +51,7 @@ async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
 @router.post("/goals/{goal_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["goals"])
 async def retry_goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalRetried:
     """Try a failed goal again (its manager, its submitter or an admin), once what failed it is fixed."""
-    starts_from = await retry.retry_goal(svc, goal_id, user=user)
+    starts_from = await usecases.retry_goal(svc, goal_id, user=user)
     return GoalRetried(goal_id=goal_id, status="submitted", starts_from=starts_from)
 
 
@@ -59,5 +59,5 @@ async def retry_goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalRetrie
 async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
     """The goal's audit events, in order."""
     await _visible_goal(svc, user, goal_id)
-    rows = await service.audit_for_goal(svc, goal_id)
+    rows = await usecases.audit_for_goal(svc, goal_id)
     return {"data": jsonable_encoder(rows), "count": len(rows)}

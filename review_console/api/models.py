@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from infra.audit_query import AuditQuery
 from infra.store.plans import PlanIssue
-from review_console.service import NewTask, ReviewFilters, TaskEdit
+from workflows.usecases import NewTask, ReviewFilters, TaskEdit
 
 T = TypeVar("T")
 

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 
 from policies import bias_review as bias
 from policies.review_routing import REJECTION_REASONS
-from review_console import service
 from review_console.api.models import (
     BulkApproveIn,
     BulkApproveOut,
@@ -23,6 +22,7 @@ from review_console.api.models import (
     ReviewSummary,
 )
 from review_console.deps import ReviewerUser, SvcDep
+from workflows import usecases
 
 router = APIRouter()
 
@@ -30,7 +30,7 @@ router = APIRouter()
 @router.get("/reviews", tags=["reviews"])
 async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> ListOf[ReviewSummary]:
     """The review queue, oldest due first; ``count`` is the number of matches, ``data`` one page."""
-    rows, total = await service.search_reviews(svc, filters.to_filters())
+    rows, total = await usecases.search_reviews(svc, filters.to_filters())
     return ListOf(data=[ReviewSummary(**r) for r in rows], count=total)
 
 
@@ -38,7 +38,7 @@ async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> Li
 async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
     """A review: exact arguments, evidence, explanation, and for staffing the bias audit (LL144) of who it
     considered."""
-    review = await service.get_review(svc, review_id)
+    review = await usecases.get_review(svc, review_id)
     async with svc.pool.acquire() as conn:
         audit = await bias.audit_review(conn, review_id)
     return jsonable_encoder({**review, "bias_audit": dataclasses.asdict(audit) if audit else None})
@@ -53,11 +53,11 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
     the planner's own drafts (windows inside the deadline, known skills, dependencies that exist and do not loop)
     and refused with 422 naming the task and field of each problem."""
     try:
-        outcome = await service.decide_review(
+        outcome = await usecases.decide_review(
             svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
             reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
             assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash)
-    except service.PlanEditInvalid as err:
+    except usecases.PlanEditInvalid as err:
         refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
         return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
     return DecisionOut(**outcome.model_dump())
@@ -66,7 +66,7 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
 @router.post("/reviews/bulk-approve", tags=["reviews"])
 async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> BulkApproveOut:
     """Approve several low-risk reviews at once; each item is checked like a single decision."""
-    result = await service.bulk_approve(svc, reviewer=user["login"],
+    result = await usecases.bulk_approve(svc, reviewer=user["login"],
                                         items={i.review_id: i.args_hash for i in body.items})
     return BulkApproveOut(approved=result.approved, refused=result.refused)
 

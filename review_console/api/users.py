@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from review_console import service
 from review_console.api.models import ListOf, UserPublic
 from review_console.deps import AdminUser, SvcDep
+from workflows import usecases
 
 router = APIRouter()
 
@@ -14,5 +14,5 @@ router = APIRouter()
 @router.get("/users", tags=["users"])
 async def users(svc: SvcDep, _: AdminUser, role: str | None = None) -> ListOf[UserPublic]:
     """All users (admins only)."""
-    rows = await service.list_users(svc, role)
+    rows = await usecases.list_users(svc, role)
     return ListOf(data=[UserPublic(**r) for r in rows], count=len(rows))

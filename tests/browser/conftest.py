@@ -12,7 +12,7 @@ from support import CHROMIUM
 
 from infra.embedded import free_port
 from review_console.app import create_app
-from review_console.service import Services
+from workflows.usecases import Services
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

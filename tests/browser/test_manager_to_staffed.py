@@ -7,7 +7,7 @@ import os
 import pytest
 from support import CHROMIUM, CHROMIUM_ARGS
 
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

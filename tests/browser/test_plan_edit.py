@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from support import CHROMIUM, CHROMIUM_ARGS, eventually
 
-from review_console import service
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +24,15 @@ RENAMED = "Sign off the dashboard's data sources with the card risk team"
 
 
 async def plan_review(services: Services) -> dict[str, Any]:
-    goal_id = await service.submit_goal(services, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    goal_id = await usecases.submit_goal(services, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
     async def planned() -> dict[str, Any] | None:
-        goal = await service.get_goal(services, goal_id)
+        goal = await usecases.get_goal(services, goal_id)
         assert goal["status"] != "failed", goal["status_detail"]
         return goal if goal["status"] == "awaiting_plan_review" else None
 
     goal = await eventually(planned, f"goal {goal_id} to wait for its plan review")
-    return await service.get_review(services, goal["review"]["review_id"])
+    return await usecases.get_review(services, goal["review"]["review_id"])
 
 
 async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(console_url: str,

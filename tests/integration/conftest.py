@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows.usecases import Services
 
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from support import eventually, swap_candidates
 
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 

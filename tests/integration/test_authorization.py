@@ -24,11 +24,11 @@ from fastapi.routing import iter_route_contexts
 from temporalio.client import Client
 
 from infra.settings import Settings
-from review_console import service
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.main import build_worker
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -182,7 +182,7 @@ async def wait_until_awaiting_review(svc: Services, goal_id: str, timeout: float
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         if goal["status"] == "awaiting_plan_review":
             return goal
         if goal["status"] == "failed" or loop.time() > deadline:
@@ -218,7 +218,7 @@ async def world(pool: asyncpg.Pool[Any], client: Client, tmp_path_factory: pytes
     async with build_worker(client, settings.task_queue, pool=pool):
         svc = Services(pool=pool, client=client, settings=settings)
         cells = [(route, role) for route in sorted(DECISION_ROUTES) for role in sorted(MATRIX[route].allowed)]
-        goal_ids = [await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
+        goal_ids = [await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
                                               submitted_by="mgr.payments") for _ in range(len(cells) + 1)]
         goals = await asyncio.gather(*(wait_until_awaiting_review(svc, g) for g in goal_ids))
         main, rest = goals[0], goals[1:]
@@ -303,7 +303,7 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
             assert f"<h2>{resp.status_code}</h2>" in resp.text, where
 
     if route in DECISION_ROUTES:
-        review = await service.get_review(world.services, world.throwaway.get((route, role), world.review_id))
+        review = await usecases.get_review(world.services, world.throwaway.get((route, role), world.review_id))
         if role in access.allowed:
             decided = "approved" if route[1].endswith("/bulk-approve") else "rejected"
             assert (review["status"], review["decided_by"]) == (decided, LOGINS[role]), where

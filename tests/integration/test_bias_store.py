@@ -17,9 +17,9 @@ from infra.store.staffing import Candidate, StaffingProposal, TaskStaffing
 from policies import ramp_store
 from policies.bias_audit import INTERSECTION_SEPARATOR, BiasPolicy
 from policies.bias_review import audit_review
-from review_console import service
-from review_console.service import Services
+from workflows import usecases
 from workflows.messages import Assignment, StaffingArguments
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 TASKS, PER_TASK, STEP = 4, 10, 8
@@ -144,8 +144,8 @@ async def test_a_block_policy_stops_a_skewed_staffing_until_it_is_edited(service
         async with pool.acquire() as conn:
             audit = await audit_review(conn, staffing_id)
         assert audit is not None and audit.verdict == "block", audit
-        with pytest.raises(service.Conflict, match="bias audit blocks"):
-            await service.decide_review(services, review_id=staffing_id, decision="approve", reviewer="hr.reviewer")
+        with pytest.raises(usecases.Conflict, match="bias audit blocks"):
+            await usecases.decide_review(services, review_id=staffing_id, decision="approve", reviewer="hr.reviewer")
         # an edit is audited as edited (who it would staff), not as the agent proposed it
         swaps = {f"T{t + 1}": cands[1][0] for t, cands in enumerate(stored["tasks"])}
         edited = StaffingArguments(assignments=[

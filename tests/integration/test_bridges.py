@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from review_console.app import create_app
-from review_console.service import Services
 from tools.people.bridges import SOLID_LEVEL, EmployeeBridges, UnknownEmployee, employee_bridges, foundational_skills
 from tools.taxonomy.adjacency import skill_key
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")

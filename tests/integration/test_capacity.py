@@ -24,12 +24,12 @@ from temporalio.testing import ActivityEnvironment
 
 from infra.store.staffing import StaffingProposal
 from policies import capacity
-from review_console import service
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.activities import apply_staffing
+from workflows import usecases
 from workflows.activity_inputs import ApplyStaffing
 from workflows.messages import Assignment, StaffingArguments
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -118,17 +118,17 @@ async def connect(app: FastAPI) -> AsyncIterator[Callable[[str, bool], Awaitable
 
 async def staffing_review(svc: Services) -> dict[str, Any]:
     """A new goal of mgr.payments waiting for its staffing review; the review (with the goal's ``starts_on``)."""
-    goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
     await approve_plan(svc, goal_id)
 
     async def ready() -> dict[str, Any] | None:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         if goal["status"] in ("failed", "rejected"):
             raise AssertionError(f"goal {goal_id} ended {goal['status']}: {goal['status_detail']}")
         return goal if goal["status"] == "awaiting_review" else None
 
     goal = await eventually(ready, f"goal {goal_id} to wait for its staffing review")
-    review = await service.get_review(svc, goal["review"]["review_id"])
+    review = await usecases.get_review(svc, goal["review"]["review_id"])
     assert review["arguments"]["assignments"], "the proposal staffed nobody"
     return {**review, "starts_on": goal["starts_on"]}
 
@@ -162,8 +162,8 @@ async def stored(svc: Services, goal_id: str) -> list[dict[str, Any]]:
 
 
 async def still_pending(svc: Services, review: dict[str, Any]) -> None:
-    assert (await service.get_review(svc, review["review_id"]))["status"] == "pending"
-    goal = await service.get_goal(svc, review["goal_id"])
+    assert (await usecases.get_review(svc, review["review_id"]))["status"] == "pending"
+    goal = await usecases.get_goal(svc, review["goal_id"])
     assert goal["status"] == "awaiting_review" and goal["assignments"] == []
 
 
@@ -204,8 +204,8 @@ async def test_a_swap_putting_one_person_on_two_overlapping_tasks_is_refused_wit
                         min(x["end_week"], y["end_week"]) - 1)
     edits = {x["task_id"]: person["employee_id"], y["task_id"]: person["employee_id"]}
 
-    with pytest.raises(service.Conflict) as refused:
-        await service.decide_review(services, review_id=review["review_id"], decision="edit",
+    with pytest.raises(usecases.Conflict) as refused:
+        await usecases.decide_review(services, review_id=review["review_id"], decision="edit",
                                     reviewer="hr.reviewer", edits=edits)
     message = refused.value.message
     assert f"{person['name']} ({person['employee_id']}) would be booked " in message
@@ -219,7 +219,7 @@ async def test_a_swap_putting_one_person_on_two_overlapping_tasks_is_refused_wit
     await still_pending(services, review)
 
     # one task each fits: the review was waiting all along
-    outcome = await service.decide_review(services, review_id=review["review_id"], decision="edit",
+    outcome = await usecases.decide_review(services, review_id=review["review_id"], decision="edit",
                                           reviewer="hr.reviewer", edits={x["task_id"]: person["employee_id"]})
     assert outcome.decision == "edit"
     await eventually(lambda: stored(services, review["goal_id"]), "the edited staffing to be stored", timeout=15)
@@ -232,12 +232,12 @@ async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bu
     review = await staffing_review(services)
     first = review["arguments"]["assignments"][0]
     who = first["employee_id"]
-    name = (await service.employee_names(services, [who]))[who]
+    name = (await usecases.employee_names(services, [who]))[who]
     other_goal = await scratch.book(who, 1.0, *week_window(review["starts_on"], first))
     label = weeks_label(review["starts_on"], first["start_week"], first["end_week"] - 1)
 
-    with pytest.raises(service.Conflict) as refused:
-        await service.decide_review(services, review_id=review["review_id"], decision="approve",
+    with pytest.raises(usecases.Conflict) as refused:
+        await usecases.decide_review(services, review_id=review["review_id"], decision="approve",
                                     reviewer="hr.reviewer")
     message = refused.value.message
     assert f"{name} ({who}) would be booked " in message and f"% in {label}; free capacity 0%" in message
@@ -248,7 +248,7 @@ async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bu
     resp = await api.post(f"/api/reviews/{review['review_id']}/decision",
                           json={"decision": "approve", "args_hash": review["args_hash"]})
     assert resp.status_code == 409 and resp.json() == {"detail": message}
-    result = await service.bulk_approve(services, reviewer="hr.reviewer", items={review["review_id"]: None})
+    result = await usecases.bulk_approve(services, reviewer="hr.reviewer", items={review["review_id"]: None})
     assert result.approved == [] and review["review_id"] in result.refused
     resp = await api.post("/api/reviews/bulk-approve", json={"items": [{"review_id": review["review_id"]}]})
     assert resp.status_code == 200 and resp.json()["approved"] == []
@@ -256,7 +256,7 @@ async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bu
 
     # once the other goal's booking is gone, the same approval goes through
     await services.pool.execute("DELETE FROM assignments WHERE goal_id = $1", other_goal)
-    await service.decide_review(services, review_id=review["review_id"], decision="approve", reviewer="hr.reviewer")
+    await usecases.decide_review(services, review_id=review["review_id"], decision="approve", reviewer="hr.reviewer")
     await eventually(lambda: stored(services, review["goal_id"]), "the approved staffing to be stored", timeout=15)
 
 
@@ -359,9 +359,9 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
         await held.start()
         await capacity.lock_employees(holder, [contested])
         decided = await asyncio.gather(
-            service.decide_review(services, review_id=first["review_id"], decision="edit", reviewer="hr.reviewer",
+            usecases.decide_review(services, review_id=first["review_id"], decision="edit", reviewer="hr.reviewer",
                                   edits={x["task_id"]: contested}),
-            service.decide_review(services, review_id=second["review_id"], decision="edit", reviewer="hr.reviewer2",
+            usecases.decide_review(services, review_id=second["review_id"], decision="edit", reviewer="hr.reviewer2",
                                   edits=edits_second))
         assert [d.decision for d in decided] == ["edit", "edit"], "nothing is stored yet: both pass the console"
 
@@ -399,16 +399,16 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
     loser = (first, second)[1 - winner]
 
     async def proposed_again() -> dict[str, Any] | None:
-        goal = await service.get_goal(services, loser["goal_id"])
+        goal = await usecases.get_goal(services, loser["goal_id"])
         review = goal["review"]
         fresh = review and review["review_id"] != loser["review_id"] and review["status"] == "pending"
         return goal if fresh and goal["status"] == "awaiting_review" else None
 
     goal = await eventually(proposed_again, "the refused goal's new staffing review", timeout=60)
-    events = await service.audit_for_goal(services, loser["goal_id"])
+    events = await usecases.audit_for_goal(services, loser["goal_id"])
     again = [e for e in events if e["action"] == "goal.staffing"]
     assert again and again[-1]["payload"]["detail"].startswith("proposing again: ")
-    fresh = await service.get_review(services, goal["review"]["review_id"])
+    fresh = await usecases.get_review(services, goal["review"]["review_id"])
     async with services.pool.acquire() as conn:
         assert await capacity.check_goal(conn, loser["goal_id"], StaffingArguments.model_validate(
             fresh["arguments"]).assignments) == [], "the new proposal fits everyone's capacity"

@@ -13,10 +13,10 @@ from markupsafe import escape
 from support import eventually, swap_candidates
 
 from infra.settings import LOCAL_PLANNER
-from review_console import service
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
 from tools.taxonomy.task_library import load_task_library
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -190,7 +190,8 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
 
     # the plan first: sampled by the trust ramp (100% review for a new action type); the reviewer resizes a task
     await wait_for_live(manager, goal_id, "awaiting_plan_review")
-    plan_review = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
+    goal = await usecases.get_goal(services, goal_id)
+    plan_review = await usecases.get_review(services, goal["review"]["review_id"])
     plan_reviewer = await connect("hr.reviewer2")
     html = (await plan_reviewer.get(f"/reviews/{plan_review['review_id']}")).text
     assert "Plan for:" in html and "<strong>Sampled for review</strong>" in html
@@ -211,7 +212,7 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     live = await wait_for_live(manager, goal_id, "awaiting_review")
     assert live.lstrip().startswith('<div id="live"') and "<html" not in live, "the live view is a partial"
     assert f'hx-get="/goals/{goal_id}/live"' in live, "a goal that is not final keeps polling"
-    goal = await service.get_goal(services, goal_id)
+    goal = await usecases.get_goal(services, goal_id)
     review_id = goal["review"]["review_id"]
     assert next(t for t in goal["tasks"] if t["task_id"] == first_task["task_id"])["effort_hours"] == 3
     page = await manager.get(f"/goals/{goal_id}")
@@ -232,7 +233,7 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     queue = await reviewer.get("/reviews")
     assert queue.status_code == 200 and f'<a href="/reviews/{review_id}">{review_id}</a>' in queue.text
 
-    review = await service.get_review(services, review_id)
+    review = await usecases.get_review(services, review_id)
     page = await reviewer.get(f"/reviews/{review_id}")
     assert page.status_code == 200
     html = page.text
@@ -270,7 +271,7 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
 
     live = await wait_for_live(manager, goal_id, "staffed", timeout=15)
     assert "hx-get" not in live, "a final goal stops polling"
-    staffed = await service.get_goal(services, goal_id)
+    staffed = await usecases.get_goal(services, goal_id)
     goal_html = (await manager.get(f"/goals/{goal_id}")).text
     assert "<h3>Staffed</h3>" in goal_html
     assert all(str(escape(a["name"])) in goal_html for a in staffed["assignments"])
@@ -278,7 +279,7 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     audit = await manager.get(f"/goals/{goal_id}/audit")
     assert audit.status_code == 200
     actions = re.findall(r"<td><code>([a-z_.]+)</code></td>", audit.text)
-    events = await service.audit_for_goal(services, goal_id)
+    events = await usecases.audit_for_goal(services, goal_id)
     assert actions == [e["action"] for e in events]
     for expected in ("goal.submitted", "agent.decompose_goal", "agent.propose_staffing", "review.requested",
                      "review.decided", "goal.staffed"):
@@ -294,7 +295,7 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
     goal_id = await submit_from_form(manager)
     # the plan passes through the queue's bulk approval (plans are low-risk)
     await wait_for_live(manager, goal_id, "awaiting_plan_review")
-    plan = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
+    plan = await usecases.get_review(services, (await usecases.get_goal(services, goal_id))["review"]["review_id"])
     reviewer = await connect("hr.reviewer2")
     queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
     tick = f'name="approve" value="{plan["review_id"]}:{plan["args_hash"]}"'
@@ -304,7 +305,7 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
     await wait_for_live(manager, goal_id, "awaiting_review")
     queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
     assert 'name="approve"' not in queue, "staffing reviews are never bulk-approved"
-    review = await service.get_review(services, (await service.get_goal(services, goal_id))["review"]["review_id"])
+    review = await usecases.get_review(services, (await usecases.get_goal(services, goal_id))["review"]["review_id"])
     first = review["arguments"]["assignments"][0]
     alternates = swap_candidates(review, first["task_id"])
     assert alternates, "the matcher offers an alternate with free time for the first task"
@@ -320,7 +321,7 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
     assert status_in(page, "review-status") == "edited"
     assert f"<li>{first['task_id']} → {escape(swap['name'])} ({swap['employee_id']})</li>" in page
     await wait_for_live(manager, goal_id, "staffed", timeout=15)
-    staffed = await service.get_goal(services, goal_id)
+    staffed = await usecases.get_goal(services, goal_id)
     assert {a["employee_id"] for a in staffed["assignments"] if a["task_id"] == first["task_id"]} == {
         swap["employee_id"]}
 
@@ -361,7 +362,7 @@ async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory
     manager = await connect("mgr.payments")
     goal_id = await submit_from_form(manager)
     await wait_for_live(manager, goal_id, "awaiting_plan_review")
-    goal = await service.get_goal(services, goal_id)
+    goal = await usecases.get_goal(services, goal_id)
     reason = "could not plan this goal: the model server at http://gpu:8080/v1/ did not answer after 3 tries"
 
     # the run is still waiting for the plan's review: retrying must be refused, next to the button
@@ -371,7 +372,7 @@ async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory
     assert refused.status_code == 409 and "still finishing" in refused.text
     assert 'data-testid="retry-form"' in refused.text and 'role="alert"' in refused.text
 
-    await service.decide_review(services, review_id=goal["review"]["review_id"], decision="reject",
+    await usecases.decide_review(services, review_id=goal["review"]["review_id"], decision="reject",
                                 reviewer="hr.reviewer", reason="retry test")
     handle = services.temporal().get_workflow_handle(goal["workflow_id"])
     assert await handle.result() == "rejected"
@@ -384,5 +385,5 @@ async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory
     resp = await manager.post(f"/goals/{goal_id}/retry")
     assert resp.status_code == 303 and resp.headers["location"] == f"/goals/{goal_id}"
     await wait_for_live(manager, goal_id, "awaiting_plan_review")  # its plan was rejected: planned again
-    retries = [e["action"] for e in await service.audit_for_goal(services, goal_id) if "retr" in e["action"]]
+    retries = [e["action"] for e in await usecases.audit_for_goal(services, goal_id) if "retr" in e["action"]]
     assert retries == ["goal.retried", "goal.retry_refused", "goal.retried"], "tried, refused, tried"

@@ -13,11 +13,11 @@ import asyncpg
 import numpy as np
 import pytest
 
+from tools.embeddings import get_encoder
 from tools.matching import employee_index
-from tools.matching.embeddings import get_encoder
 from tools.matching.ranker import RankerWeights, embedding_text
-from tools.people.hris_import import import_employees
 from tools.people.hris_jsonl import JsonlError
+from tools.people_import.hris_import import import_employees
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")

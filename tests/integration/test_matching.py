@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from infra.store.staffing import Candidate
+from tools.embeddings import MODEL_ID, get_encoder
 from tools.matching import candidates as matching
 from tools.matching import employee_index
-from tools.matching.embeddings import MODEL_ID, get_encoder
 from tools.matching.ranker import RankerWeights, embedding_text
 from tools.people import profile
-from tools.people.hris_import import import_employees
 from tools.people.hris_jsonl import MatchRequest
+from tools.people_import.hris_import import import_employees
 
 pytestmark = pytest.mark.integration
 

@@ -30,12 +30,12 @@ from temporalio.client import Client
 
 from agents.models import build_agent_model
 from infra.settings import LOCAL_PLANNER, AgentModelSettings, Settings
-from review_console import retry, service
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.agent_runs import AgentModels
 from workers.main import build_worker
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -95,14 +95,14 @@ def running(pool: asyncpg.Pool[Any], client: Client, tmp_path: Path, monkeypatch
 
 
 async def submit(svc: Services) -> str:
-    return await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    return await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
 
 async def settled(svc: Services, goal_id: str, *wanted: str, timeout: float = 45) -> dict[str, Any]:
     """The goal once it is in one of ``wanted``; fails at once if it ends anywhere else. A failed goal's workflow
     run has ended too (with the worker still running: the run ends in the workflow task after the failure)."""
     async def probe() -> dict[str, Any] | None:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         if goal["status"] in wanted:
             return goal
         if goal["status"] in ENDED:
@@ -126,7 +126,7 @@ async def staffed_goal(svc: Services, *wanted: str, goal_id: str | None = None) 
 async def the_failure(svc: Services, goal: dict[str, Any], *, step: str, error_type: str,
                       model: str = SCRIPTED) -> dict[str, Any]:
     """The goal's one ``agent.failed`` audit event, checked against what it failed with."""
-    events = await service.audit_for_goal(svc, goal["goal_id"])
+    events = await usecases.audit_for_goal(svc, goal["goal_id"])
     failed = [e for e in events if e["action"] == "agent.failed"]
     assert len(failed) == 1, [e["action"] for e in events]
     event = failed[0]
@@ -209,7 +209,7 @@ async def test_a_model_chooses_among_the_matchers_people(running: Running, serve
     assert len(server.requests) == 1
     listed = {t.task_id: {p.employee_id: p for p in t.people} for t in prompt_tasks(server.requests[0].body)}
     picks = valid_picks(server.requests[0].body)
-    review = await service.get_review(svc, goal["review"]["review_id"])
+    review = await usecases.get_review(svc, goal["review"]["review_id"])
     proposal = review["evidence"]["proposal"]
     assert {t["task_id"] for t in proposal["tasks"]} == set(listed)
     for task in proposal["tasks"]:
@@ -223,7 +223,7 @@ async def test_a_model_chooses_among_the_matchers_people(running: Running, serve
     assert assigned == {t: ids[0] for t, ids in picks.items() if ids}
     assert goal["agent_models"]["propose_staffing"] == {"model": SCRIPTED, "served_model": None,
                                                         "prompt_version": "choose-staffing/1"}
-    events = await service.audit_for_goal(svc, goal["goal_id"])
+    events = await usecases.audit_for_goal(svc, goal["goal_id"])
     proposed = next(e for e in events if e["action"] == "agent.propose_staffing")
     assert proposed["model"] == SCRIPTED
     assert [c["tool"] for c in proposed["payload"]["tool_calls"]] == ["find_candidates"] * len(listed)
@@ -237,7 +237,7 @@ async def test_an_invented_person_is_sent_back_with_the_reason(running: Running,
     assert len(server.requests) == 2
     first_task = prompt_tasks(server.requests[0].body)[0].task_id
     assert f"E9999 is not among the people found for {first_task}" in request_text(server.requests[1].body)
-    review = await service.get_review(svc, goal["review"]["review_id"])
+    review = await usecases.get_review(svc, goal["review"]["review_id"])
     proposed = {c["employee_id"] for t in review["evidence"]["proposal"]["tasks"] for c in t["candidates"]}
     assert "E9999" not in proposed
 
@@ -284,7 +284,7 @@ async def test_the_responses_api_works_for_staffing(running: Running, server: Sc
         goal = await staffed_goal(svc, "awaiting_review")
     assert [r.path for r in server.requests] == ["/v1/responses"]
     assert goal["agent_models"]["propose_staffing"]["model"] == "openai:scripted"
-    review = await service.get_review(svc, goal["review"]["review_id"])
+    review = await usecases.get_review(svc, goal["review"]["review_id"])
     assert any(t["candidates"] for t in review["evidence"]["proposal"]["tasks"])
 
 
@@ -349,11 +349,11 @@ async def test_a_goal_failed_at_staffing_is_tried_again_from_its_plan(running: R
         assert len(server.requests) == TRIES
         await the_failure(svc, failed, step="staffing", error_type="ModelUnavailable")
         server.default = Dynamic(valid_choice)  # the server is fixed
-        manager = await service.get_user(svc, "mgr.payments")
-        assert await retry.retry_goal(svc, failed["goal_id"], user=manager) == "staffing"
+        manager = await usecases.get_user(svc, "mgr.payments")
+        assert await usecases.retry_goal(svc, failed["goal_id"], user=manager) == "staffing"
         goal = await settled(svc, failed["goal_id"], "awaiting_review")
-        with pytest.raises(service.Conflict):
-            await retry.retry_goal(svc, failed["goal_id"], user=manager)
+        with pytest.raises(usecases.Conflict):
+            await usecases.retry_goal(svc, failed["goal_id"], user=manager)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(svc)),
                                      base_url="http://test") as http:
             login = await http.post("/api/login", json={"login": "mgr.payments", "password": DEMO_PASSWORD})
@@ -366,7 +366,7 @@ async def test_a_goal_failed_at_staffing_is_tried_again_from_its_plan(running: R
         "SELECT count(*) FROM review_requests WHERE goal_id = $1 AND action_type = 'decompose_goal'",
         goal["goal_id"])
     assert plan_reviews == 1, "nobody reviews the same plan twice"
-    events = await service.audit_for_goal(svc, goal["goal_id"])
+    events = await usecases.audit_for_goal(svc, goal["goal_id"])
     retried = [e for e in events if e["action"] == "goal.retried"]
     assert len(retried) == 1 and retried[0]["actor"] == "mgr.payments"
     assert retried[0]["payload"] == {"previous_failure": failed["status_detail"], "from": "staffing"}
@@ -378,11 +378,11 @@ async def test_a_refused_retry_is_audited_as_refused(running: Running) -> None:
         # the window between the goal being marked failed and its workflow run ending
         await svc.pool.execute("UPDATE goals SET status = 'failed', status_detail = 'boom' WHERE goal_id = $1",
                                goal["goal_id"])
-        with pytest.raises(service.Conflict, match="still finishing"):
-            await retry.retry_goal(svc, goal["goal_id"], user=await service.get_user(svc, "mgr.payments"))
-    after = await service.get_goal(svc, goal["goal_id"])
+        with pytest.raises(usecases.Conflict, match="still finishing"):
+            await usecases.retry_goal(svc, goal["goal_id"], user=await usecases.get_user(svc, "mgr.payments"))
+    after = await usecases.get_goal(svc, goal["goal_id"])
     assert (after["status"], after["status_detail"]) == ("failed", "boom")
-    events = [e for e in await service.audit_for_goal(svc, goal["goal_id"]) if e["action"].startswith("goal.retr")]
+    events = [e for e in await usecases.audit_for_goal(svc, goal["goal_id"]) if e["action"].startswith("goal.retr")]
     assert [e["action"] for e in events] == ["goal.retried", "goal.retry_refused"], "tried, and refused"
     assert "still finishing" in events[-1]["payload"]["reason"]
 
@@ -404,6 +404,6 @@ async def test_a_model_that_fails_to_redraft_leaves_the_fixed_draft(running: Run
         goal = await settled(svc, await submit(svc), "awaiting_plan_review", "failed")
     assert len(server.requests) == 1 + 1 + OUTPUT_RETRIES, "the first draft, then the redraft asked twice"
     assert goal["status"] == "awaiting_plan_review", goal["status_detail"]
-    events = await service.audit_for_goal(svc, goal["goal_id"])
+    events = await usecases.audit_for_goal(svc, goal["goal_id"])
     revise = [e for e in events if e["action"] == "agent.plan.revise"]
     assert revise and any("the model could not redraft" in c for c in revise[0]["payload"]["output"]["changes"])

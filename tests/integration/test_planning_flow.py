@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from support import approve_plan, eventually
 
-from review_console import service
-from review_console.service import Services
+from workflows import usecases
 from workflows.goal import GoalWorkflow
 from workflows.messages import GoalInput
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -21,13 +21,13 @@ WAREHOUSE = "Move our warehouse pick-and-pack process to the new WMS before peak
 
 async def _status(svc: Services, goal_id: str, *wanted: str) -> dict[str, object]:
     async def probe() -> dict[str, object] | None:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         return goal if goal["status"] in wanted else None
     return await eventually(probe, f"goal {goal_id} to reach {wanted}", timeout=90)
 
 
 async def test_a_warehouse_goal_is_read_as_logistics_and_staffed_from_its_grounded_tasks(services: Services) -> None:
-    goal_id = await service.submit_goal(services, text=WAREHOUSE, manager_login="mgr.payments",
+    goal_id = await usecases.submit_goal(services, text=WAREHOUSE, manager_login="mgr.payments",
                                         submitted_by="mgr.payments")
     goal = await _status(services, goal_id, "awaiting_plan_review")
     plan = goal["plan"]
@@ -43,14 +43,14 @@ async def test_a_warehouse_goal_is_read_as_logistics_and_staffed_from_its_ground
     assert not any("Data Warehousing" in title for t in tasks[:1] for title in t["occupation_titles"])
     assert any(t["depends_on"] for t in tasks) and max(t["end_week"] for t in tasks) <= goal["deadline_weeks"]
 
-    events = await service.audit_for_goal(services, goal_id)
+    events = await usecases.audit_for_goal(services, goal_id)
     nodes = [e["action"] for e in events if e["action"].startswith("agent.plan.")]
     assert nodes[:4] == ["agent.plan.understand", "agent.plan.draft", "agent.plan.ground", "agent.plan.check"]
     assert nodes[-1] == "agent.plan.plan"
 
     assert await approve_plan(services, goal_id) is not None
     staffing = await _status(services, goal_id, "awaiting_review")
-    review = await service.get_review(services, staffing["review"]["review_id"])
+    review = await usecases.get_review(services, staffing["review"]["review_id"])
     people = [a["employee_id"] for a in review["arguments"]["assignments"]]
     departments = {r["department"] for r in await services.pool.fetch(
         "SELECT department FROM employees WHERE employee_id = ANY($1::text[])", people)}
@@ -62,7 +62,7 @@ async def test_the_goal_page_shows_the_reading_in_plain_words(services: Services
 
     from review_console.app import create_app
 
-    goal_id = await service.submit_goal(services, text="Launch EU instant payments by Q3",
+    goal_id = await usecases.submit_goal(services, text="Launch EU instant payments by Q3",
                                         manager_login="mgr.payments", submitted_by="mgr.payments")
     await _status(services, goal_id, "awaiting_plan_review")
     app = create_app(services)
@@ -90,7 +90,7 @@ async def test_a_goal_that_cannot_be_planned_fails_with_the_reason(services: Ser
                                     submitted_on=date.today().isoformat(), review_sla_seconds=3600),
         id=f"goal-{goal_id}", task_queue=services.settings.task_queue)
     assert await handle.result() == "failed"
-    goal = await service.get_goal(services, goal_id)
+    goal = await usecases.get_goal(services, goal_id)
     assert goal["status"] == "failed"
     assert "not ones the planner knows" in str(goal["status_detail"])
     attempts = [e for e in (await handle.fetch_history()).events

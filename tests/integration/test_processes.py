@@ -24,9 +24,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.embedded import free_port
 from infra.settings import Settings
-from review_console import retry, service
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")
@@ -160,11 +160,11 @@ async def test_a_worker_process_on_a_real_model_server_fails_a_goal_cleanly_then
         worker = start(processes, env, "worker")
         settings = Settings(task_queue=env["TALENTOPS_TASK_QUEUE"], data_dir=tmp_path, review_sla_seconds=3600)
         svc = Services(pool=pool, client=client, settings=settings)
-        goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+        goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
         await approve_plan(svc, goal_id, timeout=120)
 
         async def ended(*wanted: str) -> dict[str, Any] | None:
-            goal = await service.get_goal(svc, goal_id)
+            goal = await usecases.get_goal(svc, goal_id)
             return goal if goal["status"] in wanted else None
 
         failed = await eventually(lambda: ended("failed"), "the goal to fail on the model server", timeout=120)
@@ -172,7 +172,7 @@ async def test_a_worker_process_on_a_real_model_server_fails_a_goal_cleanly_then
         assert "after 3 tries (HTTP 500: upstream exploded)" in failed["status_detail"]
 
         server.default = Dynamic(valid_choice)
-        assert await retry.retry_goal(svc, goal_id, user=await service.get_user(svc, "mgr.payments")) == "staffing"
+        assert await usecases.retry_goal(svc, goal_id, user=await usecases.get_user(svc, "mgr.payments")) == "staffing"
         await eventually(lambda: ended("awaiting_review"), "the retried goal to reach its review", timeout=120)
         agent_calls = [r for r in server.requests if "tools" in r.body]  # the rest: the worker's health probes
         assert len(agent_calls) == 3 + 1, "three tries, then the retry's one answer"

@@ -24,10 +24,10 @@ from infra.settings import Settings
 from infra.store.plans import GoalPlan
 from infra.store.staffing import StaffingProposal
 from policies.staffing_checks import check_proposal
-from review_console import service
-from review_console.service import Services
 from workers.agent_runs import build_agent_models
 from workers.main import build_worker
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
@@ -48,7 +48,7 @@ def llama() -> Iterator[LlamaServer]:
 
 async def settled(svc: Services, goal_id: str, statuses: tuple[str, ...]) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         return goal if goal["status"] in statuses else None
 
     return await eventually(probe, f"goal {goal_id} to reach {statuses}", timeout=600, interval=0.5)
@@ -59,7 +59,7 @@ async def assert_failed_cleanly(svc: Services, goal: dict[str, Any]) -> None:
     detail = goal["status_detail"] or ""
     print(f"the goal failed, as it may with a tiny model: {detail}")
     assert detail and "Traceback" not in detail, detail
-    failures = [e for e in await service.audit_for_goal(svc, goal["goal_id"]) if e["action"] == "agent.failed"]
+    failures = [e for e in await usecases.audit_for_goal(svc, goal["goal_id"]) if e["action"] == "agent.failed"]
     assert failures and failures[-1]["model"] == "openai-chat:smollm2", failures
     assert failures[-1]["payload"]["error_class"], failures
 
@@ -73,7 +73,7 @@ async def test_a_tiny_real_model_plans_and_staffs_a_goal_or_fails_it_with_a_reas
                         model_temperature=0.2, model_request_timeout_seconds=180)
     svc = Services(pool=pool, client=client, settings=settings)
     async with build_worker(client, settings.task_queue, pool=pool, models=build_agent_models(settings)):
-        goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
+        goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
                                             submitted_by="mgr.payments")
         goal = await settled(svc, goal_id, WAITING + FINAL)
         if goal["status"] == "failed":
@@ -83,14 +83,14 @@ async def test_a_tiny_real_model_plans_and_staffs_a_goal_or_fails_it_with_a_reas
         assert goal["agent_models"]["draft_tasks"]["model"] == "openai-chat:smollm2"
         assert goal["tasks"] and all(t["occupations"] and t["skills"] for t in goal["tasks"])
         if goal["status"] == "awaiting_plan_review":
-            await service.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
+            await usecases.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
                                         reviewer="hr.reviewer2")
             goal = await settled(svc, goal_id, ("awaiting_review", "parked", *FINAL))
         if goal["status"] == "failed":
             await assert_failed_cleanly(svc, goal)
             return
         assert goal["status"] in ("awaiting_review", "parked"), goal["status"]
-        review = await service.get_review(svc, goal["review"]["review_id"])
+        review = await usecases.get_review(svc, goal["review"]["review_id"])
         proposal = StaffingProposal.model_validate(review["evidence"]["proposal"])
         plan = GoalPlan.model_validate(review["evidence"]["plan"])
         # whatever the model chose, a reviewer sees only the matcher's people with the matcher's numbers, and

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from review_console.app import create_app
-from review_console.service import Services
 from tools.matching import candidates as matching
 from tools.people import profile
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 EMPLOYEE, LOGIN = "E0103", "sanne.devries"

@@ -7,10 +7,10 @@ import asyncio
 import httpx
 import pytest
 
-from review_console import service
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +23,10 @@ async def test_audit_events_of_a_goal_share_the_request_trace(services: Services
         assert created.status_code == 201, created.text
         goal_id = created.json()["goal_id"]
     for _ in range(300):
-        if (await service.get_goal(services, goal_id))["status"] == "awaiting_plan_review":
+        if (await usecases.get_goal(services, goal_id))["status"] == "awaiting_plan_review":
             break
         await asyncio.sleep(0.1)
-    events = await service.audit_for_goal(services, goal_id)
+    events = await usecases.audit_for_goal(services, goal_id)
     trace_ids = {e["trace_id"] for e in events}
     assert len(events) >= 4
     assert len(trace_ids) == 1 and None not in trace_ids, trace_ids

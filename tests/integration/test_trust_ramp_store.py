@@ -12,8 +12,8 @@ import pytest
 
 from policies import ramp_store, trust_ramp
 from review_console.app import create_app
-from review_console.service import Services
-from tools.people.demo_org import DEMO_PASSWORD
+from tools.people_import.demo_org import DEMO_PASSWORD
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 ACTION = "decompose_goal"  # low-stakes: it can ramp down

@@ -6,33 +6,33 @@ import uuid
 
 import pytest
 
-from review_console import service
 from review_console.deps import authenticate
-from review_console.service import Services
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"
 
 
 @pytest.mark.parametrize("changes, error, message", [
-    ({"role": "superuser"}, service.Invalid, "unknown role"),
-    ({"password": "short"}, service.Invalid, "at least 12"),
-    ({"login": "has space"}, service.Invalid, "without spaces"),
-    ({"employee_id": "E9999"}, service.Invalid, "unknown employee"),
-    ({"department": "nowhere"}, service.Invalid, "unknown department"),
-    ({"login": "hr.reviewer"}, service.Conflict, "taken"),
+    ({"role": "superuser"}, usecases.Invalid, "unknown role"),
+    ({"password": "short"}, usecases.Invalid, "at least 12"),
+    ({"login": "has space"}, usecases.Invalid, "without spaces"),
+    ({"employee_id": "E9999"}, usecases.Invalid, "unknown employee"),
+    ({"department": "nowhere"}, usecases.Invalid, "unknown department"),
+    ({"login": "hr.reviewer"}, usecases.Conflict, "taken"),
 ])
 async def test_bad_users_are_refused(services: Services, changes: dict[str, str], error: type[Exception],
                                      message: str) -> None:
     fields = {"login": f"qa-{uuid.uuid4().hex[:6]}", "display_name": "QA", "role": "reviewer",
               "password": PASSWORD, "by": "admin", **changes}
     with pytest.raises(error, match=message):
-        await service.create_user(services, **fields)  # type: ignore[arg-type]
+        await usecases.create_user(services, **fields)  # type: ignore[arg-type]
 
 
 async def test_a_new_user_signs_in_and_the_creation_is_audited(services: Services) -> None:
     login = f"qa-{uuid.uuid4().hex[:6]}"
-    user = await service.create_user(services, login=login, display_name="QA Employee", role="employee",
+    user = await usecases.create_user(services, login=login, display_name="QA Employee", role="employee",
                                      password=PASSWORD, by="admin", employee_id="E0103")
     assert user == {"login": login, "display_name": "QA Employee", "role": "employee", "employee_id": "E0103",
                     "department": None}

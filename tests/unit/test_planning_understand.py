@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from agents.planning.understand import KINDS, GoalNotUnderstood, Understanding, understand
-from tools.goal_text.errors import PlanningError
+from agents.planning.understand import KINDS, Understanding, understand
+from tools.goal_text.errors import GoalNotUnderstood, PlanningError
 
 TODAY = date(2026, 12, 6)
 

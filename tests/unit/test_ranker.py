@@ -104,7 +104,7 @@ def test_embedding_text_puts_the_current_job_first() -> None:
 
 
 def test_encoder_vectors_are_unit_deduplicated_and_meaningful() -> None:
-    from tools.matching.embeddings import get_encoder
+    from tools.embeddings import get_encoder
 
     encoder = get_encoder()
     vectors = encoder.encode(["Build predictive models with machine learning.",
@@ -122,7 +122,7 @@ def test_encoder_vectors_are_unit_deduplicated_and_meaningful() -> None:
 
 
 def test_missing_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from tools.matching.embeddings import MODEL_ENV, EmbeddingModelMissing, Encoder
+    from tools.embeddings import MODEL_ENV, EmbeddingModelMissing, Encoder
 
     monkeypatch.setenv(MODEL_ENV, str(tmp_path / "absent.onnx"))
     with pytest.raises(EmbeddingModelMissing, match="not a file"):
@@ -130,7 +130,7 @@ def test_missing_model_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_precomputed_vectors_are_used_and_only_the_missing_ones_encoded(index: EmployeeIndex) -> None:
-    from tools.matching.embeddings import get_encoder
+    from tools.embeddings import get_encoder
 
     class Counting:
         """The real encoder, counting the texts it is asked to encode."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.matching.embeddings import get_encoder
+from tools.embeddings import get_encoder
 from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space
 from tools.taxonomy.titles import TitleNormalizer, title_words
 

@@ -18,10 +18,10 @@ from agents.planning.draft import TaskDraft
 from agents.planning.graph import MAX_REVISIONS
 from agents.planning.understand import Understanding
 from infra.settings import Settings
-from review_console import service
-from review_console.service import Services
 from workers.main import build_worker
 from workers.planning import planning_activity
+from workflows import usecases
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -56,10 +56,10 @@ async def test_a_plan_that_never_passes_goes_to_review_with_its_open_issues(
         pool: asyncpg.Pool[Any], client: Client, tmp_path: Path) -> None:
     svc, worker = await _services(pool, client, tmp_path, stubborn_drafter)
     async with worker:
-        goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+        goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
         async def waiting() -> dict[str, Any] | None:
-            goal = await service.get_goal(svc, goal_id)
+            goal = await usecases.get_goal(svc, goal_id)
             assert goal["status"] != "failed", goal["status_detail"]
             return goal if goal["status"] == "awaiting_plan_review" else None
 
@@ -67,10 +67,10 @@ async def test_a_plan_that_never_passes_goes_to_review_with_its_open_issues(
     issues = goal["plan"]["open_issues"]
     assert [(i["task_id"], i["field"]) for i in issues] == [("T2", "end_week")]
     assert "after the goal's deadline" in issues[0]["message"]
-    actions = [e["action"] for e in await service.audit_for_goal(svc, goal_id)]
+    actions = [e["action"] for e in await usecases.audit_for_goal(svc, goal_id)]
     assert actions.count("agent.plan.revise") == MAX_REVISIONS
     assert actions.count("agent.plan.check") == MAX_REVISIONS + 1
-    review = await service.get_review(svc, goal["review"]["review_id"])
+    review = await usecases.get_review(svc, goal["review"]["review_id"])
     assert review["arguments"]["open_issues"] == issues, "the reviewer sees what is still wrong"
 
 
@@ -78,10 +78,10 @@ async def test_a_drafter_that_fails_ends_the_goal_with_the_reason(
         pool: asyncpg.Pool[Any], client: Client, tmp_path: Path) -> None:
     svc, worker = await _services(pool, client, tmp_path, failing_drafter)
     async with worker:
-        goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+        goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
         async def failed() -> dict[str, Any] | None:
-            goal = await service.get_goal(svc, goal_id)
+            goal = await usecases.get_goal(svc, goal_id)
             return goal if goal["status"] == "failed" else None
 
         goal = await eventually(failed, "the goal to fail", timeout=120)

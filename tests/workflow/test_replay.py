@@ -29,9 +29,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Replayer
 
-from review_console import service
-from review_console.service import Services
+from workflows import usecases
 from workflows.goal import GoalWorkflow
+from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
@@ -77,17 +77,17 @@ def assert_is_an_approved_goal(history: WorkflowHistory) -> None:
 
 async def run_approved_goal(svc: Services) -> str:
     """Submit a goal, approve its plan and its staffing, wait for the workflow to complete; its workflow id."""
-    goal_id = await service.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
+    goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
     assert await approve_plan(svc, goal_id) is not None
     for _ in range(600):
-        goal = await service.get_goal(svc, goal_id)
+        goal = await usecases.get_goal(svc, goal_id)
         if goal["status"] == "awaiting_review":
             break
         assert goal["status"] != "failed", goal["status_detail"]
         await asyncio.sleep(0.1)
     else:
         raise AssertionError(f"goal stuck in {goal['status']}")
-    await service.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
+    await usecases.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
                                 reviewer="hr.reviewer")
     handle = svc.temporal().get_workflow_handle(goal["workflow_id"])
     assert await asyncio.wait_for(handle.result(), timeout=30) == "staffed"

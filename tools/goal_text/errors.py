@@ -5,3 +5,7 @@ from __future__ import annotations
 
 class PlanningError(ValueError):
     """The goal cannot be turned into a plan; the message says why, for the person who wrote it."""
+
+
+class GoalNotUnderstood(PlanningError):
+    """A goal the planner cannot plan; the message tells the manager what to add."""

@@ -1,21 +1,23 @@
 """Checks a goal's text before any workflow starts, so bad input gets a sentence, not a failed run.
 
-The checks here are the cheap part of understanding a goal (:mod:`agents.planning.understand`): length, stray
+The checks here are the cheap part of understanding a goal (``agents.planning.understand``): length, stray
 control characters, recognisable work (abbreviations spelled out first, so "DC move to a 3PL by Q2" passes),
 a deadline that can be planned for, and one goal per submission. The planning graph reads the rest.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
-from agents.planning.understand import require_work
 from tools.goal_text import vocabulary
 from tools.goal_text.deadlines import read_deadline
-from tools.goal_text.errors import PlanningError
+from tools.goal_text.errors import GoalNotUnderstood, PlanningError
 from tools.goal_text.phrases import looks_like_verb
+from tools.taxonomy.task_library import load_task_library, tokens
 
 MIN_CHARS = 15
 MAX_CHARS = 2000
@@ -53,3 +55,37 @@ def separate_actions(text: str) -> list[str]:
         if looks_like_verb(first):
             found.setdefault(first.lower(), " ".join(clause.split()[:4]))
     return list(found.values())
+
+
+_DATE_WORDS = frozenset(tokens(" ".join([*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name,
+                                         "asap today tomorrow yesterday eoy eom eow fy mid sprint season peak"])))
+"""Tokens a deadline is written in: they say when, not what."""
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Tokens of O*NET's task statements and ESCO's skill labels: the words the planner can relate to work."""
+    from tools.taxonomy.skill_names import known_skill_names
+
+    esco = {t for name in known_skill_names() for t in tokens(name)}
+    return frozenset(load_task_library().task_index.idf) | esco
+
+
+def require_work(cleaned: str, expanded: str) -> None:
+    """Refuse a goal with no recognisable work in it (raises :class:`GoalNotUnderstood`)."""
+    words = re.findall(r"[A-Za-z][A-Za-z&/-]+", cleaned)
+    if len(words) < 3:
+        raise GoalNotUnderstood("the goal needs a few more words: say what has to be built, changed or delivered, "
+                                "and by when")
+    content = [t for t in tokens(expanded) if t not in _DATE_WORDS]
+    known = [t for t in content if t in _known_words()]
+    if len(known) < 2 or len(known) < 0.34 * len(content):
+        raise GoalNotUnderstood("most words of this goal are not ones the planner knows; describe the work in "
+                                "plain words (what is built or changed, for whom, by when)")
+    vague = {"stuff", "thing", "things", "something", "anything", "everything", "work", "do", "make", "get", "sort",
+             "improve", "better", "more", "help", "fix", "handle", "deal", "all", "it", "that", "this", "out", "now",
+             "please", "asap", "soon", "some", "etc", "just", "really", "quickly", "and", "the", "our", "we", "us",
+             "need", "needs", "want", "done", "good", "great", "nice", "new", "ok", "okay", "lots", "whatever"}
+    if all(w.lower() in vague or len(w) < 3 for w in words):
+        raise GoalNotUnderstood("the goal does not say what the work is about; name what has to be built or "
+                                "changed (for example “move the payroll to the new HRIS by March”)")

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from infra.db import Connection
-from tools.matching.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
+from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
 from tools.matching.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
 from tools.people.hris_jsonl import EmployeeRecord
 from tools.people.skill_levels import skill_key

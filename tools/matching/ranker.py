@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.matching.embeddings import DIM, Encoder, get_encoder
+from tools.embeddings import DIM, Encoder, get_encoder
 from tools.people.hris_jsonl import EmployeeRecord, MatchRequest
 from tools.taxonomy.adjacency import (
     F32,

@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tools.matching.embeddings import Encoder
 from tools.taxonomy.adjacency import F32, OccupationSpace, PostingIndex, TermWeights, get_occupation_space
 from tools.taxonomy.task_library import stem
+
+if TYPE_CHECKING:  # the encoder is handed in; reading titles without it loads no embedding runtime
+    from tools.embeddings import Encoder
 
 _ABBREVIATIONS = {
     "sr": "senior", "snr": "senior", "jr": "junior", "mgr": "manager", "mngr": "manager", "eng": "engineer",

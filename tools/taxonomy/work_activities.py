@@ -2,7 +2,7 @@
 
 The planner grounds a task here: its words find the Detailed Work Activities (DWAs) that describe it, the DWAs
 lead to the occupations whose task statements perform them, and the occupations bring the technologies and
-skills that fit. Vectors are the shipped int8 MiniLM's (:mod:`tools.matching.embeddings`), precomputed into
+skills that fit. Vectors are the shipped int8 MiniLM's (:mod:`tools.embeddings`), precomputed into
 ``tools/data/planning_vectors.npz`` by ``scripts/derive_work_activities.py``; if they do not match the texts or
 the encoder in use, they are recomputed at load (about 40 s).
 """
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tools.matching.embeddings import MODEL_ENV, MODEL_ID, get_encoder
+from tools.embeddings import MODEL_ENV, MODEL_ID, get_encoder
 from tools.taxonomy.task_library import TaskLibrary, load_task_library
 
 F32 = NDArray[np.float32]

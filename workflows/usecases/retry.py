@@ -16,9 +16,9 @@ from infra import audit
 from infra.store.plans import GoalPlan, PlannedTask
 from infra.telemetry import current_trace_id
 from policies.review_routing import DECOMPOSE_GOAL
-from review_console.service import Conflict, NotFound, ServiceError, Services
-from workflows.goal import GoalWorkflow
-from workflows.messages import GoalInput
+from workflows.messages import GOAL_WORKFLOW, GoalInput
+from workflows.usecases.context import Services
+from workflows.usecases.errors import Conflict, NotFound, ServiceError
 
 
 def may_retry(user: dict[str, Any], goal: dict[str, Any]) -> bool:
@@ -51,7 +51,7 @@ async def retry_goal(svc: Services, goal_id: str, *, user: dict[str, Any]) -> st
         await _audit(conn, "goal.retried", goal, user, {"previous_failure": goal["status_detail"], "from": origin})
     try:
         await client.start_workflow(
-            GoalWorkflow.run,
+            GOAL_WORKFLOW,
             GoalInput(goal_id=goal_id, text=goal["text"], manager_login=goal["manager_login"],
                       submitted_by=goal["submitted_by"], submitted_on=goal["starts_on"].isoformat(),
                       review_sla_seconds=svc.settings.review_sla_seconds, approved_plan=plan),

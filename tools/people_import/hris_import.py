@@ -21,7 +21,7 @@ from pydantic import Field
 
 from infra import audit
 from infra.db import Connection
-from tools.matching.embeddings import Progress
+from tools.embeddings import Progress
 from tools.matching.employee_index import StaleVectors, encode_stale, stale_vectors, store_vectors
 from tools.people.hris_jsonl import EmployeeRecord, Text, iter_jsonl
 from tools.people.skill_levels import recompute_employee_skills

@@ -1,0 +1,39 @@
+"""The application layer: the use cases the console and the CLI both call (and nothing else does their work).
+
+Submit a goal, read goals and reviews, decide a review, approve several at once, edit a plan, try a failed goal
+again, manage users. Each use case checks its input and its caller's authority, writes with its audit event, and
+talks to the goal's workflow by name (:data:`~workflows.messages.GOAL_WORKFLOW`), so neither the console nor the
+CLI loads the workflow's code, the agents or the matcher.
+"""
+
+from workflows.usecases.context import Services
+from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from workflows.usecases.goals import audit_for_goal, employee_names, get_goal, list_goals, submit_goal
+from workflows.usecases.plan_edits import (
+    NewTask,
+    PlanEditInvalid,
+    TaskEdit,
+    edited_plan,
+    issue_text,
+    next_task_ids,
+    validation_issues,
+)
+from workflows.usecases.retry import may_retry, retry_goal
+from workflows.usecases.reviews import (
+    BulkResult,
+    ReviewFilters,
+    bulk_approve,
+    decide_review,
+    get_review,
+    list_reviews,
+    search_reviews,
+)
+from workflows.usecases.users import ROLES, create_user, get_user, list_users
+
+__all__ = [
+    "ROLES", "BulkResult", "Conflict", "Forbidden", "Invalid", "NewTask", "NotFound", "PlanEditInvalid",
+    "ReviewFilters", "ServiceError", "Services", "TaskEdit", "audit_for_goal", "bulk_approve", "create_user",
+    "decide_review", "edited_plan", "employee_names", "get_goal", "get_review", "get_user", "issue_text",
+    "list_goals", "list_reviews", "list_users", "may_retry", "next_task_ids", "retry_goal", "search_reviews",
+    "submit_goal", "validation_issues",
+]
