@@ -68,9 +68,9 @@ from infra.embedded import free_port, start_postgres  # noqa: E402
 from infra.settings import LOCAL_PLANNER, Settings  # noqa: E402
 from infra.telemetry import setup_tracing  # noqa: E402
 from policies.review_routing import ACTION_TYPES, bulk_approvable  # noqa: E402
-from review_console import pages  # noqa: E402
-from review_console.api.models import ReviewQueueParams  # noqa: E402
+from review_console.api.models.reviews import ReviewQueueParams  # noqa: E402
 from review_console.app import create_app  # noqa: E402
+from review_console.pages.rendering import templates  # noqa: E402
 from tools.people_import.demo_org import DEMO_PASSWORD, load_demo_org, seed_demo_org  # noqa: E402
 from tools.taxonomy.task_library import load_task_library  # noqa: E402
 from workflows import usecases  # noqa: E402
@@ -456,7 +456,7 @@ def render_alone(case: Case, rows: list[dict[str, Any]], total: int, user: dict[
                  departments: list[Any]) -> None:
     """The Jinja render of reviews.html with the context reviews_page builds (no request, no DB)."""
     params = ReviewQueueParams.model_validate(case.query)
-    pages.templates.get_template("reviews.html").render(
+    templates.get_template("reviews.html").render(
         user=user, reviews=rows, total=total, params=params, state=params.state, departments=departments,
         bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)}, prev_url=None,
         next_url="/reviews?offset=50",

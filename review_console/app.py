@@ -15,9 +15,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from review_console import admin, pages, profile
 from review_console.api.routes import router as api_router
 from review_console.deps import LoginRequired
+from review_console.pages.rendering import error_page
+from review_console.pages.routes import router as pages_router
 from workflows.usecases import ServiceError, Services
 
 
@@ -36,24 +37,20 @@ def create_app(services: Services) -> FastAPI:
     static = resources.files("review_console") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api_router)
-    app.include_router(admin.api)
-    app.include_router(admin.pages)
-    app.include_router(profile.api)
-    app.include_router(profile.pages)
+    app.include_router(pages_router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="static/.*")
-    app.include_router(pages.router)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        return pages.error_page(request, exc.status, exc.message)
+        return error_page(request, exc.status, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return pages.error_page(request, exc.status_code, str(exc.detail))
+        return error_page(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

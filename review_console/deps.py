@@ -91,3 +91,10 @@ AdminUser = Annotated[dict[str, Any], Depends(require_role("admin"))]
 def can_see_goal(user: dict[str, Any], goal: dict[str, Any]) -> bool:
     """Managers see their own goals; reviewers and admins see all."""
     return user["role"] in ("reviewer", "admin") or goal["manager_login"] == user["login"]
+
+
+def own_employee_id(user: dict[str, Any]) -> str:
+    """The signed-in user's employee record (404 when the login has none, so no skills profile)."""
+    if not user["employee_id"]:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "your login has no employee record, so no skills profile")
+    return str(user["employee_id"])

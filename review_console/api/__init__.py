@@ -1,1 +1,1 @@
-"""JSON API under /api."""
+"""The JSON API under ``/api``: one router per resource (``routes`` mounts them), models in ``models``."""

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
 from infra import audit_query
-from review_console.api.models import AuditQueryParams
+from review_console.api.models.audit import AuditEventPublic, AuditQueryParams
+from review_console.api.models.common import ListOf
 from review_console.deps import ReviewerUser, SvcDep
 
 router = APIRouter()
 
 
 @router.get("/audit", tags=["audit"])
-async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> Any:
+async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> ListOf[AuditEventPublic]:
     """Audit events in sequence order (reviewers and admins); ``count`` matches from ``after_seq`` on."""
     rows, total = await audit_query.search(svc.pool, params.to_query())
-    return {"data": jsonable_encoder(rows), "count": total}
+    return ListOf(data=[AuditEventPublic(**r) for r in rows], count=total)
 
 
 @router.get("/audit/export", tags=["audit"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
-from fastapi.encoders import jsonable_encoder
 
-from review_console.api.models import GoalCreate, GoalCreated, GoalRetried, GoalSummary, ListOf
+from review_console.api.models.audit import GoalAuditEventPublic
+from review_console.api.models.common import ListOf
+from review_console.api.models.goals import GoalCreate, GoalCreated, GoalPublic, GoalRetried, GoalSummary
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from workflows import usecases
 
@@ -43,9 +44,9 @@ async def _visible_goal(svc: usecases.Services, user: dict[str, Any], goal_id: s
 
 
 @router.get("/goals/{goal_id}", tags=["goals"])
-async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
+async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalPublic:
     """A goal with its tasks, latest review and assignments."""
-    return jsonable_encoder(await _visible_goal(svc, user, goal_id))
+    return GoalPublic(**await _visible_goal(svc, user, goal_id))
 
 
 @router.post("/goals/{goal_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["goals"])
@@ -56,8 +57,8 @@ async def retry_goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalRetrie
 
 
 @router.get("/goals/{goal_id}/audit", tags=["audit"])
-async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> Any:
+async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> ListOf[GoalAuditEventPublic]:
     """The goal's audit events, in order."""
     await _visible_goal(svc, user, goal_id)
     rows = await usecases.audit_for_goal(svc, goal_id)
-    return {"data": jsonable_encoder(rows), "count": len(rows)}
+    return ListOf(data=[GoalAuditEventPublic(**r) for r in rows], count=len(rows))

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from fastapi import APIRouter, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from policies import bias_review as bias
 from policies.review_routing import REJECTION_REASONS
-from review_console.api.models import (
+from review_console.api.models.common import ListOf
+from review_console.api.models.reviews import (
     BulkApproveIn,
     BulkApproveOut,
     DecisionIn,
     DecisionOut,
-    ListOf,
     PlanEditRefused,
+    RejectionReasons,
+    ReviewPublic,
     ReviewQueueQuery,
     ReviewSummary,
 )
@@ -35,13 +33,13 @@ async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> Li
 
 
 @router.get("/reviews/{review_id}", tags=["reviews"])
-async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> Any:
+async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> ReviewPublic:
     """A review: exact arguments, evidence, explanation, and for staffing the bias audit (LL144) of who it
     considered."""
     review = await usecases.get_review(svc, review_id)
     async with svc.pool.acquire() as conn:
         audit = await bias.audit_review(conn, review_id)
-    return jsonable_encoder({**review, "bias_audit": dataclasses.asdict(audit) if audit else None})
+    return ReviewPublic(**review, bias_audit=audit)
 
 
 @router.post("/reviews/{review_id}/decision", tags=["reviews"], response_model=DecisionOut, responses={
@@ -72,6 +70,6 @@ async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> 
 
 
 @router.get("/review-reasons", tags=["reviews"])
-async def review_reasons(_: ReviewerUser) -> dict[str, str]:
+async def review_reasons(_: ReviewerUser) -> RejectionReasons:
     """Reasons a rejection can name (``reason_code`` → label)."""
-    return REJECTION_REASONS
+    return RejectionReasons(REJECTION_REASONS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from review_console.api import audit, goals, reviews, session, users
+from review_console.api import admin, audit, goals, profile, reviews, session, users
 
 router = APIRouter(prefix="/api")
-for resource in (session, users, goals, audit, reviews):
+for resource in (session, users, goals, audit, reviews, admin, profile):
     router.include_router(resource.router)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request, status
 
-from review_console.api.models import LoginIn, UserPublic
+from review_console.api.models.session import HealthPublic, LoggedOut, LoginIn
+from review_console.api.models.users import UserPublic
 from review_console.deps import CurrentUser, SvcDep, authenticate
 
 router = APIRouter()
 
 
 @router.get("/health", tags=["meta"])
-async def health(svc: SvcDep) -> dict[str, Any]:
+async def health(svc: SvcDep) -> HealthPublic:
     """Liveness and what this console is connected to (no secrets)."""
     await svc.pool.fetchval("SELECT 1")
-    return {"ok": True, "model": svc.settings.model, "temporal": svc.client is not None}
+    return HealthPublic(ok=True, model=svc.settings.model, temporal=svc.client is not None)
 
 
 @router.post("/login", tags=["auth"])
@@ -30,10 +29,10 @@ async def login(body: LoginIn, request: Request, svc: SvcDep) -> UserPublic:
 
 
 @router.post("/logout", tags=["auth"])
-async def logout(request: Request) -> dict[str, bool]:
+async def logout(request: Request) -> LoggedOut:
     """End the session."""
     request.session.clear()
-    return {"ok": True}
+    return LoggedOut(ok=True)
 
 
 @router.get("/me", tags=["auth"])

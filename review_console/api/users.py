@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from review_console.api.models import ListOf, UserPublic
+from review_console.api.models.common import ListOf
+from review_console.api.models.users import UserPublic
 from review_console.deps import AdminUser, SvcDep
 from workflows import usecases
 

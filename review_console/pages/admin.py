@@ -1,41 +1,21 @@
-"""Admin: the trust ramp per action type (levels, evidence, pins) and its versioned review policies, and whether
-each agent's model answers."""
+"""HTML pages for admins: the trust ramp per action type (levels, pins, policies) and whether each model answers."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.encoders import jsonable_encoder
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
 
 from infra.settings import LOCAL_PLANNER, AgentName
 from infra.store import model_health
 from policies import ramp_store
 from review_console.deps import AdminUser, SvcDep
-from review_console.pages import render
+from review_console.pages.rendering import render
 
-api = APIRouter(prefix="/api/admin", tags=["admin"])
-pages = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-class PinIn(BaseModel):
-    """Pin a review share, or unpin with null."""
-
-    share: float | None = Field(default=None, gt=0, le=1)
-    """Share of actions to review (between the floor and 1), or null to let the ramp decide."""
-
-
-def _view_json(view: ramp_store.AdminView) -> dict[str, Any]:
-    return {"action_type": view.action.name, "risk_tier": view.action.risk_tier.value,
-            "affects_people": view.action.affects_people, "policy_version": view.policy.label,
-            "policy": view.policy.document(), "changed_by": view.policy.changed_by,
-            "status": dataclasses.asdict(view.status), "history": view.history}
-
+router = APIRouter(prefix="/admin", include_in_schema=False)
 
 OUTPUT_MODE_WORDS = {"tool": "a forced tool call", "native": "the server's JSON-schema output",
                      "prompted": "the schema in the prompt, answer read from text"}
@@ -90,36 +70,6 @@ def model_rows(records: list[model_health.ModelHealthRecord], now: datetime | No
     return rows
 
 
-@api.get("/trust-ramp")
-async def ramp_overview(svc: SvcDep, _: AdminUser) -> Any:
-    """Per action type: policy, level, evidence, bound, clean reviews to promote, history."""
-    async with svc.pool.acquire() as conn:
-        views = await ramp_store.admin_view(conn)
-    return jsonable_encoder({"data": [_view_json(v) for v in views], "count": len(views)})
-
-
-@api.put("/policies/{action_type}")
-async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, user: AdminUser) -> Any:
-    """Save a new version of an action type's review policy (only the fields given change)."""
-    async with svc.pool.acquire() as conn:
-        try:
-            saved = await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
-        except ramp_store.PolicyError as err:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-    return {"action_type": action_type, "version": saved.version, "policy": saved.document()}
-
-
-@api.put("/trust-ramp/{action_type}/pin")
-async def pin_level(action_type: str, body: PinIn, svc: SvcDep, user: AdminUser) -> Any:
-    """Pin an action type's review share (or unpin)."""
-    async with svc.pool.acquire() as conn:
-        try:
-            state = await ramp_store.set_pin(conn, action_type, body.share, by=user["login"])
-        except ramp_store.PolicyError as err:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-    return {"action_type": action_type, "pinned": state.pinned}
-
-
 def level_chart(history: list[dict[str, Any]], width: int = 320, height: int = 60) -> str:
     """An inline SVG step line of the review level over the history points."""
     if not history:
@@ -135,7 +85,7 @@ def level_chart(history: list[dict[str, Any]], width: int = 320, height: int = 6
             f'<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="{" ".join(points)}"/></svg>')
 
 
-@pages.get("/trust-ramp")
+@router.get("/trust-ramp")
 async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str | None = None) -> Response:
     """The admin page."""
     async with svc.pool.acquire() as conn:
@@ -145,7 +95,7 @@ async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str |
                   models=models)
 
 
-@pages.post("/trust-ramp/{action_type}/pin")
+@router.post("/trust-ramp/{action_type}/pin")
 async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request: Request,
                         share: Annotated[str, Form()] = "") -> Response:
     """Pin or unpin from the page form (empty share unpins)."""
@@ -161,7 +111,7 @@ async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request:
     return RedirectResponse("/admin/trust-ramp", status_code=303)
 
 
-@pages.post("/trust-ramp/{action_type}/policy")
+@router.post("/trust-ramp/{action_type}/policy")
 async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, request: Request,
                            levels: Annotated[str, Form()], max_error_rate: Annotated[str, Form()],
                            floor: Annotated[str, Form()], sla_hours: Annotated[str, Form()] = "",

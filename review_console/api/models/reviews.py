@@ -1,95 +1,17 @@
-"""Request and response models of the JSON API."""
+"""API models: the review queue, a review, and decisions."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
-from infra.audit_query import AuditQuery
 from infra.store.plans import PlanIssue
+from policies.bias_audit import BiasAudit
+from review_console.api.models.common import Timestamp
 from workflows.usecases import NewTask, ReviewFilters, TaskEdit
-
-T = TypeVar("T")
-
-
-class ListOf(BaseModel, Generic[T]):
-    """A list envelope."""
-
-    data: list[T]
-    """The items."""
-    count: int
-    """How many items."""
-
-
-class LoginIn(BaseModel):
-    """Credentials."""
-
-    login: str
-    """User login."""
-    password: str
-    """Password."""
-
-
-class UserPublic(BaseModel):
-    """A user as the API shows it."""
-
-    login: str
-    """Login."""
-    display_name: str
-    """Name."""
-    role: str
-    """manager, reviewer, admin or employee."""
-    employee_id: str | None
-    """Employee record, if any."""
-    department: str | None
-    """Department code."""
-
-
-class GoalCreate(BaseModel):
-    """A new goal."""
-
-    text: str = Field(max_length=5000)
-    """The goal in plain language."""
-    manager_login: str | None = None
-    """Manager it is for; defaults to the signed-in manager (admins must name one)."""
-
-
-class GoalCreated(BaseModel):
-    """The id of a new goal."""
-
-    goal_id: str
-    """Goal id."""
-    status: str
-    """Initial status."""
-
-
-class GoalRetried(BaseModel):
-    """A failed goal started again."""
-
-    goal_id: str
-    """Goal id."""
-    status: str
-    """Its status now (``submitted``)."""
-    starts_from: str
-    """``planning`` (planned again from its text) or ``staffing`` (from its plan)."""
-
-
-class GoalSummary(BaseModel):
-    """A goal in a list."""
-
-    goal_id: str
-    """Goal id."""
-    text: str
-    """The goal."""
-    manager_login: str
-    """Who submitted it."""
-    status: str
-    """Where it is."""
-    status_detail: str | None
-    """A sentence about the status."""
 
 
 class DecisionIn(BaseModel):
@@ -163,6 +85,10 @@ class BulkApproveOut(BaseModel):
     """Reviews not approved → why."""
 
 
+class RejectionReasons(RootModel[dict[str, str]]):
+    """Reasons a rejection can name: ``reason_code`` → label."""
+
+
 class ReviewSummary(BaseModel):
     """A review in the queue."""
 
@@ -176,7 +102,7 @@ class ReviewSummary(BaseModel):
     """Risk tier."""
     status: str
     """pending, parked, approved, rejected or edited."""
-    due_at: Any
+    due_at: datetime
     """SLA."""
     goal_text: str
     """The goal."""
@@ -184,6 +110,65 @@ class ReviewSummary(BaseModel):
     """Department of the goal."""
     args_hash: str
     """Hash of the exact arguments (quote it when deciding)."""
+
+
+class ReviewPublic(BaseModel):
+    """A review: exact arguments, evidence, explanation, and for staffing the bias audit of who it considered."""
+
+    review_id: str
+    """Review id."""
+    goal_id: str
+    """Goal."""
+    workflow_id: str
+    """The goal's workflow."""
+    action_type: str
+    """Kind of action."""
+    arguments: dict[str, Any]
+    """The exact arguments that execute on approval."""
+    args_hash: str
+    """Hash of ``arguments`` (quote it when deciding)."""
+    evidence: dict[str, Any]
+    """What the agent based them on (the plan; for staffing the proposal with candidates)."""
+    explanation: str
+    """The agent's explanation."""
+    risk_tier: str
+    """Risk tier."""
+    policy_version: str
+    """Policies it was routed under."""
+    routed_because: str
+    """Why it is reviewed."""
+    requested_by: str
+    """Who the action is for."""
+    status: str
+    """pending, parked, approved, rejected or edited."""
+    escalations: int
+    """Escalations so far."""
+    due_at: Timestamp
+    """SLA."""
+    decided_by: str | None
+    """Reviewer who decided."""
+    reason: str | None
+    """Their reason."""
+    decided_arguments: dict[str, Any] | None
+    """What executed after an edit."""
+    decided_at: Timestamp | None
+    """When it was decided."""
+    created_at: Timestamp
+    """When it was requested."""
+    sampled: bool
+    """Whether the trust ramp sampled it."""
+    fingerprint: str | None
+    """What produced the evidence (model, prompt, policy)."""
+    goal_text: str
+    """The goal."""
+    manager_login: str
+    """The goal's manager."""
+    submitted_by: str
+    """Who submitted the goal."""
+    starts_on: date
+    """Day the goal's week 0 starts."""
+    bias_audit: BiasAudit | None
+    """For staffing: the bias audit (NYC LL144) of who it considered; None otherwise."""
 
 
 class ReviewQueueParams(BaseModel):
@@ -213,31 +198,3 @@ class ReviewQueueParams(BaseModel):
 
 
 ReviewQueueQuery = Annotated[ReviewQueueParams, Query()]
-
-
-class AuditParams(BaseModel):
-    """Filters and keyset page of the audit trail (query string)."""
-
-    goal_id: str | None = None
-    """Only this goal's events."""
-    actor: str | None = None
-    """Only this actor."""
-    actor_type: Literal["human", "agent", "system"] | None = None
-    """Only this kind of actor."""
-    action: str | None = None
-    """Only actions starting with this, e.g. ``review.``."""
-    since: datetime | None = None
-    """Only events at or after this time (ISO 8601)."""
-    until: datetime | None = None
-    """Only events before this time (ISO 8601)."""
-    after_seq: int = Field(default=0, ge=0)
-    """Only events after this sequence number (next page: the last seq you got)."""
-    limit: int = Field(default=100, ge=1, le=1000)
-    """Page size."""
-
-    def to_query(self) -> AuditQuery:
-        """The infra-level query."""
-        return AuditQuery(**self.model_dump())
-
-
-AuditQueryParams = Annotated[AuditParams, Query()]

@@ -1,0 +1,59 @@
+"""JSON API: the trust ramp per action type (levels, evidence, pins) and its versioned review policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+
+from policies import ramp_store
+from review_console.api.models.admin import (
+    LevelChangePublic,
+    PinIn,
+    PinSaved,
+    PolicySaved,
+    ReviewPolicyPublic,
+    TrustRampPublic,
+)
+from review_console.api.models.common import ListOf
+from review_console.deps import AdminUser, SvcDep
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def _ramp_public(view: ramp_store.AdminView) -> TrustRampPublic:
+    return TrustRampPublic(
+        action_type=view.action.name, risk_tier=view.action.risk_tier.value,
+        affects_people=view.action.affects_people, policy_version=view.policy.label,
+        policy=ReviewPolicyPublic(**view.policy.document()), changed_by=view.policy.changed_by,
+        status=view.status, history=[LevelChangePublic(**h) for h in view.history])
+
+
+@router.get("/trust-ramp")
+async def ramp_overview(svc: SvcDep, _: AdminUser) -> ListOf[TrustRampPublic]:
+    """Per action type: policy, level, evidence, bound, clean reviews to promote, history."""
+    async with svc.pool.acquire() as conn:
+        views = await ramp_store.admin_view(conn)
+    return ListOf(data=[_ramp_public(v) for v in views], count=len(views))
+
+
+@router.put("/policies/{action_type}")
+async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, user: AdminUser) -> PolicySaved:
+    """Save a new version of an action type's review policy (only the fields given change)."""
+    async with svc.pool.acquire() as conn:
+        try:
+            saved = await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
+        except ramp_store.PolicyError as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    return PolicySaved(action_type=action_type, version=saved.version, policy=ReviewPolicyPublic(**saved.document()))
+
+
+@router.put("/trust-ramp/{action_type}/pin")
+async def pin_level(action_type: str, body: PinIn, svc: SvcDep, user: AdminUser) -> PinSaved:
+    """Pin an action type's review share (or unpin)."""
+    async with svc.pool.acquire() as conn:
+        try:
+            state = await ramp_store.set_pin(conn, action_type, body.share, by=user["login"])
+        except ramp_store.PolicyError as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    return PinSaved(action_type=action_type, pinned=state.pinned)

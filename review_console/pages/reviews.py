@@ -1,0 +1,178 @@
+"""HTML pages: the review queue (filters, pages, bulk approval) and a review with its decision forms."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from infra.store.plan_diff import plan_diff
+from infra.store.plans import GoalPlan
+from policies import bias_review as bias
+from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
+from review_console.api.models.reviews import ReviewQueueParams
+from review_console.deps import ReviewerUser, SvcDep
+from review_console.pages.plan_form import PlanChanges, PlanForm, plan_changes, plan_form_for
+from review_console.pages.rendering import error_page, query_params, render
+from workflows import usecases
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/reviews")
+async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
+    """The review queue with filters and pages."""
+    params = query_params(request, ReviewQueueParams)
+    rows, total = await usecases.search_reviews(svc, params.to_filters())
+    departments = await svc.pool.fetch("SELECT code, name FROM departments ORDER BY name")
+    query = params.model_dump(exclude_none=True)
+
+    def page_link(offset: int) -> str:
+        return "/reviews?" + urlencode({**query, "offset": offset})
+
+    return render(request, "reviews.html", user=user, reviews=rows, total=total, params=params, state=params.state,
+                  departments=departments, bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)},
+                  prev_url=page_link(max(0, params.offset - params.limit)) if params.offset else None,
+                  next_url=page_link(params.offset + params.limit) if params.offset + len(rows) < total else None)
+
+
+@router.post("/reviews/bulk-approve")
+async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser) -> Response:
+    """Approve the low-risk reviews ticked on the queue page (``approve`` = review id:args hash)."""
+    form = await request.form()
+    items: dict[str, str | None] = {}
+    for value in form.getlist("approve"):
+        review_id, _, seen_hash = str(value).partition(":")
+        items[review_id] = seen_hash or None
+    try:
+        result = await usecases.bulk_approve(svc, reviewer=user["login"], items=items)
+    except usecases.ServiceError as err:
+        return error_page(request, err.status, err.message)
+    return render(request, "bulk_result.html", user=user, result=result)
+
+
+async def _review_context(svc: usecases.Services, review: dict[str, Any],
+                          plan_form: PlanForm | None = None) -> dict[str, Any]:
+    """What review.html needs besides the review: the plan, the proposal by task, people's names; for a plan review
+    the plan's form (the planned values, or ``plan_form``: what the reviewer typed, with what is wrong in it)."""
+    plan = review["evidence"]["plan"]
+    proposal_doc = review["evidence"].get("proposal") or {"tasks": []}
+    proposal = {t["task_id"]: t for t in proposal_doc["tasks"]}
+    ids: list[str] = []
+    for args in (review["arguments"], review.get("decided_arguments") or {}):
+        ids += [a["employee_id"] for a in args.get("assignments", [])]
+    ids += [c["employee_id"] for t in proposal.values() for c in t["candidates"]]
+    codes = sorted({c for t in review["arguments"].get("tasks", []) for c in t.get("occupations") or []})
+    async with svc.pool.acquire() as conn:
+        bias_audit = await bias.audit_review(conn, review["review_id"])
+        occupations = {r["code"]: r["title"] for r in await conn.fetch(
+            "SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)}
+    is_plan = review["action_type"] == DECOMPOSE_GOAL.name
+    return {"plan": plan, "proposal": proposal, "names": await usecases.employee_names(svc, ids),
+            "occupations": occupations,
+            "reasons": REJECTION_REASONS, "is_plan": is_plan,
+            "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {})}
+
+
+@router.get("/reviews/{review_id}")
+async def review_page(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
+    """A review: what will execute, the evidence behind it, and the decision forms."""
+    return await _render_review(request, svc, user, review_id)
+
+
+async def _render_review(request: Request, svc: usecases.Services, user: dict[str, Any], review_id: str,
+                         error: str | None = None, status_code: int = 200,
+                         swaps: dict[str, str] | None = None, plan_form: PlanForm | None = None) -> Response:
+    review = await usecases.get_review(svc, review_id)
+    return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
+                  swaps=swaps or {},
+                  own=user["login"] in (review["requested_by"], review["manager_login"], review["submitted_by"]),
+                  **await _review_context(svc, review, plan_form))
+
+
+@router.post("/reviews/{review_id}/decision")
+async def review_decide(request: Request, review_id: str, svc: SvcDep, user: ReviewerUser) -> Response:
+    """Decide from the review page's forms: swaps (``edit_T1``) or plan changes (``title_T1``, ``skills_T1`` ...,
+    ``drop_T1``, new tasks ``title_new1`` ..., ``assumptions``).
+
+    A plan edit that is not valid comes back as the page (422) with each problem next to its field and every value
+    as the reviewer typed it; ``decision=add_task`` only adds a blank new task to the form.
+    """
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    edits = {k[5:]: str(v).strip() for k, v in form.items() if k.startswith("edit_") and str(v).strip()}
+    review = await usecases.get_review(svc, review_id)
+    plan_form: PlanForm | None = None
+    changes = PlanChanges()
+    if review["action_type"] == DECOMPOSE_GOAL.name and review["status"] in ("pending", "parked"):
+        plan = GoalPlan.model_validate(review["arguments"])
+        plan_form = plan_form_for(plan, form, add_slot=decision == "add_task")
+        if decision == "add_task":
+            return await _render_review(request, svc, user, review_id, plan_form=plan_form)
+        if decision != "reject":  # a rejected plan executes nothing: what was typed into it does not matter
+            changes = plan_changes(plan_form, plan)
+        if changes.invalid:
+            return await _render_review(request, svc, user, review_id, status_code=422, plan_form=plan_form,
+                                        error="Some changes are not valid: see the marked fields below.")
+        if decision == "approve" and (changes.task_edits or changes.new_tasks or changes.assumptions is not None
+                                      or changes.open_questions is not None):
+            return await _render_review(
+                request, svc, user, review_id, status_code=422, plan_form=plan_form,
+                error="You changed the plan: press “Approve with changes” to apply your changes, "
+                      "or undo them to approve the plan as proposed.")
+    try:
+        await usecases.decide_review(
+            svc, review_id=review_id, decision=decision, reviewer=user["login"],
+            reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
+            edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
+            assumptions=changes.assumptions, open_questions=changes.open_questions,
+            args_hash=str(form.get("args_hash", "")) or None)
+    except usecases.PlanEditInvalid as err:
+        if plan_form is not None:
+            plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))
+        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
+                                    swaps=edits, plan_form=plan_form)
+    except usecases.ServiceError as err:
+        return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
+                                    swaps=edits, plan_form=plan_form)
+    return RedirectResponse(f"/reviews/{review_id}", status_code=303)
+
+
+def window_dates(starts_on: date | None, start: Any, end: Any) -> str:
+    """``14 Dec – 10 Jan 2027``: the first and last day of weeks ``start`` to ``end`` (exclusive); empty if unknown."""
+    try:
+        first_week, end_week = int(start), int(end)
+    except (TypeError, ValueError):
+        return ""
+    if starts_on is None or end_week <= first_week or first_week < 0 or end_week > 520:
+        return ""
+    first = starts_on + timedelta(weeks=first_week)
+    last = starts_on + timedelta(weeks=end_week, days=-1)
+    head = f"{first.day} {first:%b}" + (f" {first.year}" if first.year != last.year else "")
+    return f"{head} – {last.day} {last:%b %Y}"
+
+
+def _plan_context(review: dict[str, Any], plan_form: PlanForm | None) -> dict[str, Any]:
+    """The plan review's part of review.html: the plan, its form, dates of weeks, what an edit changed."""
+    plan = GoalPlan.model_validate(review["arguments"])
+    starts_on: date | None = review.get("starts_on")
+    executed: list[str] = []
+    if review["status"] == "edited" and review.get("decided_arguments"):
+        executed = plan_diff(plan, GoalPlan.model_validate(review["decided_arguments"]))
+    pending = review["status"] in ("pending", "parked")
+    return {"plan_doc": plan, "plan_form": plan_form or (plan_form_for(plan) if pending else None),
+            "open_issues": [usecases.issue_text(i) for i in plan.open_issues],
+            "dates": lambda start, end: window_dates(starts_on, start, end),
+            "first_day": _day(starts_on, 0), "deadline_day": _day(starts_on, plan.deadline_weeks),
+            "executed_changes": executed}
+
+
+def _day(starts_on: date | None, weeks: int, days: int = 0) -> str:
+    """``14 Dec 2026``: the day ``weeks`` weeks and ``days`` days after the goal's start (empty if unknown)."""
+    if starts_on is None:
+        return ""
+    day = starts_on + timedelta(weeks=weeks, days=days)
+    return f"{day.day} {day:%b %Y}"

@@ -1,0 +1,11 @@
+"""The HTML console's pages: one router per resource (none of them in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from review_console.pages import admin, audit, goals, profile, reviews, session, skills
+
+router = APIRouter()
+for resource in (admin, profile, session, goals, audit, reviews, skills):
+    router.include_router(resource.router)
