@@ -1,7 +1,7 @@
 """`match rank` and `occupations ...` as a user runs them: a subprocess, small files, a fresh data folder.
 
-Runs ``python -m workers.cli_match`` (the same Typer sub-apps ``talentops`` registers as ``match`` and
-``occupations``). Bad-input runs are started together to keep the test short.
+Runs the ``talentops`` entry point (``workers.cli:main``, whose ``match``, ``occupations`` and ``skills``
+sub-apps live in ``workers.cli.matching``). Bad-input runs are started together to keep the test short.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def lines(*items: Any) -> str:
 
 def start(tmp: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "TALENTOPS_DATA_DIR": str(tmp / "data"), "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "workers.cli_match", *args], cwd=tmp, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-c", "from workers.cli import main; main()", *args], cwd=tmp, env=env,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:

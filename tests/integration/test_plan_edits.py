@@ -315,7 +315,7 @@ async def test_skill_lookup_suggests_known_names(connect: ClientFactory) -> None
 
 
 def test_cli_plan_options_become_task_edits() -> None:
-    from workers.cli import _plan_changes
+    from workers.cli.reviews import _plan_changes
 
     edits = _plan_changes(drop=["t4"], rename=["T2=New title for the task"], effort=["T1=16"], window=["T1=0-2"],
                           skills=["T3=SQL; Microsoft Excel"], after=["T3=T1,T2", "T2="])

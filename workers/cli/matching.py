@@ -1,8 +1,4 @@
-"""``talentops match ...``, ``occupations ...`` and ``skills ...``: file-based matching and the taxonomies.
-
-Nothing here needs Postgres or Temporal: these commands work on a fresh data folder with nothing running.
-Registered in :mod:`workers.cli`; also runnable alone as ``python -m workers.cli_match``.
-"""
+"""``talentops match``, ``occupations`` and ``skills``: file-based matching and the taxonomies, with nothing running."""
 
 from __future__ import annotations
 
@@ -10,52 +6,18 @@ import contextlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Any
 
 import typer
 
+from workers.cli.common import JsonOpt, StderrProgress, emit_json, fail, finish
+
 match_app = typer.Typer(no_args_is_help=True, help="Rank employees for staffing requests (JSON Lines files).")
 occupations_app = typer.Typer(no_args_is_help=True, help="O*NET occupations: title normalisation and adjacency.")
 skills_app = typer.Typer(no_args_is_help=True, help="ESCO skills: find a skill and its place in ESCO's hierarchy.")
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 BAD_INPUT = 2
 NOT_FOUND = 4
-
-
-def _cli() -> ModuleType:
-    """The main CLI module, imported late (it imports this module to register the sub-apps)."""
-    from workers import cli
-
-    return cli
-
-
-class StderrProgress:
-    """Progress lines on stderr: at most one every ``every`` seconds per stage, plus the final one."""
-
-    def __init__(self, every: float = 2.0) -> None:
-        self.every = every
-        self.started: dict[str, float] = {}
-        self.last = 0.0
-        self.shown: tuple[str, int] | None = None
-
-    def start(self, what: str) -> None:
-        """Start the clock of a stage."""
-        self.started[what] = time.monotonic()
-
-    def __call__(self, what: str, done: int, total: int, *, force: bool = False) -> None:
-        now = time.monotonic()
-        start = self.started.setdefault(what, now)
-        if (not force and now - self.last < self.every) or self.shown == (what, done):
-            return
-        self.last = now
-        self.shown = (what, done)
-        elapsed = now - start
-        rate = f", {done / elapsed:,.1f}/s" if elapsed > 0.05 and done else ""
-        of = f"/{total:,}" if total >= 0 else ""
-        print(f"{what}: {done:,}{of} ({elapsed:.1f} s{rate})", file=sys.stderr, flush=True)
 
 
 @match_app.command("rank")
@@ -68,7 +30,6 @@ def match_rank(
                                              help="Use the MiniLM semantic signal.")] = True,
 ) -> None:
     """Rank employees for every request; each person comes with the reasons for their place."""
-    cli = _cli()
     from tools.embeddings import EmbeddingModelMissing
     from tools.matching.ranker import EmployeeIndex
     from tools.people.hris_jsonl import JsonlError, iter_employees, read_requests
@@ -94,21 +55,21 @@ def match_rank(
         os.replace(tmp, out)
     except JsonlError as err:
         _discard(tmp)
-        cli.fail(str(err), BAD_INPUT)
+        fail(str(err), BAD_INPUT)
     except EmbeddingModelMissing as err:
         _discard(tmp)
-        cli.fail(f"{err} (or pass --no-embeddings)")
+        fail(f"{err} (or pass --no-embeddings)")
     except ValueError as err:
         _discard(tmp)
-        cli.fail(str(err), BAD_INPUT)
+        fail(str(err), BAD_INPUT)
     except OSError as err:
         _discard(tmp)
-        cli.fail(f"cannot write {out}: {err.strerror or err}")
+        fail(f"cannot write {out}: {err.strerror or err}")
     except KeyboardInterrupt:
         _discard(tmp)
-        cli.fail("interrupted", 130)
+        fail("interrupted", 130)
     print(f"wrote {len(wanted):,} rankings of {len(index):,} employees to {out}", file=sys.stderr)
-    cli.finish()
+    finish()
 
 
 def _discard(path: Path) -> None:
@@ -125,14 +86,13 @@ def occupations_related(
     as_json: JsonOpt = False,
 ) -> None:
     """Occupations most adjacent to CODE, with scores, what they share and the gap (what they need that CODE lacks)."""
-    cli = _cli()
     from tools.taxonomy.adjacency import get_occupation_space, normalise_code
 
     space = get_occupation_space()
     try:
         related = space.related(code, top=top, use_onet=not inferred_only)
     except KeyError:
-        cli.fail(f"unknown O*NET-SOC code {code!r}; codes look like 15-2051.00 "
+        fail(f"unknown O*NET-SOC code {code!r}; codes look like 15-2051.00 "
                  "(`talentops occupations title TEXT` finds one from a job title)", NOT_FOUND)
     full = normalise_code(code)
     occupation = space.library.occupations[full]
@@ -145,7 +105,7 @@ def occupations_related(
         "attribution": space.library.attribution,
     }
     if as_json:
-        cli.emit_json(result)
+        emit_json(result)
     else:
         source = "O*NET related list + inferred" if result["onet_related_listed"] else "inferred"
         print(f"{full}  {occupation.title}  (adjacency: {source})")
@@ -158,7 +118,7 @@ def occupations_related(
                 print(f"        to learn: {', '.join(gap)}")
         print("  (* = listed by O*NET Related Occupations; to learn = its skills and technologies this one lacks)")
         print(space.library.attribution)
-    cli.finish()
+    finish()
 
 
 @occupations_app.command("title")
@@ -169,23 +129,22 @@ def occupations_title(
     as_json: JsonOpt = False,
 ) -> None:
     """The O*NET occupations a free-text job title most likely denotes, with confidences."""
-    cli = _cli()
     from tools.embeddings import EmbeddingModelMissing, get_encoder
     from tools.taxonomy.titles import TitleNormalizer
 
     try:
         normalizer = TitleNormalizer(encoder=get_encoder() if embeddings else None)
     except EmbeddingModelMissing as err:
-        cli.fail(f"{err} (or pass --no-embeddings)")
+        fail(f"{err} (or pass --no-embeddings)")
     matches = normalizer.normalize(title, top=top)
     if not matches:
-        cli.fail(f"{title!r} has no words to match", BAD_INPUT)
+        fail(f"{title!r} has no words to match", BAD_INPUT)
     if as_json:
-        cli.emit_json({"title": title, "matches": [m.__dict__ for m in matches]})
+        emit_json({"title": title, "matches": [m.__dict__ for m in matches]})
     else:
         for m in matches:
             print(f"{m.confidence:5.0%}  {m.code}  {m.title}  (matched “{m.matched}”)")
-    cli.finish()
+    finish()
 
 
 @skills_app.command("find")
@@ -195,15 +154,14 @@ def skills_find(
     as_json: JsonOpt = False,
 ) -> None:
     """ESCO skills matching TEXT (exact label first, then shared words), each with its hierarchy path."""
-    cli = _cli()
     from tools.taxonomy.esco import load_esco, normalise
 
     if not normalise(text):
-        cli.fail(f"{text!r} has no words to match", BAD_INPUT)
+        fail(f"{text!r} has no words to match", BAD_INPUT)
     taxonomy = load_esco()
     matches = taxonomy.find_skills(text, top=top)
     if as_json:
-        cli.emit_json({"text": text, "matches": [m.__dict__ for m in matches], "esco_version": taxonomy.version,
+        emit_json({"text": text, "matches": [m.__dict__ for m in matches], "esco_version": taxonomy.version,
                        "attribution": taxonomy.attribution})
     else:
         for m in matches:
@@ -216,14 +174,5 @@ def skills_find(
         if matches:
             print(taxonomy.attribution)
     if not matches:
-        cli.fail(f"no ESCO skill matches {text!r}", NOT_FOUND)
-    cli.finish()
-
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops matching commands.")
-app.add_typer(match_app, name="match")
-app.add_typer(occupations_app, name="occupations")
-app.add_typer(skills_app, name="skills")
-
-if __name__ == "__main__":
-    app()
+        fail(f"no ESCO skill matches {text!r}", NOT_FOUND)
+    finish()

@@ -1,0 +1,32 @@
+"""The ``talentops`` command: the root app, its sub-apps and process commands, and the console-script entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from workers.cli import processes
+from workers.cli.audit import audit_app
+from workers.cli.employees import employees_app
+from workers.cli.goals import goal_app
+from workers.cli.matching import match_app, occupations_app, skills_app
+from workers.cli.reviews import review_app
+from workers.cli.users import users_app
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
+app.command()(processes.up)
+app.command()(processes.worker)
+app.command()(processes.console)
+app.command()(processes.status)
+app.add_typer(goal_app, name="goal")
+app.add_typer(review_app, name="review")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.add_typer(employees_app, name="employees")
+app.add_typer(match_app, name="match")
+app.add_typer(occupations_app, name="occupations")
+app.add_typer(skills_app, name="skills")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
