@@ -66,6 +66,8 @@ import httpx  # noqa: E402
 from infra import db  # noqa: E402
 from infra.embedded import free_port, start_postgres  # noqa: E402
 from infra.settings import LOCAL_PLANNER, Settings  # noqa: E402
+from infra.store.reviews import QueuedReview  # noqa: E402
+from infra.store.users import User  # noqa: E402
 from infra.telemetry import setup_tracing  # noqa: E402
 from policies.review_routing import ACTION_TYPES, bulk_approvable  # noqa: E402
 from review_console.api.models.reviews import ReviewQueueParams  # noqa: E402
@@ -452,8 +454,7 @@ def access_paths(plan: list[str]) -> list[str]:
     return found
 
 
-def render_alone(case: Case, rows: list[dict[str, Any]], total: int, user: dict[str, Any],
-                 departments: list[Any]) -> None:
+def render_alone(case: Case, rows: list[QueuedReview], total: int, user: User, departments: list[Any]) -> None:
     """The Jinja render of reviews.html with the context reviews_page builds (no request, no DB)."""
     params = ReviewQueueParams.model_validate(case.query)
     templates.get_template("reviews.html").render(

@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 from tools.embeddings import get_encoder  # noqa: E402
 from tools.matching.ranker import EmployeeIndex, RankerWeights  # noqa: E402
 from tools.people.hris_jsonl import EmployeeRecord, MatchRequest  # noqa: E402
-from tools.taxonomy.adjacency import AdjacencyWeights, OccupationSpace, PostingIndex, TermWeights  # noqa: E402
+from tools.taxonomy.adjacency import AdjacencyWeights, OccupationSpace  # noqa: E402
+from tools.taxonomy.sparse import PostingIndex, TermWeights  # noqa: E402
 from tools.taxonomy.task_library import TaskLibrary, TfIdfIndex, load_task_library  # noqa: E402
 from tools.taxonomy.titles import TitleNormalizer  # noqa: E402
 
@@ -342,7 +343,7 @@ def main() -> None:
 
 def rebuild_occupations(index: EmployeeIndex, records: list[EmployeeRecord]) -> EmployeeIndex:
     """Recompute employees' occupation guesses with the index's current weights."""
-    from tools.matching.ranker import occupation_statements
+    from tools.matching.record_text import occupation_statements
     from tools.taxonomy.task_library import tokens
 
     probs, occs = [], []

@@ -93,7 +93,8 @@ def requests(seed: int) -> list[dict[str, Any]]:
 def worker(path: Path, n: int, embed_limit: int | None, seed: int) -> dict[str, Any]:
     """Runs in a fresh process: import, index, embed, rank; returns the figures."""
     from tools.embeddings import get_encoder
-    from tools.matching.ranker import EmployeeIndex, embedding_text
+    from tools.matching.ranker import EmployeeIndex
+    from tools.matching.record_text import embedding_text
     from tools.people.hris_jsonl import MatchRequest, iter_employees
 
     base = rss_mb()

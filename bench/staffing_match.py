@@ -403,7 +403,7 @@ class GcPauses:
 
 
 def malloc_trim() -> bool:
-    """Ask glibc to hand free heap pages back to the OS (as ``tools.matching.ranker._trim_heap`` does after a build)."""
+    """Ask glibc to hand free heap pages back to the OS (as ``tools.matching.index_build.trim_heap`` does)."""
     try:
         import ctypes
 

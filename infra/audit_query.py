@@ -11,14 +11,55 @@ from datetime import datetime
 from typing import Any, Literal
 
 import asyncpg
+from pydantic import BaseModel
 
 from infra.arguments import canonical_json
+from infra.store.timestamps import Timestamp
 
 EXPORT_COLUMNS = (
     "seq", "at", "actor_type", "actor", "actor_role", "action", "goal_id", "workflow_id", "run_id", "args_hash",
     "model", "prompt_version", "policy_version", "trace_id", "payload", "prev_hash", "hash",
 )
 ExportFormat = Literal["jsonl", "csv"]
+
+
+class AuditRecord(BaseModel):
+    """One audit event as stored, with its place in the hash chain."""
+
+    seq: int
+    """Position in the trail (ascending, no gaps)."""
+    at: Timestamp
+    """When it happened."""
+    actor_type: str
+    """human, agent or system."""
+    actor: str
+    """Login, agent name or component name."""
+    actor_role: str | None
+    """Role of a human actor at the time."""
+    action: str
+    """What was done (``goal.submitted``, ``review.decided``, ...)."""
+    goal_id: str | None
+    """Goal it belongs to, if any."""
+    workflow_id: str | None
+    """Temporal workflow id, if any."""
+    run_id: str | None
+    """Temporal run id, if any."""
+    args_hash: str | None
+    """Hash of the exact arguments acted on."""
+    model: str | None
+    """Model that produced an agent output."""
+    prompt_version: str | None
+    """Version of the agent's instructions."""
+    policy_version: str | None
+    """Policy that routed or decided."""
+    trace_id: str | None
+    """OpenTelemetry trace id."""
+    payload: dict[str, Any]
+    """The details: arguments, outputs, tool calls, decision and reason."""
+    prev_hash: str
+    """Hash of the event before it."""
+    hash: str
+    """Hash of this event's content and ``prev_hash``."""
 
 
 @dataclass(kw_only=True)
@@ -54,12 +95,12 @@ def _args(q: AuditQuery) -> tuple[Any, ...]:
     return (q.after_seq, q.goal_id, q.actor, q.actor_type, q.action, q.since, q.until)
 
 
-async def search(pool: asyncpg.Pool[Any], q: AuditQuery) -> tuple[list[dict[str, Any]], int]:
+async def search(pool: asyncpg.Pool[Any], q: AuditQuery) -> tuple[list[AuditRecord], int]:
     """One page of matching events in sequence order, and how many match from ``after_seq`` on."""
     rows = await pool.fetch(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events {_WHERE} ORDER BY seq LIMIT $8",
                             *_args(q), q.limit)
     total: int = await pool.fetchval(f"SELECT count(*) FROM audit_events {_WHERE}", *_args(q))
-    return [dict(r) for r in rows], total
+    return [AuditRecord.model_validate(dict(r)) for r in rows], total
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -79,12 +120,19 @@ async def export(pool: asyncpg.Pool[Any], q: AuditQuery, fmt: ExportFormat, *, b
         out = io.StringIO()
         if fmt == "jsonl":
             for row in rows:
-                out.write(json.dumps(_plain(row), sort_keys=True, ensure_ascii=False) + "\n")
+                out.write(json.dumps(_plain(row.model_dump()), sort_keys=True, ensure_ascii=False) + "\n")
         else:
             writer = csv.writer(out)
             for row in rows:
-                plain = _plain(row)
+                plain = _plain(row.model_dump())
                 plain["payload"] = canonical_json(plain["payload"])
                 writer.writerow([plain[c] if plain[c] is not None else "" for c in EXPORT_COLUMNS])
         yield out.getvalue()
-        page.after_seq = rows[-1]["seq"]
+        page.after_seq = rows[-1].seq
+
+
+async def for_goal(pool: asyncpg.Pool[Any], goal_id: str) -> list[AuditRecord]:
+    """Every event of one goal, in order."""
+    rows = await pool.fetch(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events WHERE goal_id = $1 ORDER BY seq",
+                            goal_id)
+    return [AuditRecord.model_validate(dict(r)) for r in rows]

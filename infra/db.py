@@ -15,8 +15,11 @@ MIGRATION_LOCK = 7_204_2026
 
 if TYPE_CHECKING:
     Connection: TypeAlias = asyncpg.Connection[Any] | asyncpg.pool.PoolConnectionProxy[Any]
+    Queryable: TypeAlias = Connection | asyncpg.Pool[Any]
 else:  # asyncpg's classes are generic only in its stubs
     Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+    Queryable = Connection | asyncpg.Pool
+# Queryable: a connection, or the pool itself for a single statement (a read outside any transaction)
 
 
 async def _init_connection(conn: asyncpg.Connection[Any]) -> None:

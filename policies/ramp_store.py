@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from infra import audit
 from infra.db import Connection
+from infra.store.timestamps import Timestamp
 from policies import review_routing, trust_ramp
 from policies.bias_audit import DEFAULT_POLICY as DEFAULT_BIAS_POLICY
 from policies.bias_audit import BiasPolicy
@@ -246,6 +249,23 @@ async def _history(conn: Connection, action_type: str, kind: str, ramp: trust_ra
         " VALUES ($1, $2, $3, $4, $5, $6)", action_type, kind, level, state.samples, state.errors, upper)
 
 
+class LevelChange(BaseModel):
+    """A point of an action type's review-level history."""
+
+    at: Timestamp
+    """When."""
+    kind: str
+    """What happened (promotion, demotion, pin, reset ...)."""
+    level: float
+    """Review level after it."""
+    samples: int
+    """Sampled reviews counted at the level."""
+    errors: int
+    """Errors among them."""
+    upper_bound: float | None
+    """Upper bound of the error rate then."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class AdminView:
     """One row of the admin page."""
@@ -256,7 +276,7 @@ class AdminView:
     """Policy in force."""
     status: trust_ramp.RampStatus
     """Ramp figures."""
-    history: list[dict[str, Any]]
+    history: list[LevelChange]
     """Level over time (oldest first)."""
 
 
@@ -266,7 +286,7 @@ async def admin_view(conn: Connection) -> list[AdminView]:
     for name, action in sorted(ACTION_TYPES.items()):
         policy = await load_policy(conn, name)
         state = await load_state(conn, name)
-        history = [dict(r) for r in await conn.fetch(
+        history = [LevelChange.model_validate(dict(r)) for r in await conn.fetch(
             "SELECT at, kind, level, samples, errors, upper_bound FROM (SELECT * FROM trust_ramp_history"
             " WHERE action_type = $1 ORDER BY id DESC LIMIT 200) h ORDER BY at", name)]
         views.append(AdminView(action=action, policy=policy, history=history,

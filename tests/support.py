@@ -7,8 +7,9 @@ import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from infra.store.reviews import Review
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 T = TypeVar("T")
 
@@ -32,33 +33,43 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, *, tim
         await asyncio.sleep(interval)
 
 
+def review_id_of(goal: GoalDetail) -> str:
+    """The id of the goal's latest review (failing when it has none: callers expect one)."""
+    assert goal.review is not None, f"goal {goal.goal_id} ({goal.status}) has no review"
+    return goal.review.review_id
+
+
 async def approve_plan(svc: Services, goal_id: str, *, reviewer: str = "hr.reviewer2",
                        timeout: float = 60) -> str | None:
     """Approve the goal's plan review when the trust ramp sampled one; the review id, or None if not sampled.
 
     New action types start at 100% review, so in tests every plan is reviewed before staffing.
     """
-    async def planned() -> dict[str, Any] | None:
+    async def planned() -> GoalDetail | None:
         goal = await usecases.get_goal(svc, goal_id)
-        if goal["status"] == "failed":
-            raise AssertionError(f"goal failed: {goal['status_detail']}")
-        return goal if goal["status"] in ("awaiting_plan_review", "awaiting_review", "parked", "rejected") else None
+        if goal.status == "failed":
+            raise AssertionError(f"goal failed: {goal.status_detail}")
+        return goal if goal.status in ("awaiting_plan_review", "awaiting_review", "parked", "rejected") else None
 
     goal = await eventually(planned, f"goal {goal_id} to be planned", timeout=timeout)
-    if goal["status"] != "awaiting_plan_review":
+    if goal.status != "awaiting_plan_review":
         return None
-    review_id = str(goal["review"]["review_id"])
+    review_id = review_id_of(goal)
     await usecases.decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer)
     return review_id
 
 
-def swap_candidates(review: dict[str, Any], task_id: str) -> list[dict[str, Any]]:
+def swap_candidates(review: Review | dict[str, Any], task_id: str) -> list[dict[str, Any]]:
     """Alternates the matcher offered for a task whom a swap cannot overbook: not already on the goal, and with
-    at least the task's share of free time (the ``free capacity: N%`` evidence line)."""
-    assignments = review["arguments"]["assignments"]
+    at least the task's share of free time (the ``free capacity: N%`` evidence line).
+
+    ``review`` is the use case's record or the JSON API's review (a dict)."""
+    arguments, evidence = ((review.arguments, review.evidence) if isinstance(review, Review)
+                           else (review["arguments"], review["evidence"]))
+    assignments = arguments["assignments"]
     booked = {a["employee_id"] for a in assignments}
     fraction = next(a["fraction"] for a in assignments if a["task_id"] == task_id)
-    task = next(t for t in review["evidence"]["proposal"]["tasks"] if t["task_id"] == task_id)
+    task = next(t for t in evidence["proposal"]["tasks"] if t["task_id"] == task_id)
     fitting = []
     for candidate in task["candidates"]:
         free = next((int(line.split(": ")[1].rstrip("%")) for line in candidate["evidence"]

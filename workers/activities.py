@@ -10,11 +10,12 @@ from temporalio.exceptions import ApplicationError
 
 from infra import audit
 from infra.db import Connection
-from infra.outbox import notifications
+from infra.outbox import store as notifications
 from infra.runtime import get_pool
 from infra.settings import get_settings
+from infra.store import assignments, employees, goals, plans, reviews, users
 from infra.store.plan_diff import plan_diff
-from infra.store.plans import GoalPlan, PlannedTask
+from infra.store.plans import GoalPlan
 from infra.telemetry import current_trace_id
 from policies import capacity, ramp_store
 from workflows.activity_inputs import (
@@ -61,10 +62,7 @@ async def route_action(data: RouteAction) -> RouteDecision:
 async def set_goal_status(change: StatusChange) -> None:
     """Record a goal's new status (and audit it)."""
     async with get_pool().acquire() as conn, conn.transaction():
-        await conn.execute(
-            "UPDATE goals SET status = $2, status_detail = $3, updated_at = now() WHERE goal_id = $1",
-            change.goal_id, change.status, change.detail,
-        )
+        await goals.set_status(conn, change.goal_id, change.status, change.detail)
         await audit.append(conn, _event(f"goal.{change.status}", goal_id=change.goal_id,
                                         payload={"detail": change.detail}))
 
@@ -73,9 +71,7 @@ async def set_goal_status(change: StatusChange) -> None:
 async def record_agent_failure(data: AgentFailed) -> None:
     """An agent step failed for good: the goal is failed with the reason, the audit trail says what failed."""
     async with get_pool().acquire() as conn, conn.transaction():
-        await conn.execute(
-            "UPDATE goals SET status = 'failed', status_detail = $2, updated_at = now() WHERE goal_id = $1",
-            data.goal_id, data.reason)
+        await goals.set_status(conn, data.goal_id, "failed", data.reason)
         await audit.append(conn, _event(
             "agent.failed", goal_id=data.goal_id, actor_type="agent", actor=data.details.get("agent", data.step),
             model=data.details.get("model"),
@@ -86,11 +82,8 @@ async def record_agent_failure(data: AgentFailed) -> None:
 
 async def _record_model(conn: Connection, goal_id: str, agent: str, step: AgentStep) -> None:
     """Remember on the goal which model the agent step ran with (configured name, and the served one)."""
-    await conn.execute(
-        "UPDATE goals SET agent_models = agent_models || jsonb_build_object($2::text, $3::jsonb),"
-        " model = CASE WHEN $2 = 'draft_tasks' THEN $4 ELSE model END WHERE goal_id = $1",
-        goal_id, agent, {"model": step.model, "served_model": step.served_model,
-                         "prompt_version": step.prompt_version}, step.model)
+    await goals.record_agent_model(conn, goal_id, agent, model=step.model, served_model=step.served_model,
+                                   prompt_version=step.prompt_version)
 
 
 @activity.defn
@@ -116,20 +109,10 @@ async def save_plan(data: SavePlan) -> None:
 
 
 async def _store_tasks(conn: Connection, goal_id: str, plan: GoalPlan) -> None:
-    await conn.execute("DELETE FROM tasks WHERE goal_id = $1", goal_id)
-    await conn.executemany(
-        "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
-        " start_week, end_week, onet_code, phase, depends_on, occupations, activities, effort_basis)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        [(goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
-          t.end_week, t.onet_code, t.phase, t.depends_on, t.occupations, t.activities, t.effort_basis)
-         for n, t in enumerate(plan.tasks)],
-    )
-    await conn.execute(
-        "UPDATE goals SET deadline_weeks = $2, status = 'staffing', updated_at = now(), plan = $3"
-        " WHERE goal_id = $1",
-        goal_id, plan.deadline_weeks, plan.model_dump(mode="json", exclude={"tasks"}),
-    )
+    """The plan's tasks and outline; the goal's status is the workflow's to set (it may await a plan review)."""
+    await plans.save_tasks(conn, goal_id, plan)
+    await goals.save_plan_outline(conn, goal_id, deadline_weeks=plan.deadline_weeks,
+                                  plan=plan.model_dump(mode="json", exclude={"tasks"}))
 
 
 @activity.defn
@@ -146,21 +129,14 @@ async def open_review(data: OpenReview) -> None:
                 model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
                 payload={"output": proposal, "tool_calls": data.step.tool_calls, **served},
             ))
-        await conn.execute(
-            "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
-            " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at, sampled,"
-            " fingerprint)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz, $14, $15)"
-            " ON CONFLICT (review_id) DO NOTHING",
-            req.review_id, req.goal_id, activity.info().workflow_id, req.action_type, req.arguments,
-            req.args_hash, {"plan": data.plan.model_dump(mode="json"), "proposal": proposal},
-            data.proposal.explanation if data.proposal else data.plan.summary, req.risk_tier, req.policy_version,
-            req.routed_because, req.requested_by, req.due_at, data.sampled, data.fingerprint,
-        )
-        await conn.execute(
-            "UPDATE goals SET status = $2, status_detail = NULL, updated_at = now() WHERE goal_id = $1",
-            req.goal_id, data.goal_status,
-        )
+        await reviews.insert(conn, reviews.NewReview(
+            review_id=req.review_id, goal_id=req.goal_id, workflow_id=activity.info().workflow_id or "",
+            action_type=req.action_type, arguments=req.arguments, args_hash=req.args_hash,
+            evidence={"plan": data.plan.model_dump(mode="json"), "proposal": proposal},
+            explanation=data.proposal.explanation if data.proposal else data.plan.summary,
+            risk_tier=req.risk_tier, policy_version=req.policy_version, routed_because=req.routed_because,
+            requested_by=req.requested_by, due_at=req.due_at, sampled=data.sampled, fingerprint=data.fingerprint))
+        await goals.set_status(conn, req.goal_id, data.goal_status)
         await audit.append(conn, _event(
             "review.requested", goal_id=req.goal_id, args_hash=req.args_hash, policy_version=req.policy_version,
             payload={"review_id": req.review_id, "action_type": req.action_type, "risk_tier": req.risk_tier,
@@ -172,21 +148,19 @@ async def open_review(data: OpenReview) -> None:
 async def record_decision(data: RecordDecision) -> None:
     """Store a reviewer's decision and audit it as a human action."""
     d = data.decision
-    status = {"approve": "approved", "reject": "rejected", "edit": "edited"}[d.decision]
+    outcomes: dict[str, reviews.ReviewStatus] = {"approve": "approved", "reject": "rejected", "edit": "edited"}
+    status = outcomes[d.decision]
     executed = data.executed_arguments
     async with get_pool().acquire() as conn, conn.transaction():
-        review = await conn.fetchrow(
-            "UPDATE review_requests SET status = $2, decided_by = $3, reason = $4, decided_arguments = $5,"
-            " decided_at = now() WHERE review_id = $1 RETURNING action_type, sampled, fingerprint, policy_version",
-            d.review_id, status, d.reviewer, d.reason, executed,
-        )
+        review = await reviews.record_decision(conn, d.review_id, status=status, decided_by=d.reviewer,
+                                               reason=d.reason, executed=executed)
         if review is not None:  # rejections and edits are the agent's errors; forced reviews do not count
-            await ramp_store.record_outcome(conn, review["action_type"], sampled=review["sampled"],
-                                            error=d.decision != "approve", fingerprint=review["fingerprint"])
+            await ramp_store.record_outcome(conn, review.action_type, sampled=review.sampled,
+                                            error=d.decision != "approve", fingerprint=review.fingerprint)
         await audit.append(conn, _event(
             "review.decided", goal_id=data.goal_id, actor_type="human", actor=d.reviewer,
-            actor_role=await conn.fetchval("SELECT role FROM users WHERE login = $1", d.reviewer),
-            args_hash=data.executed_args_hash, policy_version=review["policy_version"] if review else None,
+            actor_role=await users.role_of(conn, d.reviewer),
+            args_hash=data.executed_args_hash, policy_version=review.policy_version if review else None,
             payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
                      "reason_code": d.reason_code, "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
         ))
@@ -196,24 +170,15 @@ async def record_decision(data: RecordDecision) -> None:
 async def escalate_review(data: Escalation) -> None:
     """Record an SLA breach: escalate, or apply the policy's default once the escalations ran out."""
     default = data.default_applied
-    status = {"park": "parked", "approve": "approved", "reject": "rejected", None: None}[default]
+    status: reviews.ReviewStatus | None = {"park": "parked", "approve": "approved", "reject": "rejected",
+                                           None: None}[default]
     decided = default in ("approve", "reject")
     async with get_pool().acquire() as conn, conn.transaction():
-        await conn.execute(
-            "UPDATE review_requests SET escalations = $2, due_at = $3::text::timestamptz,"
-            " status = coalesce($4, status),"
-            " decided_by = CASE WHEN $5 THEN 'policy-default' ELSE decided_by END,"
-            " reason = CASE WHEN $5 THEN 'no decision within the SLA; the policy default applied' ELSE reason END,"
-            " decided_arguments = CASE WHEN $4 = 'approved' THEN arguments ELSE decided_arguments END,"
-            " decided_at = CASE WHEN $5 THEN now() ELSE decided_at END"
-            " WHERE review_id = $1",
-            data.review_id, data.escalations, data.due_at, status, decided,
-        )
+        await reviews.record_escalation(conn, data.review_id, escalations=data.escalations, due_at=data.due_at,
+                                        default_status=status)
         if data.parked or default == "park":
-            await conn.execute(
-                "UPDATE goals SET status = 'parked', status_detail = $2, updated_at = now() WHERE goal_id = $1",
-                data.goal_id, "review SLA missed; parked until a reviewer decides (never auto-approved)",
-            )
+            await goals.set_status(conn, data.goal_id, "parked",
+                                   "review SLA missed; parked until a reviewer decides (never auto-approved)")
         notified = [] if decided else await _notify_escalation(conn, data)
         action = "review.defaulted" if decided else "review.parked" if data.parked else "review.escalated"
         await audit.append(conn, _event(
@@ -226,15 +191,13 @@ async def escalate_review(data: Escalation) -> None:
 async def _notify_escalation(conn: Connection, data: Escalation) -> list[str]:
     """Queue notifications to the next tier: reviewers on a first breach, admins when the review is parked."""
     tier = "admin" if data.parked else "reviewer"
-    people = await conn.fetch(
-        "SELECT u.login, e.email FROM users u JOIN employees e USING (employee_id)"
-        " WHERE u.role = $1 AND e.email IS NOT NULL ORDER BY u.login", tier)
+    people = await employees.notifiable(conn, tier)
     state = "parked (the policy never auto-approves people decisions)" if data.parked else "overdue"
     subject = f"talentops: review {data.review_id} is {state}"
     body = (f"Review {data.review_id} of goal {data.goal_id} missed its SLA ({data.escalations} escalation(s)). "
             f"It is {state}; decide it in the review console at /reviews/{data.review_id}. Next due: {data.due_at}.")
     settings = get_settings()
-    targets: list[tuple[notifications.Channel, str]] = [("email", p["email"]) for p in people]
+    targets: list[tuple[notifications.Channel, str]] = [("email", email) for _, email in people]
     if settings.slack_webhook_url:
         targets.append(("slack", ""))
     if settings.teams_webhook_url:
@@ -243,7 +206,7 @@ async def _notify_escalation(conn: Connection, data: Escalation) -> list[str]:
         await notifications.enqueue(
             conn, channel=channel, recipient=recipient, subject=subject, body=body,
             dedupe_key=f"{data.review_id}:escalation:{data.escalations}:{channel}:{recipient}")
-    return [p["login"] for p in people] + [c for c, r in targets if not r]
+    return [login for login, _ in people] + [c for c, r in targets if not r]
 
 
 @activity.defn
@@ -261,29 +224,21 @@ async def apply_staffing(data: ApplyStaffing) -> None:
         candidate = reasons.get((a.task_id, a.employee_id))
         score = candidate.score if candidate else 0.0
         reason = candidate.reason if candidate else "chosen by the reviewer"
-        rows.append((data.goal_id, a.task_id, a.employee_id, a.fraction, a.start_week, a.end_week, score, reason,
-                     data.review_id))
+        rows.append(assignments.NewAssignment(task_id=a.task_id, employee_id=a.employee_id, fraction=a.fraction,
+                                              start_week=a.start_week, end_week=a.end_week, score=score,
+                                              reason=reason))
+    wanted = sorted({r.employee_id for r in rows})
     async with get_pool().acquire() as conn, conn.transaction():
-        known = {r["employee_id"] for r in await conn.fetch(
-            "SELECT employee_id FROM employees WHERE employee_id = ANY($1::text[])", [r[2] for r in rows])}
-        unknown = sorted({r[2] for r in rows} - known)
+        known = await employees.existing(conn, wanted)
+        unknown = sorted(set(wanted) - known)
         if unknown:
             raise ApplicationError(f"unknown employees: {', '.join(unknown)}", non_retryable=True)
         await capacity.lock_employees(conn, known)
         overbooked = await capacity.check_goal(conn, data.goal_id, data.arguments.assignments)
         if overbooked:
             raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True)
-        await conn.execute("DELETE FROM assignments WHERE goal_id = $1", data.goal_id)
-        await conn.executemany(
-            "INSERT INTO assignments (goal_id, task_id, employee_id, fraction, start_week, end_week, score,"
-            " reason, review_id, starts_on, ends_on)"
-            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, g.starts_on + 7 * $5::int, g.starts_on + 7 * $6::int"
-            " FROM goals g WHERE g.goal_id = $1", rows,
-        )
-        await conn.execute(
-            "UPDATE goals SET status = 'staffed', status_detail = NULL, updated_at = now() WHERE goal_id = $1",
-            data.goal_id,
-        )
+        await assignments.replace_for_goal(conn, data.goal_id, data.review_id, rows)
+        await goals.set_status(conn, data.goal_id, "staffed")
         await audit.append(conn, _event(
             "goal.staffed", goal_id=data.goal_id, args_hash=audit.args_hash(data.arguments.model_dump(mode="json")),
             payload={"review_id": data.review_id, "assignments": data.arguments.model_dump(mode="json")["assignments"]},
@@ -309,19 +264,17 @@ async def apply_plan(data: ApplyPlan) -> None:
 
 async def _plan_under_review(conn: Connection, data: ApplyPlan) -> GoalPlan | None:
     """The plan as the reviewer saw it (the review's arguments), or rebuilt from the goal's stored tasks."""
-    arguments = await conn.fetchval("SELECT arguments FROM review_requests WHERE review_id = $1", data.review_id)
+    arguments = await reviews.arguments_of(conn, data.review_id)
     if arguments is not None:
         return GoalPlan.model_validate(arguments)
-    rows = await conn.fetch(
-        "SELECT task_id, title, description, skills, effort_hours, start_week, end_week, onet_code FROM tasks"
-        " WHERE goal_id = $1 ORDER BY position", data.goal_id)
-    if not rows:
+    stored = await plans.load_tasks(conn, data.goal_id)
+    if not stored:
         return None
     after = {t.task_id: t for t in data.plan.tasks}
-    # the table holds no dependencies or phases: take the edited plan's, so only what the table shows is compared
-    tasks = [PlannedTask.model_validate({
-        **dict(r), "depends_on": after[r["task_id"]].depends_on if r["task_id"] in after else [],
-        "phase": after[r["task_id"]].phase if r["task_id"] in after else ""}) for r in rows]
+    # rows stored before the table kept dependencies and phases: take the edited plan's, so that only what the
+    # table always held is compared
+    tasks = [t.model_copy(update={"depends_on": after[t.task_id].depends_on if t.task_id in after else [],
+                                  "phase": after[t.task_id].phase if t.task_id in after else ""}) for t in stored]
     return data.plan.model_copy(update={"tasks": tasks})
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from infra.outbox.notifications import DeliveryReport, NotificationSettings, deliver_due
+from infra.outbox.delivery import DeliveryReport, deliver_due
+from infra.outbox.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
 
 async def run_outbox(pool: asyncpg.Pool[Any], settings: NotificationSettings, stop: asyncio.Event,
                      poll_seconds: float = 1.0) -> None:
-    """Call :func:`~infra.outbox.notifications.deliver_due` until ``stop`` is set.
+    """Call :func:`~infra.outbox.delivery.deliver_due` until ``stop`` is set.
 
     A full batch is followed at once by the next one; otherwise the loop waits ``poll_seconds``. A round that
     fails as a whole (database unreachable) is logged and retried with a growing pause; failures of single

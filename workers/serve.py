@@ -23,7 +23,7 @@ from temporalio.client import Client
 from agents.models import ModelConfigError
 from infra import db
 from infra.embedded import EmbeddedError
-from infra.outbox.notifications import NotificationSettings
+from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app

@@ -13,7 +13,7 @@ import uvicorn
 
 from infra import db
 from infra.embedded import EmbeddedError, TemporalDevServer, choose_port, start_postgres, start_temporal
-from infra.outbox.notifications import NotificationSettings
+from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app

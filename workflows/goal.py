@@ -12,8 +12,7 @@ from typing import Any
 from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
-from temporalio.exceptions import TimeoutError as StepTimeout
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic_ai.messages import ModelMessage
@@ -25,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from infra.store.plans import GoalPlan
     from infra.store.staffing import StaffingProposal
     from policies import review_routing
-    from policies.plan_checks import check_plan
     from policies.review_routing import TimeoutDefault
     from workflows.activity_inputs import (
         AgentFailed,
@@ -44,10 +42,18 @@ with workflow.unsafe.imports_passed_through():
         StaffingResult,
         StatusChange,
     )
+    from workflows.goal_rules import (
+        AGENT_STEP_TRIES,
+        application_error,
+        error_type,
+        failure_reason,
+        proposed_arguments,
+        validate_plan_edit,
+        validate_staffing_edit,
+    )
     from workflows.messages import (
         DECIDE_UPDATE,
         GOAL_WORKFLOW,
-        Assignment,
         Decision,
         DecisionOutcome,
         GoalInput,
@@ -66,20 +72,8 @@ AGENT_STEP_TIMEOUT = timedelta(minutes=30)
 times; each of its requests has its own timeout (``TALENTOPS_MODEL_REQUEST_TIMEOUT_SECONDS``)."""
 AGENT_STEP_HEARTBEAT = timedelta(seconds=60)
 """A worker that stops heartbeating a running agent step for this long is taken for dead; the step is retried."""
-AGENT_STEP_TRIES = 3
-"""Attempts of an agent step whose model server did not answer (or whose worker died)."""
 MAX_STAFFING_ROUNDS = 3
 """Staffing proposals a goal may go through when an approved one no longer fits people's capacity."""
-
-
-def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingArguments:
-    """The staffing that executes on approval: the first candidate of every task that has one."""
-    tasks = {t.task_id: t for t in plan.tasks}
-    return StaffingArguments(assignments=[
-        Assignment(task_id=s.task_id, employee_id=s.candidates[0].employee_id, fraction=s.candidates[0].fraction,
-                   start_week=tasks[s.task_id].start_week, end_week=tasks[s.task_id].end_week)
-        for s in proposal.tasks if s.candidates and s.task_id in tasks
-    ])
 
 
 @workflow.defn(name=GOAL_WORKFLOW)
@@ -134,6 +128,8 @@ class GoalWorkflow(PydanticAIWorkflow):
             if planned is None:
                 return self._status
             plan = self._plan = planned
+        if workflow.patched("staffing-status-set-by-workflow"):  # saving a plan no longer sets it
+            await self._set_status("staffing")
         for round_number in range(1, MAX_STAFFING_ROUNDS + 1):
             try:
                 self._status = "staffing"
@@ -161,11 +157,12 @@ class GoalWorkflow(PydanticAIWorkflow):
             except ActivityError as err:
                 if not workflow.patched("staffing-over-capacity"):
                     raise
-                if _error_type(err) != "OverCapacity" or round_number == MAX_STAFFING_ROUNDS:
-                    await self._set_status("failed", f"the approved staffing could not be stored: {_reason(err)}")
+                if error_type(err) != "OverCapacity" or round_number == MAX_STAFFING_ROUNDS:
+                    await self._set_status("failed",
+                                           f"the approved staffing could not be stored: {failure_reason(err)}")
                     return self._status
                 # someone was booked by another goal meanwhile: propose again from the bookings as they are now
-                await self._set_status("staffing", f"proposing again: {_reason(err)}")
+                await self._set_status("staffing", f"proposing again: {failure_reason(err)}")
                 continue
             self._status = "staffed"
             return self._status
@@ -187,7 +184,7 @@ class GoalWorkflow(PydanticAIWorkflow):
             if self._agent_steps:
                 await self._agent_failed(goal, "planning", "could not plan this goal", err)
             else:
-                await self._set_status("failed", f"could not plan this goal: {_reason(err)}")
+                await self._set_status("failed", f"could not plan this goal: {failure_reason(err)}")
             return None
         if workflow.patched("plan-review-gate"):
             return await self._plan_gate(goal, plan)
@@ -222,12 +219,12 @@ class GoalWorkflow(PydanticAIWorkflow):
 
     async def _agent_failed(self, goal: GoalInput, step: str, what: str, err: ActivityError) -> None:
         """End the goal as failed with the reason, audited with the error's class and the model."""
-        cause = _application_error(err)
+        cause = application_error(err)
         details = cause.details[0] if cause is not None and cause.details and isinstance(
             cause.details[0], dict) else {}
         self._status = "failed"
         await self._activity("record_agent_failure", AgentFailed(
-            goal_id=goal.goal_id, step=step, reason=f"{what}: {_reason(err)}", error_type=_error_type(err),
+            goal_id=goal.goal_id, step=step, reason=f"{what}: {failure_reason(err)}", error_type=error_type(err),
             details=details))
 
     async def _plan_gate(self, goal: GoalInput, plan: GoalPlan) -> GoalPlan | None:
@@ -364,9 +361,9 @@ class GoalWorkflow(PydanticAIWorkflow):
             raise ValueError(f"unknown reason code {decision.reason_code!r}")
         if decision.decision == "edit":
             if review.action_type == review_routing.DECOMPOSE_GOAL.name:
-                _validate_plan_edit(review, decision.edited_arguments)
+                validate_plan_edit(review, decision.edited_arguments)
             else:
-                _validate_edit(review, decision.edited_arguments)
+                validate_staffing_edit(review, decision.edited_arguments)
 
     async def _set_status(self, status: GoalStatus, detail: str | None = None) -> None:
         assert self._goal is not None
@@ -385,61 +382,3 @@ class GoalWorkflow(PydanticAIWorkflow):
     def _due_at(self) -> str:
         assert self._goal is not None
         return (workflow.now() + timedelta(seconds=self._sla_seconds)).isoformat()
-
-
-def _reason(err: ActivityError) -> str:
-    """The sentence an activity failed with (its ApplicationError's message), for the goal's status."""
-    cause = err.cause
-    while isinstance(cause, ActivityError) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, StepTimeout):
-        if cause.type == TimeoutType.HEARTBEAT:
-            return f"the worker running it stopped answering, {AGENT_STEP_TRIES} times"
-        return "it took longer than it may"
-    return getattr(cause, "message", None) or str(cause or err)
-
-
-def _application_error(err: ActivityError) -> ApplicationError | None:
-    cause = err.cause
-    return cause if isinstance(cause, ApplicationError) else None
-
-
-def _error_type(err: ActivityError) -> str | None:
-    cause = _application_error(err)
-    if cause is not None:
-        return cause.type
-    return "Timeout" if isinstance(err.cause, StepTimeout) else None
-
-
-def _validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
-    """A plan edit passes the same structural checks as the planner's plans (skills are checked by the console,
-    which has the taxonomy; a workflow validator does no I/O)."""
-    if not isinstance(edited, GoalPlan):
-        raise ValueError("an edit of a plan needs the edited plan")
-    if edited.deadline_weeks != review.arguments.get("deadline_weeks", edited.deadline_weeks):
-        raise ValueError("an edit may not move the goal's deadline")
-    ids = [t.task_id for t in edited.tasks]
-    if len(set(ids)) != len(ids):
-        raise ValueError("an edit may name each task only once")
-    issues = check_plan(edited)
-    if issues:
-        raise ValueError("; ".join(str(i) for i in issues))
-
-
-def _validate_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
-    if not isinstance(edited, StaffingArguments) or not edited.assignments:
-        raise ValueError("an edit needs the edited assignments")
-    proposed = StaffingArguments.model_validate(review.arguments)
-    _check_task_ids([a.task_id for a in edited.assignments], {a.task_id for a in proposed.assignments}, "change")
-    for a in edited.assignments:
-        if a.end_week <= a.start_week:
-            raise ValueError(f"task {a.task_id}: end_week must be after start_week")
-
-
-def _check_task_ids(edited: list[str], proposed: set[str], verb: str) -> None:
-    """An edit names each task once and only tasks that were proposed."""
-    if len(set(edited)) != len(edited):
-        raise ValueError("an edit may name each task only once")
-    unknown = set(edited) - proposed
-    if unknown:
-        raise ValueError(f"an edit may only {verb} proposed tasks; unknown: {', '.join(sorted(unknown))}")

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from infra.db import Connection, Queryable
+
 MAX_TASKS = 16
 """Most tasks a plan may have (a reviewer may add a few to a planner's at most 10)."""
 
@@ -108,3 +110,26 @@ class PlanStep(BaseModel):
     """What the node did, in a sentence."""
     output: dict[str, Any]
     """Its output (JSON)."""
+
+
+TASK_COLUMNS = ("task_id, title, description, skills, effort_hours, start_week, end_week, onet_code, phase,"
+                " depends_on, occupations, activities, effort_basis")
+
+
+async def save_tasks(conn: Connection, goal_id: str, plan: GoalPlan) -> None:
+    """Replace the goal's tasks with the plan's, in its order; idempotent (a retry writes the same rows)."""
+    await conn.execute("DELETE FROM tasks WHERE goal_id = $1", goal_id)
+    await conn.executemany(
+        "INSERT INTO tasks (goal_id, task_id, position, title, description, skills, effort_hours,"
+        " start_week, end_week, onet_code, phase, depends_on, occupations, activities, effort_basis)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        [(goal_id, t.task_id, n, t.title, t.description, t.skills, t.effort_hours, t.start_week,
+          t.end_week, t.onet_code, t.phase, t.depends_on, t.occupations, t.activities, t.effort_basis)
+         for n, t in enumerate(plan.tasks)],
+    )
+
+
+async def load_tasks(conn: Queryable, goal_id: str) -> list[PlannedTask]:
+    """The goal's stored tasks, in the plan's order (empty before it is planned)."""
+    rows = await conn.fetch(f"SELECT {TASK_COLUMNS} FROM tasks WHERE goal_id = $1 ORDER BY position", goal_id)
+    return [PlannedTask.model_validate(dict(r)) for r in rows]

@@ -26,7 +26,7 @@ def _ramp_public(view: ramp_store.AdminView) -> TrustRampPublic:
         action_type=view.action.name, risk_tier=view.action.risk_tier.value,
         affects_people=view.action.affects_people, policy_version=view.policy.label,
         policy=ReviewPolicyPublic(**view.policy.document()), changed_by=view.policy.changed_by,
-        status=view.status, history=[LevelChangePublic(**h) for h in view.history])
+        status=view.status, history=[LevelChangePublic.model_validate(h, from_attributes=True) for h in view.history])
 
 
 @router.get("/trust-ramp")
@@ -42,7 +42,7 @@ async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, 
     """Save a new version of an action type's review policy (only the fields given change)."""
     async with svc.pool.acquire() as conn:
         try:
-            saved = await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
+            saved = await ramp_store.save_policy(conn, action_type, changes, by=user.login)
         except ramp_store.PolicyError as err:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
     return PolicySaved(action_type=action_type, version=saved.version, policy=ReviewPolicyPublic(**saved.document()))
@@ -53,7 +53,7 @@ async def pin_level(action_type: str, body: PinIn, svc: SvcDep, user: AdminUser)
     """Pin an action type's review share (or unpin)."""
     async with svc.pool.acquire() as conn:
         try:
-            state = await ramp_store.set_pin(conn, action_type, body.share, by=user["login"])
+            state = await ramp_store.set_pin(conn, action_type, body.share, by=user.login)
         except ramp_store.PolicyError as err:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
     return PinSaved(action_type=action_type, pinned=state.pinned)

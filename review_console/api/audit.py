@@ -19,7 +19,7 @@ router = APIRouter()
 async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> ListOf[AuditEventPublic]:
     """Audit events in sequence order (reviewers and admins); ``count`` matches from ``after_seq`` on."""
     rows, total = await audit_query.search(svc.pool, params.to_query())
-    return ListOf(data=[AuditEventPublic(**r) for r in rows], count=total)
+    return ListOf(data=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows], count=total)
 
 
 @router.get("/audit/export", tags=["audit"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, status
 
+from infra.store.users import User
 from review_console.api.models.audit import GoalAuditEventPublic
 from review_console.api.models.common import ListOf
 from review_console.api.models.goals import GoalCreate, GoalCreated, GoalPublic, GoalRetried, GoalSummary
@@ -18,25 +17,25 @@ router = APIRouter()
 @router.post("/goals", status_code=status.HTTP_201_CREATED, tags=["goals"])
 async def create_goal(body: GoalCreate, svc: SvcDep, user: ManagerUser) -> GoalCreated:
     """Submit a goal; a manager submits for themself, an admin names the manager."""
-    manager = body.manager_login or user["login"]
-    if user["role"] == "manager" and manager != user["login"]:
+    manager = body.manager_login or user.login
+    if user.role == "manager" and manager != user.login:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "managers submit goals for themselves only")
-    if user["role"] == "admin" and body.manager_login is None:
+    if user.role == "admin" and body.manager_login is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "admins must name manager_login")
-    goal_id = await usecases.submit_goal(svc, text=body.text, manager_login=manager, submitted_by=user["login"])
+    goal_id = await usecases.submit_goal(svc, text=body.text, manager_login=manager, submitted_by=user.login)
     return GoalCreated(goal_id=goal_id, status="submitted")
 
 
 @router.get("/goals", tags=["goals"])
 async def goals(svc: SvcDep, user: CurrentUser) -> ListOf[GoalSummary]:
     """Goals you can see: your own as a manager, all as a reviewer or admin."""
-    if user["role"] not in ("manager", "reviewer", "admin"):
+    if user.role not in ("manager", "reviewer", "admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
-    rows = await usecases.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
-    return ListOf(data=[GoalSummary(**r) for r in rows], count=len(rows))
+    rows = await usecases.list_goals(svc, manager_login=user.login if user.role == "manager" else None)
+    return ListOf(data=[GoalSummary.model_validate(r, from_attributes=True) for r in rows], count=len(rows))
 
 
-async def _visible_goal(svc: usecases.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+async def _visible_goal(svc: usecases.Services, user: User, goal_id: str) -> usecases.GoalDetail:
     goal = await usecases.get_goal(svc, goal_id)
     if not can_see_goal(user, goal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
@@ -46,7 +45,7 @@ async def _visible_goal(svc: usecases.Services, user: dict[str, Any], goal_id: s
 @router.get("/goals/{goal_id}", tags=["goals"])
 async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalPublic:
     """A goal with its tasks, latest review and assignments."""
-    return GoalPublic(**await _visible_goal(svc, user, goal_id))
+    return GoalPublic.model_validate(await _visible_goal(svc, user, goal_id), from_attributes=True)
 
 
 @router.post("/goals/{goal_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["goals"])
@@ -61,4 +60,4 @@ async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> ListOf[Goa
     """The goal's audit events, in order."""
     await _visible_goal(svc, user, goal_id)
     rows = await usecases.audit_for_goal(svc, goal_id)
-    return ListOf(data=[GoalAuditEventPublic(**r) for r in rows], count=len(rows))
+    return ListOf(data=[GoalAuditEventPublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))

@@ -26,7 +26,8 @@ router = APIRouter(tags=["skills"])
 async def my_skills(svc: SvcDep, user: CurrentUser) -> SkillsProfilePublic:
     """Your skills with level, confidence, last evidence and the evidence behind each."""
     async with svc.pool.acquire() as conn:
-        return SkillsProfilePublic(**await profile.skills_profile(conn, own_employee_id(user)))
+        return SkillsProfilePublic.model_validate(await profile.skills_profile(conn, own_employee_id(user)),
+                                                  from_attributes=True)
 
 
 @router.post("/me/skills/feedback")
@@ -35,10 +36,11 @@ async def my_skill_feedback(body: FeedbackIn, svc: SvcDep, user: CurrentUser) ->
     async with svc.pool.acquire() as conn:
         try:
             await profile.give_feedback(conn, employee_id=own_employee_id(user), skill=body.skill,
-                                        verdict=body.verdict, by=user["login"])
+                                        verdict=body.verdict, by=user.login)
         except profile.ProfileError as err:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-        return SkillsProfilePublic(**await profile.skills_profile(conn, own_employee_id(user)))
+        return SkillsProfilePublic.model_validate(await profile.skills_profile(conn, own_employee_id(user)),
+                                                  from_attributes=True)
 
 
 TopOpt = Annotated[int, Query(ge=1, le=20, description="How many nearest occupations (aspired ones come on top).")]
@@ -69,7 +71,7 @@ async def sources(svc: SvcDep, _: AdminUser) -> ListOf[SourcePublic]:
     """Signal sources, whether they count, and how much evidence each holds."""
     async with svc.pool.acquire() as conn:
         rows = await profile.signal_sources(conn)
-    return ListOf(data=[SourcePublic(**r) for r in rows], count=len(rows))
+    return ListOf(data=[SourcePublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))
 
 
 @router.put("/admin/sources/{source}", tags=["admin"])
@@ -77,7 +79,7 @@ async def switch_source(source: str, body: SourceIn, svc: SvcDep, user: AdminUse
     """Switch a source on or off; every profile it touches is recomputed."""
     async with svc.pool.acquire() as conn:
         try:
-            touched = await profile.set_source_enabled(conn, source, body.enabled, by=user["login"])
+            touched = await profile.set_source_enabled(conn, source, body.enabled, by=user.login)
         except profile.ProfileError as err:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
     return SourceSwitched(source=source, enabled=body.enabled, profiles_recomputed=touched)

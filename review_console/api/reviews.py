@@ -29,7 +29,7 @@ router = APIRouter()
 async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> ListOf[ReviewSummary]:
     """The review queue, oldest due first; ``count`` is the number of matches, ``data`` one page."""
     rows, total = await usecases.search_reviews(svc, filters.to_filters())
-    return ListOf(data=[ReviewSummary(**r) for r in rows], count=total)
+    return ListOf(data=[ReviewSummary.model_validate(r, from_attributes=True) for r in rows], count=total)
 
 
 @router.get("/reviews/{review_id}", tags=["reviews"])
@@ -39,7 +39,7 @@ async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> ReviewPublic:
     review = await usecases.get_review(svc, review_id)
     async with svc.pool.acquire() as conn:
         audit = await bias.audit_review(conn, review_id)
-    return ReviewPublic(**review, bias_audit=audit)
+    return ReviewPublic(**review.model_dump(), bias_audit=audit)
 
 
 @router.post("/reviews/{review_id}/decision", tags=["reviews"], response_model=DecisionOut, responses={
@@ -52,7 +52,7 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
     and refused with 422 naming the task and field of each problem."""
     try:
         outcome = await usecases.decide_review(
-            svc, review_id=review_id, decision=body.decision, reviewer=user["login"], reason=body.reason,
+            svc, review_id=review_id, decision=body.decision, reviewer=user.login, reason=body.reason,
             reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
             assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash)
     except usecases.PlanEditInvalid as err:
@@ -64,7 +64,7 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
 @router.post("/reviews/bulk-approve", tags=["reviews"])
 async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> BulkApproveOut:
     """Approve several low-risk reviews at once; each item is checked like a single decision."""
-    result = await usecases.bulk_approve(svc, reviewer=user["login"],
+    result = await usecases.bulk_approve(svc, reviewer=user.login,
                                         items={i.review_id: i.args_hash for i in body.items})
     return BulkApproveOut(approved=result.approved, refused=result.refused)
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, HTTPException, Request, status
 
 from review_console.api.models.session import HealthPublic, LoggedOut, LoginIn
 from review_console.api.models.users import UserPublic
-from review_console.deps import CurrentUser, SvcDep, authenticate
+from review_console.deps import CurrentUser, SvcDep
+from workflows import usecases
 
 router = APIRouter()
 
@@ -21,11 +22,11 @@ async def health(svc: SvcDep) -> HealthPublic:
 @router.post("/login", tags=["auth"])
 async def login(body: LoginIn, request: Request, svc: SvcDep) -> UserPublic:
     """Start a session (cookie)."""
-    user = await authenticate(svc, body.login, body.password)
+    user = await usecases.authenticate(svc, body.login, body.password)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong login or password")
-    request.session["login"] = user["login"]
-    return UserPublic(**user)
+    request.session["login"] = user.login
+    return UserPublic.model_validate(user, from_attributes=True)
 
 
 @router.post("/logout", tags=["auth"])
@@ -38,4 +39,4 @@ async def logout(request: Request) -> LoggedOut:
 @router.get("/me", tags=["auth"])
 async def me(user: CurrentUser) -> UserPublic:
     """The signed-in user."""
-    return UserPublic(**user)
+    return UserPublic.model_validate(user, from_attributes=True)

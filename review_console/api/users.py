@@ -16,4 +16,4 @@ router = APIRouter()
 async def users(svc: SvcDep, _: AdminUser, role: str | None = None) -> ListOf[UserPublic]:
     """All users (admins only)."""
     rows = await usecases.list_users(svc, role)
-    return ListOf(data=[UserPublic(**r) for r in rows], count=len(rows))
+    return ListOf(data=[UserPublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from infra.settings import LOCAL_PLANNER, AgentName
 from infra.store import model_health
 from policies import ramp_store
+from policies.ramp_store import LevelChange
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages.rendering import render
 
@@ -70,7 +71,7 @@ def model_rows(records: list[model_health.ModelHealthRecord], now: datetime | No
     return rows
 
 
-def level_chart(history: list[dict[str, Any]], width: int = 320, height: int = 60) -> str:
+def level_chart(history: list[LevelChange], width: int = 320, height: int = 60) -> str:
     """An inline SVG step line of the review level over the history points."""
     if not history:
         return ""
@@ -78,7 +79,7 @@ def level_chart(history: list[dict[str, Any]], width: int = 320, height: int = 6
     points = []
     for i, h in enumerate(history):
         x = round(i * (width - 10) / max(1, n - 1)) + 5
-        y = round((1 - float(h["level"])) * (height - 10)) + 5
+        y = round((1 - h.level) * (height - 10)) + 5
         points.append(f"{x},{y}")
     return (f'<svg width="{width}" height="{height}" role="img" aria-label="review level over time">'
             f'<rect width="{width}" height="{height}" fill="#f6f7f9"/>'
@@ -105,7 +106,7 @@ async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request:
         return await ramp_page(request, svc, user, error=f"{share!r} is not a percentage")
     async with svc.pool.acquire() as conn:
         try:
-            await ramp_store.set_pin(conn, action_type, value, by=user["login"])
+            await ramp_store.set_pin(conn, action_type, value, by=user.login)
         except ramp_store.PolicyError as err:
             return await ramp_page(request, svc, user, error=str(err))
     return RedirectResponse("/admin/trust-ramp", status_code=303)
@@ -138,7 +139,7 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
                                                              "the bias threshold is a ratio such as 0.8")
     async with svc.pool.acquire() as conn:
         try:
-            await ramp_store.save_policy(conn, action_type, changes, by=user["login"])
+            await ramp_store.save_policy(conn, action_type, changes, by=user.login)
         except ramp_store.PolicyError as err:
             return await ramp_page(request, svc, user, error=str(err))
     return RedirectResponse("/admin/trust-ramp", status_code=303)

@@ -21,7 +21,7 @@ async def audit_trail_page(request: Request, svc: SvcDep, user: ReviewerUser) ->
     params = query_params(request, AuditParams)
     events, total = await audit_query.search(svc.pool, params.to_query())
     query = params.model_dump(exclude_none=True, exclude={"after_seq", "limit"}, mode="json")
-    next_url = ("/audit?" + urlencode({**query, "after_seq": events[-1]["seq"], "limit": params.limit})
+    next_url = ("/audit?" + urlencode({**query, "after_seq": events[-1].seq, "limit": params.limit})
                 if len(events) < total else None)
     return render(request, "audit_trail.html", user=user, events=events, total=total, params=params,
                   next_url=next_url, export_query=urlencode(query),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 
+from infra.store.users import User
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from review_console.pages.rendering import render
 from workflows import usecases
@@ -18,26 +19,26 @@ FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
 @router.get("/goals")
 async def goals_page(request: Request, svc: SvcDep, user: CurrentUser) -> Response:
     """Goals you can see, and the form to write a new one (managers)."""
-    if user["role"] not in ("manager", "reviewer", "admin"):
+    if user.role not in ("manager", "reviewer", "admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "goals are for managers, reviewers and admins")
-    rows = await usecases.list_goals(svc, manager_login=user["login"] if user["role"] == "manager" else None)
+    rows = await usecases.list_goals(svc, manager_login=user.login if user.role == "manager" else None)
     return render(request, "goals.html", user=user, goals=rows, error=None, text="")
 
 
 @router.post("/goals")
 async def goals_submit(request: Request, svc: SvcDep, user: ManagerUser, text: Annotated[str, Form()] = "") -> Response:
     """Submit a goal from the form."""
-    if user["role"] != "manager":
+    if user.role != "manager":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "submit goals as the manager they are for (or use the API)")
     try:
-        goal_id = await usecases.submit_goal(svc, text=text, manager_login=user["login"], submitted_by=user["login"])
+        goal_id = await usecases.submit_goal(svc, text=text, manager_login=user.login, submitted_by=user.login)
     except usecases.Invalid as err:
-        rows = await usecases.list_goals(svc, manager_login=user["login"])
+        rows = await usecases.list_goals(svc, manager_login=user.login)
         return render(request, "goals.html", status_code=422, user=user, goals=rows, error=err.message, text=text)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
-async def _goal_for(svc: usecases.Services, user: dict[str, Any], goal_id: str) -> dict[str, Any]:
+async def _goal_for(svc: usecases.Services, user: User, goal_id: str) -> usecases.GoalDetail:
     goal = await usecases.get_goal(svc, goal_id)
     if not can_see_goal(user, goal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
@@ -48,7 +49,7 @@ async def _goal_for(svc: usecases.Services, user: dict[str, Any], goal_id: str) 
 async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """A goal: status (live), tasks, assignments."""
     goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
+    return render(request, "goal.html", user=user, goal=goal, final=goal.status in FINAL_STATUSES,
                   may_retry=usecases.may_retry(user, goal), retry_error=None)
 
 
@@ -60,7 +61,7 @@ async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
     except usecases.ServiceError as err:
         goal = await _goal_for(svc, user, goal_id)
         return render(request, "goal.html", status_code=err.status, user=user, goal=goal,
-                      final=goal["status"] in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
+                      final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
                       retry_error=err.message)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
@@ -69,7 +70,7 @@ async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
     goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal_live.html", user=user, goal=goal, final=goal["status"] in FINAL_STATUSES,
+    return render(request, "goal_live.html", user=user, goal=goal, final=goal.status in FINAL_STATUSES,
                   may_retry=usecases.may_retry(user, goal), retry_error=None)
 
 

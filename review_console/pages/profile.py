@@ -33,7 +33,7 @@ async def my_skills_form(request: Request, svc: SvcDep, user: CurrentUser, skill
     async with svc.pool.acquire() as conn:
         try:
             await profile.give_feedback(conn, employee_id=own_employee_id(user), skill=skill,
-                                        verdict=verdict, by=user["login"])  # type: ignore[arg-type]
+                                        verdict=verdict, by=user.login)  # type: ignore[arg-type]
         except profile.ProfileError as err:
             return await my_skills_page(request, svc, user, error=str(err))
     return RedirectResponse("/me/skills", status_code=303)
@@ -52,7 +52,7 @@ async def sources_form(source: str, svc: SvcDep, user: AdminUser, enabled: Annot
     """Switch from the page."""
     async with svc.pool.acquire() as conn:
         try:
-            await profile.set_source_enabled(conn, source, enabled == "on", by=user["login"])
+            await profile.set_source_enabled(conn, source, enabled == "on", by=user.login)
         except profile.ProfileError as err:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
     return RedirectResponse("/admin/sources", status_code=303)

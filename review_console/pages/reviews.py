@@ -11,12 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 
 from infra.store.plan_diff import plan_diff
 from infra.store.plans import GoalPlan
+from infra.store.reviews import Review
+from infra.store.users import User
 from policies import bias_review as bias
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
 from review_console.api.models.reviews import ReviewQueueParams
 from review_console.deps import ReviewerUser, SvcDep
 from review_console.pages.plan_form import PlanChanges, PlanForm, plan_changes, plan_form_for
 from review_console.pages.rendering import error_page, query_params, render
+from tools.taxonomy.store import occupation_titles
 from workflows import usecases
 
 router = APIRouter(include_in_schema=False)
@@ -48,29 +51,28 @@ async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser
         review_id, _, seen_hash = str(value).partition(":")
         items[review_id] = seen_hash or None
     try:
-        result = await usecases.bulk_approve(svc, reviewer=user["login"], items=items)
+        result = await usecases.bulk_approve(svc, reviewer=user.login, items=items)
     except usecases.ServiceError as err:
         return error_page(request, err.status, err.message)
     return render(request, "bulk_result.html", user=user, result=result)
 
 
-async def _review_context(svc: usecases.Services, review: dict[str, Any],
+async def _review_context(svc: usecases.Services, review: Review,
                           plan_form: PlanForm | None = None) -> dict[str, Any]:
     """What review.html needs besides the review: the plan, the proposal by task, people's names; for a plan review
     the plan's form (the planned values, or ``plan_form``: what the reviewer typed, with what is wrong in it)."""
-    plan = review["evidence"]["plan"]
-    proposal_doc = review["evidence"].get("proposal") or {"tasks": []}
+    plan = review.evidence["plan"]
+    proposal_doc = review.evidence.get("proposal") or {"tasks": []}
     proposal = {t["task_id"]: t for t in proposal_doc["tasks"]}
     ids: list[str] = []
-    for args in (review["arguments"], review.get("decided_arguments") or {}):
+    for args in (review.arguments, review.decided_arguments or {}):
         ids += [a["employee_id"] for a in args.get("assignments", [])]
     ids += [c["employee_id"] for t in proposal.values() for c in t["candidates"]]
-    codes = sorted({c for t in review["arguments"].get("tasks", []) for c in t.get("occupations") or []})
+    codes = sorted({c for t in review.arguments.get("tasks", []) for c in t.get("occupations") or []})
     async with svc.pool.acquire() as conn:
-        bias_audit = await bias.audit_review(conn, review["review_id"])
-        occupations = {r["code"]: r["title"] for r in await conn.fetch(
-            "SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)}
-    is_plan = review["action_type"] == DECOMPOSE_GOAL.name
+        bias_audit = await bias.audit_review(conn, review.review_id)
+        occupations = await occupation_titles(conn, codes)
+    is_plan = review.action_type == DECOMPOSE_GOAL.name
     return {"plan": plan, "proposal": proposal, "names": await usecases.employee_names(svc, ids),
             "occupations": occupations,
             "reasons": REJECTION_REASONS, "is_plan": is_plan,
@@ -83,13 +85,13 @@ async def review_page(request: Request, review_id: str, svc: SvcDep, user: Revie
     return await _render_review(request, svc, user, review_id)
 
 
-async def _render_review(request: Request, svc: usecases.Services, user: dict[str, Any], review_id: str,
+async def _render_review(request: Request, svc: usecases.Services, user: User, review_id: str,
                          error: str | None = None, status_code: int = 200,
                          swaps: dict[str, str] | None = None, plan_form: PlanForm | None = None) -> Response:
     review = await usecases.get_review(svc, review_id)
     return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
                   swaps=swaps or {},
-                  own=user["login"] in (review["requested_by"], review["manager_login"], review["submitted_by"]),
+                  own=user.login in (review.requested_by, review.manager_login, review.submitted_by),
                   **await _review_context(svc, review, plan_form))
 
 
@@ -107,8 +109,8 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
     review = await usecases.get_review(svc, review_id)
     plan_form: PlanForm | None = None
     changes = PlanChanges()
-    if review["action_type"] == DECOMPOSE_GOAL.name and review["status"] in ("pending", "parked"):
-        plan = GoalPlan.model_validate(review["arguments"])
+    if review.action_type == DECOMPOSE_GOAL.name and review.status in ("pending", "parked"):
+        plan = GoalPlan.model_validate(review.arguments)
         plan_form = plan_form_for(plan, form, add_slot=decision == "add_task")
         if decision == "add_task":
             return await _render_review(request, svc, user, review_id, plan_form=plan_form)
@@ -125,7 +127,7 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
                       "or undo them to approve the plan as proposed.")
     try:
         await usecases.decide_review(
-            svc, review_id=review_id, decision=decision, reviewer=user["login"],
+            svc, review_id=review_id, decision=decision, reviewer=user.login,
             reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
             edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
             assumptions=changes.assumptions, open_questions=changes.open_questions,
@@ -155,14 +157,14 @@ def window_dates(starts_on: date | None, start: Any, end: Any) -> str:
     return f"{head} – {last.day} {last:%b %Y}"
 
 
-def _plan_context(review: dict[str, Any], plan_form: PlanForm | None) -> dict[str, Any]:
+def _plan_context(review: Review, plan_form: PlanForm | None) -> dict[str, Any]:
     """The plan review's part of review.html: the plan, its form, dates of weeks, what an edit changed."""
-    plan = GoalPlan.model_validate(review["arguments"])
-    starts_on: date | None = review.get("starts_on")
+    plan = GoalPlan.model_validate(review.arguments)
+    starts_on: date | None = review.starts_on
     executed: list[str] = []
-    if review["status"] == "edited" and review.get("decided_arguments"):
-        executed = plan_diff(plan, GoalPlan.model_validate(review["decided_arguments"]))
-    pending = review["status"] in ("pending", "parked")
+    if review.status == "edited" and review.decided_arguments:
+        executed = plan_diff(plan, GoalPlan.model_validate(review.decided_arguments))
+    pending = review.status in ("pending", "parked")
     return {"plan_doc": plan, "plan_form": plan_form or (plan_form_for(plan) if pending else None),
             "open_issues": [usecases.issue_text(i) for i in plan.open_issues],
             "dates": lambda start, end: window_dates(starts_on, start, end),

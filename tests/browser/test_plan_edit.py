@@ -4,14 +4,14 @@ what was typed kept; then a new task and a renamed one are approved and show on 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
-from support import CHROMIUM, CHROMIUM_ARGS, eventually
+from support import CHROMIUM, CHROMIUM_ARGS, eventually, review_id_of
 
+from infra.store.reviews import Review
 from tools.people_import.demo_org import DEMO_PASSWORD
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,16 @@ RENAMED = "Sign off the dashboard's data sources with the card risk team"
 
 
 
-async def plan_review(services: Services) -> dict[str, Any]:
+async def plan_review(services: Services) -> Review:
     goal_id = await usecases.submit_goal(services, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
-    async def planned() -> dict[str, Any] | None:
+    async def planned() -> GoalDetail | None:
         goal = await usecases.get_goal(services, goal_id)
-        assert goal["status"] != "failed", goal["status_detail"]
-        return goal if goal["status"] == "awaiting_plan_review" else None
+        assert goal.status != "failed", goal.status_detail
+        return goal if goal.status == "awaiting_plan_review" else None
 
     goal = await eventually(planned, f"goal {goal_id} to wait for its plan review")
-    return await usecases.get_review(services, goal["review"]["review_id"])
+    return await usecases.get_review(services, review_id_of(goal))
 
 
 async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(console_url: str,
@@ -40,7 +40,7 @@ async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(co
     from playwright.async_api import async_playwright, expect
 
     review = await plan_review(services)
-    tasks, deadline = review["arguments"]["tasks"], review["arguments"]["deadline_weeks"]
+    tasks, deadline = review.arguments["tasks"], review.arguments["deadline_weeks"]
     first, last = tasks[0]["task_id"], tasks[-1]["task_id"]
     new_id = f"T{max(int(t['task_id'][1:]) for t in tasks) + 1}"
 
@@ -50,7 +50,7 @@ async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(co
             args=CHROMIUM_ARGS,
         )
         page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
-        await page.goto(f"{console_url}/login?next=/reviews/{review['review_id']}")
+        await page.goto(f"{console_url}/login?next=/reviews/{review.review_id}")
         await page.fill("input[name=login]", "hr.reviewer")
         await page.fill("input[name=password]", DEMO_PASSWORD)
         await page.click("button[type=submit]")
@@ -94,7 +94,7 @@ async def test_reviewer_adds_and_renames_tasks_and_sees_errors_next_to_fields(co
         await expect(changes).to_contain_text(f"{new_id} added: “{NEW_TITLE}”")
 
         # the goal page shows the plan that executes
-        await page.goto(f"{console_url}/goals/{review['goal_id']}")
+        await page.goto(f"{console_url}/goals/{review.goal_id}")
         await expect(page.get_by_test_id("goal-status")).to_have_attribute("data-status", "awaiting_review",
                                                                          timeout=30_000)
         await expect(page.get_by_text(RENAMED)).to_be_visible()

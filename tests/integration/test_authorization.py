@@ -21,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from support import review_id_of
 from temporalio.client import Client
 
 from infra.settings import Settings
@@ -28,7 +29,7 @@ from review_console.app import create_app
 from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.main import build_worker
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.integration
 
@@ -177,16 +178,16 @@ def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     return found
 
 
-async def wait_until_awaiting_review(svc: Services, goal_id: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_until_awaiting_review(svc: Services, goal_id: str, timeout: float = 60) -> GoalDetail:
     """Wait for the goal's plan review (new action types start at 100% review)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         goal = await usecases.get_goal(svc, goal_id)
-        if goal["status"] == "awaiting_plan_review":
+        if goal.status == "awaiting_plan_review":
             return goal
-        if goal["status"] == "failed" or loop.time() > deadline:
-            raise AssertionError(f"goal {goal_id} stuck in {goal['status']}: {goal['status_detail']}")
+        if goal.status == "failed" or loop.time() > deadline:
+            raise AssertionError(f"goal {goal_id} stuck in {goal.status}: {goal.status_detail}")
         await asyncio.sleep(0.1)
 
 
@@ -230,8 +231,8 @@ async def world(pool: asyncpg.Pool[Any], client: Client, tmp_path_factory: pytes
                 resp = await c.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
                 assert resp.status_code == 200, resp.text
                 sessions[role] = resp.cookies[SESSION_COOKIE]
-        yield World(app=app, services=svc, goal_id=main["goal_id"], review_id=main["review"]["review_id"],
-                    throwaway={cell: g["review"]["review_id"] for cell, g in zip(cells, rest, strict=True)},
+        yield World(app=app, services=svc, goal_id=main.goal_id, review_id=review_id_of(main),
+                    throwaway={cell: review_id_of(g) for cell, g in zip(cells, rest, strict=True)},
                     sessions=sessions)
 
 
@@ -306,9 +307,9 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
         review = await usecases.get_review(world.services, world.throwaway.get((route, role), world.review_id))
         if role in access.allowed:
             decided = "approved" if route[1].endswith("/bulk-approve") else "rejected"
-            assert (review["status"], review["decided_by"]) == (decided, LOGINS[role]), where
+            assert (review.status, review.decided_by) == (decided, LOGINS[role]), where
         else:
-            assert review["status"] == "pending" and review["decided_by"] is None, where
+            assert review.status == "pending" and review.decided_by is None, where
 
 
 async def test_hidden_goal_routes_look_like_missing_goals(world: World) -> None:

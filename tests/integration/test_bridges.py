@@ -17,7 +17,7 @@ import pytest
 
 from review_console.app import create_app
 from tools.people.bridges import SOLID_LEVEL, EmployeeBridges, UnknownEmployee, employee_bridges, foundational_skills
-from tools.taxonomy.adjacency import skill_key
+from tools.taxonomy.skill_key import skill_key
 from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration

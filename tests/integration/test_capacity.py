@@ -22,6 +22,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from infra.store.reviews import Review
 from infra.store.staffing import StaffingProposal
 from policies import capacity
 from tools.people_import.demo_org import DEMO_PASSWORD
@@ -29,7 +30,7 @@ from workers.activities import apply_staffing
 from workflows import usecases
 from workflows.activity_inputs import ApplyStaffing
 from workflows.messages import Assignment, StaffingArguments
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.integration
 
@@ -116,21 +117,23 @@ async def connect(app: FastAPI) -> AsyncIterator[Callable[[str, bool], Awaitable
         await client.aclose()
 
 
-async def staffing_review(svc: Services) -> dict[str, Any]:
+async def staffing_review(svc: Services) -> Review:
     """A new goal of mgr.payments waiting for its staffing review; the review (with the goal's ``starts_on``)."""
     goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
     await approve_plan(svc, goal_id)
 
-    async def ready() -> dict[str, Any] | None:
+    async def ready() -> GoalDetail | None:
         goal = await usecases.get_goal(svc, goal_id)
-        if goal["status"] in ("failed", "rejected"):
-            raise AssertionError(f"goal {goal_id} ended {goal['status']}: {goal['status_detail']}")
-        return goal if goal["status"] == "awaiting_review" else None
+        if goal.status in ("failed", "rejected"):
+            raise AssertionError(f"goal {goal_id} ended {goal.status}: {goal.status_detail}")
+        return goal if goal.status == "awaiting_review" else None
 
     goal = await eventually(ready, f"goal {goal_id} to wait for its staffing review")
-    review = await usecases.get_review(svc, goal["review"]["review_id"])
-    assert review["arguments"]["assignments"], "the proposal staffed nobody"
-    return {**review, "starts_on": goal["starts_on"]}
+    assert goal.review is not None, "a goal awaiting its staffing review has a review"
+    review = await usecases.get_review(svc, goal.review.review_id)
+    assert review.arguments["assignments"], "the proposal staffed nobody"
+    assert review.starts_on == goal.starts_on
+    return review
 
 
 async def free_people(svc: Services, count: int,
@@ -161,10 +164,10 @@ async def stored(svc: Services, goal_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def still_pending(svc: Services, review: dict[str, Any]) -> None:
-    assert (await usecases.get_review(svc, review["review_id"]))["status"] == "pending"
-    goal = await usecases.get_goal(svc, review["goal_id"])
-    assert goal["status"] == "awaiting_review" and goal["assignments"] == []
+async def still_pending(svc: Services, review: Review) -> None:
+    assert (await usecases.get_review(svc, review.review_id)).status == "pending"
+    goal = await usecases.get_goal(svc, review.goal_id)
+    assert goal.status == "awaiting_review" and goal.assignments == []
 
 
 def overlapping_pair(assignments: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -190,22 +193,22 @@ async def lock_waiters(pool: asyncpg.Pool[Any], employee_id: str) -> int:
 async def test_a_swap_putting_one_person_on_two_overlapping_tasks_is_refused_with_who_and_when(
         services: Services, scratch: Scratch, connect: Callable[[str, bool], Awaitable[Client]]) -> None:
     review = await staffing_review(services)
-    pair = overlapping_pair(review["arguments"]["assignments"])
+    pair = overlapping_pair(review.arguments["assignments"])
     assert pair is not None, "a plan's phases overlap (the build tasks run side by side)"
     x, y = pair
-    [person] = await free_people(services, 1, {a["employee_id"] for a in review["arguments"]["assignments"]})
+    [person] = await free_people(services, 1, {a["employee_id"] for a in review.arguments["assignments"]})
     pct = math.ceil(max(x["fraction"], y["fraction"]) * 100)
     if x["fraction"] + y["fraction"] <= 1:
         await scratch.set_capacity(person["employee_id"], pct)  # each task fits alone, both together do not
     else:
         pct = 100
     assert x["fraction"] + y["fraction"] > pct / 100
-    label = weeks_label(review["starts_on"], max(x["start_week"], y["start_week"]),
+    label = weeks_label(review.starts_on, max(x["start_week"], y["start_week"]),
                         min(x["end_week"], y["end_week"]) - 1)
     edits = {x["task_id"]: person["employee_id"], y["task_id"]: person["employee_id"]}
 
     with pytest.raises(usecases.Conflict) as refused:
-        await usecases.decide_review(services, review_id=review["review_id"], decision="edit",
+        await usecases.decide_review(services, review_id=review.review_id, decision="edit",
                                     reviewer="hr.reviewer", edits=edits)
     message = refused.value.message
     assert f"{person['name']} ({person['employee_id']}) would be booked " in message
@@ -213,31 +216,31 @@ async def test_a_swap_putting_one_person_on_two_overlapping_tasks_is_refused_wit
     assert f"this goal puts them on {x['task_id']} at " in message and f" and {y['task_id']} at " in message
 
     api = await connect("hr.reviewer", True)
-    resp = await api.post(f"/api/reviews/{review['review_id']}/decision",
-                          json={"decision": "edit", "args_hash": review["args_hash"], "edits": edits})
+    resp = await api.post(f"/api/reviews/{review.review_id}/decision",
+                          json={"decision": "edit", "args_hash": review.args_hash, "edits": edits})
     assert resp.status_code == 409 and resp.json() == {"detail": message}
     await still_pending(services, review)
 
     # one task each fits: the review was waiting all along
-    outcome = await usecases.decide_review(services, review_id=review["review_id"], decision="edit",
+    outcome = await usecases.decide_review(services, review_id=review.review_id, decision="edit",
                                           reviewer="hr.reviewer", edits={x["task_id"]: person["employee_id"]})
     assert outcome.decision == "edit"
-    await eventually(lambda: stored(services, review["goal_id"]), "the edited staffing to be stored", timeout=15)
-    assert {a["task_id"] for a in await stored(services, review["goal_id"])
+    await eventually(lambda: stored(services, review.goal_id), "the edited staffing to be stored", timeout=15)
+    assert {a["task_id"] for a in await stored(services, review.goal_id)
             if a["employee_id"] == person["employee_id"]} == {x["task_id"]}
 
 
 async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bulk_does_not_bypass_it(
         services: Services, scratch: Scratch, connect: Callable[[str, bool], Awaitable[Client]]) -> None:
     review = await staffing_review(services)
-    first = review["arguments"]["assignments"][0]
+    first = review.arguments["assignments"][0]
     who = first["employee_id"]
     name = (await usecases.employee_names(services, [who]))[who]
-    other_goal = await scratch.book(who, 1.0, *week_window(review["starts_on"], first))
-    label = weeks_label(review["starts_on"], first["start_week"], first["end_week"] - 1)
+    other_goal = await scratch.book(who, 1.0, *week_window(review.starts_on, first))
+    label = weeks_label(review.starts_on, first["start_week"], first["end_week"] - 1)
 
     with pytest.raises(usecases.Conflict) as refused:
-        await usecases.decide_review(services, review_id=review["review_id"], decision="approve",
+        await usecases.decide_review(services, review_id=review.review_id, decision="approve",
                                     reviewer="hr.reviewer")
     message = refused.value.message
     assert f"{name} ({who}) would be booked " in message and f"% in {label}; free capacity 0%" in message
@@ -245,43 +248,43 @@ async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bu
     assert f"{first['task_id']} at {round(first['fraction'] * 100, 1):g}%" in message
 
     api = await connect("hr.reviewer", True)
-    resp = await api.post(f"/api/reviews/{review['review_id']}/decision",
-                          json={"decision": "approve", "args_hash": review["args_hash"]})
+    resp = await api.post(f"/api/reviews/{review.review_id}/decision",
+                          json={"decision": "approve", "args_hash": review.args_hash})
     assert resp.status_code == 409 and resp.json() == {"detail": message}
-    result = await usecases.bulk_approve(services, reviewer="hr.reviewer", items={review["review_id"]: None})
-    assert result.approved == [] and review["review_id"] in result.refused
-    resp = await api.post("/api/reviews/bulk-approve", json={"items": [{"review_id": review["review_id"]}]})
+    result = await usecases.bulk_approve(services, reviewer="hr.reviewer", items={review.review_id: None})
+    assert result.approved == [] and review.review_id in result.refused
+    resp = await api.post("/api/reviews/bulk-approve", json={"items": [{"review_id": review.review_id}]})
     assert resp.status_code == 200 and resp.json()["approved"] == []
     await still_pending(services, review)
 
     # once the other goal's booking is gone, the same approval goes through
     await services.pool.execute("DELETE FROM assignments WHERE goal_id = $1", other_goal)
-    await usecases.decide_review(services, review_id=review["review_id"], decision="approve", reviewer="hr.reviewer")
-    await eventually(lambda: stored(services, review["goal_id"]), "the approved staffing to be stored", timeout=15)
+    await usecases.decide_review(services, review_id=review.review_id, decision="approve", reviewer="hr.reviewer")
+    await eventually(lambda: stored(services, review.goal_id), "the approved staffing to be stored", timeout=15)
 
 
 async def test_the_review_page_shows_the_refusal_and_keeps_the_swap(
         services: Services, scratch: Scratch, connect: Callable[[str, bool], Awaitable[Client]]) -> None:
     review = await staffing_review(services)
     reviewers = {r["employee_id"] for r in await services.pool.fetch("SELECT employee_id FROM users")}
-    proposal = {t["task_id"]: t for t in review["evidence"]["proposal"]["tasks"]}
-    choice = next(((a, c) for a in review["arguments"]["assignments"]
+    proposal = {t["task_id"]: t for t in review.evidence["proposal"]["tasks"]}
+    choice = next(((a, c) for a in review.arguments["assignments"]
                    for c in proposal[a["task_id"]]["candidates"]
                    if c["employee_id"] != a["employee_id"] and c["employee_id"] not in reviewers), None)
     assert choice is not None, "the matcher offers more than one candidate for some task"
     task, swap = choice
-    await scratch.book(swap["employee_id"], 1.0, *week_window(review["starts_on"], task))
+    await scratch.book(swap["employee_id"], 1.0, *week_window(review.starts_on, task))
 
     page = await connect("hr.reviewer", False)
-    resp = await page.post(f"/reviews/{review['review_id']}/decision",
-                           data={"decision": "edit", "reason": "", "args_hash": review["args_hash"],
+    resp = await page.post(f"/reviews/{review.review_id}/decision",
+                           data={"decision": "edit", "reason": "", "args_hash": review.args_hash,
                                  f"edit_{task['task_id']}": swap["employee_id"]})
     assert resp.status_code == 409
     found = re.search(r'<p class="error" role="alert">([^<]*)</p>', resp.text)
     assert found, "no error shown on the page"
     shown = found.group(1)
     assert str(escape(f"{swap['name']} ({swap['employee_id']}) would be booked ")) in shown
-    assert str(escape(weeks_label(review["starts_on"], task["start_week"], task["end_week"] - 1))) in shown
+    assert str(escape(weeks_label(review.starts_on, task["start_week"], task["end_week"] - 1))) in shown
     assert "free capacity 0%" in shown
     assert f'<option value="{swap["employee_id"]}" selected>{escape(swap["name"])}</option>' in resp.text
     assert 'data-testid="review-status" data-status="pending"' in resp.text
@@ -336,13 +339,13 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
                                                                           scratch: Scratch) -> None:
     """Two real workflows whose swaps each fit alone pass the console together; execution lets one through."""
     first, second = await staffing_review(services), await staffing_review(services)
-    assert first["starts_on"] == second["starts_on"]
-    pair = next(((x, y) for x in first["arguments"]["assignments"] for y in second["arguments"]["assignments"]
+    assert first.starts_on == second.starts_on
+    pair = next(((x, y) for x in first.arguments["assignments"] for y in second.arguments["assignments"]
                  if x["start_week"] < y["end_week"] and y["start_week"] < x["end_week"]), None)
     assert pair is not None, "two plans of the same goal text share no week"
     x, y = pair
-    taken = {a["employee_id"] for r in (first, second) for a in r["arguments"]["assignments"]}
-    people = await free_people(services, len(second["arguments"]["assignments"]), taken)
+    taken = {a["employee_id"] for r in (first, second) for a in r.arguments["assignments"]}
+    people = await free_people(services, len(second.arguments["assignments"]), taken)
     contested = people[0]["employee_id"]
     pct = math.ceil(max(x["fraction"], y["fraction"]) * 100)
     if x["fraction"] + y["fraction"] > 1:
@@ -351,7 +354,7 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
     assert x["fraction"] + y["fraction"] > pct / 100
     # the second goal gets people of its own everywhere, so the contested person is the only one they share
     edits_second = {a["task_id"]: p["employee_id"] for a, p in zip(
-        [a for a in second["arguments"]["assignments"] if a["task_id"] != y["task_id"]], people[1:], strict=False)}
+        [a for a in second.arguments["assignments"] if a["task_id"] != y["task_id"]], people[1:], strict=False)}
     edits_second[y["task_id"]] = contested
 
     async with services.pool.acquire() as holder:
@@ -359,9 +362,9 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
         await held.start()
         await capacity.lock_employees(holder, [contested])
         decided = await asyncio.gather(
-            usecases.decide_review(services, review_id=first["review_id"], decision="edit", reviewer="hr.reviewer",
+            usecases.decide_review(services, review_id=first.review_id, decision="edit", reviewer="hr.reviewer",
                                   edits={x["task_id"]: contested}),
-            usecases.decide_review(services, review_id=second["review_id"], decision="edit", reviewer="hr.reviewer2",
+            usecases.decide_review(services, review_id=second.review_id, decision="edit", reviewer="hr.reviewer2",
                                   edits=edits_second))
         assert [d.decision for d in decided] == ["edit", "edit"], "nothing is stored yet: both pass the console"
 
@@ -371,8 +374,8 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
         await eventually(both_waiting, "both goals' apply_staffing to wait for the contested person", timeout=20)
         await held.rollback()
 
-    async def over_capacity_failure(review: dict[str, Any]) -> str | None:
-        handle = services.temporal().get_workflow_handle(review["workflow_id"])
+    async def over_capacity_failure(review: Review) -> str | None:
+        handle = services.temporal().get_workflow_handle(review.workflow_id)
         async for event in handle.fetch_history_events():
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
                 failure = event.activity_task_failed_event_attributes.failure
@@ -381,7 +384,7 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
         return None
 
     async def settled() -> tuple[list[list[dict[str, Any]]], list[str | None]] | None:
-        rows = [await stored(services, r["goal_id"]) for r in (first, second)]
+        rows = [await stored(services, r.goal_id) for r in (first, second)]
         failed = [await over_capacity_failure(r) for r in (first, second)]
         return (rows, failed) if sum(bool(r) for r in rows) == 1 and sum(bool(f) for f in failed) == 1 else None
 
@@ -398,17 +401,18 @@ async def test_two_goals_approved_at_once_staff_the_contested_person_once(servic
     # the refused goal is not left hanging: it proposes again from the bookings as they are now
     loser = (first, second)[1 - winner]
 
-    async def proposed_again() -> dict[str, Any] | None:
-        goal = await usecases.get_goal(services, loser["goal_id"])
-        review = goal["review"]
-        fresh = review and review["review_id"] != loser["review_id"] and review["status"] == "pending"
-        return goal if fresh and goal["status"] == "awaiting_review" else None
+    async def proposed_again() -> GoalDetail | None:
+        goal = await usecases.get_goal(services, loser.goal_id)
+        review = goal.review
+        fresh = review and review.review_id != loser.review_id and review.status == "pending"
+        return goal if fresh and goal.status == "awaiting_review" else None
 
     goal = await eventually(proposed_again, "the refused goal's new staffing review", timeout=60)
-    events = await usecases.audit_for_goal(services, loser["goal_id"])
-    again = [e for e in events if e["action"] == "goal.staffing"]
-    assert again and again[-1]["payload"]["detail"].startswith("proposing again: ")
-    fresh = await usecases.get_review(services, goal["review"]["review_id"])
+    events = await usecases.audit_for_goal(services, loser.goal_id)
+    again = [e for e in events if e.action == "goal.staffing"]
+    assert again and again[-1].payload["detail"].startswith("proposing again: ")
+    assert goal.review is not None
+    fresh = await usecases.get_review(services, goal.review.review_id)
     async with services.pool.acquire() as conn:
-        assert await capacity.check_goal(conn, loser["goal_id"], StaffingArguments.model_validate(
-            fresh["arguments"]).assignments) == [], "the new proposal fits everyone's capacity"
+        assert await capacity.check_goal(conn, loser.goal_id, StaffingArguments.model_validate(
+            fresh.arguments).assignments) == [], "the new proposal fits everyone's capacity"

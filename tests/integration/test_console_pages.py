@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
-from support import eventually, swap_candidates
+from support import eventually, review_id_of, swap_candidates
 
 from infra.settings import LOCAL_PLANNER
 from tools.people_import.demo_org import DEMO_PASSWORD
@@ -191,37 +191,37 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     # the plan first: sampled by the trust ramp (100% review for a new action type); the reviewer resizes a task
     await wait_for_live(manager, goal_id, "awaiting_plan_review")
     goal = await usecases.get_goal(services, goal_id)
-    plan_review = await usecases.get_review(services, goal["review"]["review_id"])
+    plan_review = await usecases.get_review(services, review_id_of(goal))
     plan_reviewer = await connect("hr.reviewer2")
-    html = (await plan_reviewer.get(f"/reviews/{plan_review['review_id']}")).text
+    html = (await plan_reviewer.get(f"/reviews/{plan_review.review_id}")).text
     assert "Plan for:" in html and "<strong>Sampled for review</strong>" in html
     assert 'data-testid="bias-audit"' not in html, "a plan considers nobody: no bias audit"
-    first_task = plan_review["arguments"]["tasks"][0]
+    first_task = plan_review.arguments["tasks"][0]
     assert f'name="effort_{first_task["task_id"]}" size="5" value="{first_task["effort_hours"]}"' in html
     assert 'name="reason_code"' in html and '<option value="scope">' in html
-    shown = {f"{field}_{t['task_id']}": str(t[key]) for t in plan_review["arguments"]["tasks"]
+    shown = {f"{field}_{t['task_id']}": str(t[key]) for t in plan_review.arguments["tasks"]
              for field, key in (("effort", "effort_hours"), ("start", "start_week"), ("end", "end_week"))}
     form = {**shown, **{f"was{k}": v for k, v in shown.items()}, "decision": "edit",
-            "args_hash": plan_review["args_hash"], f"effort_{first_task['task_id']}": "3"}
-    bad = await plan_reviewer.post(f"/reviews/{plan_review['review_id']}/decision",
+            "args_hash": plan_review.args_hash, f"effort_{first_task['task_id']}": "3"}
+    bad = await plan_reviewer.post(f"/reviews/{plan_review.review_id}/decision",
                                    data={**form, f"effort_{first_task['task_id']}": "many"})
     assert bad.status_code == 422 and "must be a whole number" in bad.text
-    resp = await plan_reviewer.post(f"/reviews/{plan_review['review_id']}/decision", data=form)
+    resp = await plan_reviewer.post(f"/reviews/{plan_review.review_id}/decision", data=form)
     assert resp.status_code == 303, resp.text
 
     live = await wait_for_live(manager, goal_id, "awaiting_review")
     assert live.lstrip().startswith('<div id="live"') and "<html" not in live, "the live view is a partial"
     assert f'hx-get="/goals/{goal_id}/live"' in live, "a goal that is not final keeps polling"
     goal = await usecases.get_goal(services, goal_id)
-    review_id = goal["review"]["review_id"]
-    assert next(t for t in goal["tasks"] if t["task_id"] == first_task["task_id"])["effort_hours"] == 3
+    review_id = review_id_of(goal)
+    assert next(t for t in goal.tasks if t.task_id == first_task["task_id"]).effort_hours == 3
     page = await manager.get(f"/goals/{goal_id}")
     assert status_in(page.text) == "awaiting_review" and "<h3>Tasks" in page.text
     assert "Plan drafted by the offline planner · People chosen by the offline planner" in page.text
     assert 'data-testid="retry-form"' not in page.text, "only a failed goal can be tried again"
-    for task in goal["tasks"]:
-        assert str(escape(task["title"])) in page.text
-        assert all(f"<span>{escape(s)}</span>" in page.text for s in task["skills"])
+    for task in goal.tasks:
+        assert str(escape(task.title)) in page.text
+        assert all(f"<span>{escape(s)}</span>" in page.text for s in task.skills)
     assert f"Staffing review <code>{review_id}</code>: pending" in page.text
     assert f'href="/reviews/{review_id}"' not in page.text, "managers get no link to the review"
 
@@ -238,28 +238,28 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     assert page.status_code == 200
     html = page.text
     assert status_in(html, "review-status") == "pending"
-    assert f"<strong>Always reviewed:</strong> {escape(review['routed_because'])}." in html
+    assert f"<strong>Always reviewed:</strong> {escape(review.routed_because)}." in html
     assert 'data-testid="bias-audit"' in html and 'data-testid="bias-sex"' in html
     assert "NYC Local Law 144" in html and "never for matching" in html
-    assert f"Arguments hash <code>{review['args_hash'][:16]}…</code>" in html
-    assert f'<input type="hidden" name="args_hash" value="{review["args_hash"]}">' in html
-    candidates = [c for t in review["evidence"]["proposal"]["tasks"] for c in t["candidates"]]
+    assert f"Arguments hash <code>{review.args_hash[:16]}…</code>" in html
+    assert f'<input type="hidden" name="args_hash" value="{review.args_hash}">' in html
+    candidates = [c for t in review.evidence["proposal"]["tasks"] for c in t["candidates"]]
     assert candidates
     for c in candidates:
         assert f"<strong>{escape(c['name'])}</strong>" in html
         assert all(str(escape(e)) in html for e in c["evidence"])
-    for a in review["arguments"]["assignments"]:
+    for a in review.arguments["assignments"]:
         assert f'name="edit_{a["task_id"]}"' in html
     assert 'value="approve">Approve</button>' in html and 'value="reject">Reject</button>' in html
 
     resp = await reviewer.post(f"/reviews/{review_id}/decision",
-                               data={"decision": "reject", "reason": "", "args_hash": review["args_hash"]})
+                               data={"decision": "reject", "reason": "", "args_hash": review.args_hash})
     assert resp.status_code == 422
     assert '<p class="error" role="alert">a rejection needs a reason</p>' in resp.text
     assert status_in(resp.text, "review-status") == "pending"
 
     resp = await reviewer.post(f"/reviews/{review_id}/decision",
-                               data={"decision": "approve", "reason": "", "args_hash": review["args_hash"]})
+                               data={"decision": "approve", "reason": "", "args_hash": review.args_hash})
     assert resp.status_code == 303 and resp.headers["location"] == f"/reviews/{review_id}"
     decided = (await reviewer.get(f"/reviews/{review_id}")).text
     assert status_in(decided, "review-status") == "approved" and "by hr.reviewer" in decided
@@ -274,13 +274,13 @@ async def test_goal_from_the_form_through_review_to_staffed(connect: ClientFacto
     staffed = await usecases.get_goal(services, goal_id)
     goal_html = (await manager.get(f"/goals/{goal_id}")).text
     assert "<h3>Staffed</h3>" in goal_html
-    assert all(str(escape(a["name"])) in goal_html for a in staffed["assignments"])
+    assert all(str(escape(a.name)) in goal_html for a in staffed.assignments)
 
     audit = await manager.get(f"/goals/{goal_id}/audit")
     assert audit.status_code == 200
     actions = re.findall(r"<td><code>([a-z_.]+)</code></td>", audit.text)
     events = await usecases.audit_for_goal(services, goal_id)
-    assert actions == [e["action"] for e in events]
+    assert actions == [e.action for e in events]
     for expected in ("goal.submitted", "agent.decompose_goal", "agent.propose_staffing", "review.requested",
                      "review.decided", "goal.staffed"):
         assert expected in actions
@@ -295,34 +295,34 @@ async def test_approve_with_swaps_from_the_review_form(connect: ClientFactory, s
     goal_id = await submit_from_form(manager)
     # the plan passes through the queue's bulk approval (plans are low-risk)
     await wait_for_live(manager, goal_id, "awaiting_plan_review")
-    plan = await usecases.get_review(services, (await usecases.get_goal(services, goal_id))["review"]["review_id"])
+    plan = await usecases.get_review(services, review_id_of(await usecases.get_goal(services, goal_id)))
     reviewer = await connect("hr.reviewer2")
     queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
-    tick = f'name="approve" value="{plan["review_id"]}:{plan["args_hash"]}"'
+    tick = f'name="approve" value="{plan.review_id}:{plan.args_hash}"'
     assert tick in queue and "Approve selected low-risk reviews" in queue
-    done = await reviewer.post("/reviews/bulk-approve", data={"approve": f"{plan['review_id']}:{plan['args_hash']}"})
+    done = await reviewer.post("/reviews/bulk-approve", data={"approve": f"{plan.review_id}:{plan.args_hash}"})
     assert done.status_code == 200 and "Approved 1 review(s)" in done.text and "Not approved" not in done.text
     await wait_for_live(manager, goal_id, "awaiting_review")
     queue = (await reviewer.get("/reviews", params={"goal_id": goal_id})).text
     assert 'name="approve"' not in queue, "staffing reviews are never bulk-approved"
-    review = await usecases.get_review(services, (await usecases.get_goal(services, goal_id))["review"]["review_id"])
-    first = review["arguments"]["assignments"][0]
+    review = await usecases.get_review(services, review_id_of(await usecases.get_goal(services, goal_id)))
+    first = review.arguments["assignments"][0]
     alternates = swap_candidates(review, first["task_id"])
     assert alternates, "the matcher offers an alternate with free time for the first task"
     swap = alternates[0]
 
-    page = (await reviewer.get(f"/reviews/{review['review_id']}")).text
+    page = (await reviewer.get(f"/reviews/{review.review_id}")).text
     assert f'<option value="{swap["employee_id"]}">{escape(swap["name"])}</option>' in page
-    resp = await reviewer.post(f"/reviews/{review['review_id']}/decision",
-                               data={"decision": "edit", "reason": "", "args_hash": review["args_hash"],
+    resp = await reviewer.post(f"/reviews/{review.review_id}/decision",
+                               data={"decision": "edit", "reason": "", "args_hash": review.args_hash,
                                      f"edit_{first['task_id']}": swap["employee_id"]})
     assert resp.status_code == 303, resp.text
-    page = (await reviewer.get(f"/reviews/{review['review_id']}")).text
+    page = (await reviewer.get(f"/reviews/{review.review_id}")).text
     assert status_in(page, "review-status") == "edited"
     assert f"<li>{first['task_id']} → {escape(swap['name'])} ({swap['employee_id']})</li>" in page
     await wait_for_live(manager, goal_id, "staffed", timeout=15)
     staffed = await usecases.get_goal(services, goal_id)
-    assert {a["employee_id"] for a in staffed["assignments"] if a["task_id"] == first["task_id"]} == {
+    assert {a.employee_id for a in staffed.assignments if a.task_id == first["task_id"]} == {
         swap["employee_id"]}
 
 
@@ -372,9 +372,9 @@ async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory
     assert refused.status_code == 409 and "still finishing" in refused.text
     assert 'data-testid="retry-form"' in refused.text and 'role="alert"' in refused.text
 
-    await usecases.decide_review(services, review_id=goal["review"]["review_id"], decision="reject",
+    await usecases.decide_review(services, review_id=review_id_of(goal), decision="reject",
                                 reviewer="hr.reviewer", reason="retry test")
-    handle = services.temporal().get_workflow_handle(goal["workflow_id"])
+    handle = services.temporal().get_workflow_handle(goal.workflow_id)
     assert await handle.result() == "rejected"
     await services.pool.execute("UPDATE goals SET status = 'failed', status_detail = $2 WHERE goal_id = $1",
                                 goal_id, reason)
@@ -385,5 +385,5 @@ async def test_a_failed_goal_is_tried_again_from_its_page(connect: ClientFactory
     resp = await manager.post(f"/goals/{goal_id}/retry")
     assert resp.status_code == 303 and resp.headers["location"] == f"/goals/{goal_id}"
     await wait_for_live(manager, goal_id, "awaiting_plan_review")  # its plan was rejected: planned again
-    retries = [e["action"] for e in await usecases.audit_for_goal(services, goal_id) if "retr" in e["action"]]
+    retries = [e.action for e in await usecases.audit_for_goal(services, goal_id) if "retr" in e.action]
     assert retries == ["goal.retried", "goal.retry_refused", "goal.retried"], "tried, refused, tried"

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from tools.embeddings import get_encoder
-from tools.matching import employee_index
-from tools.matching.ranker import RankerWeights, embedding_text
+from tools.matching import employee_records, stored_vectors
+from tools.matching.ranker import RankerWeights
+from tools.matching.record_text import embedding_text
 from tools.people.hris_jsonl import JsonlError
 from tools.people_import.hris_import import import_employees
 
@@ -65,11 +66,12 @@ async def test_import_stores_the_vectors_the_index_build_would_compute(pool: asy
                                   " FROM employees e JOIN employee_embeddings v USING (employee_id)"
                                   " WHERE e.employee_id = $1", eid)
         assert row is not None, f"{eid} has no stored vector"
-        feedback = employee_index._feedback(await pool.fetch(employee_index.FEEDBACK_SQL, [eid]), frozenset())
-        record = employee_index.employee_record(eid, row["title"], row["profile"], disabled=frozenset(),
+        feedback = employee_records.feedback_by_employee(await pool.fetch(employee_records.FEEDBACK_SQL, [eid]),
+                                                         frozenset())
+        record = employee_records.employee_record(eid, row["title"], row["profile"], disabled=frozenset(),
                                                 feedback=feedback.get(eid))
         tokens = RankerWeights().embed_tokens
-        return employee_index.text_hash(embedding_text(record), max_tokens=tokens), row["text_hash"], row["raw"]
+        return stored_vectors.text_hash(embedding_text(record), max_tokens=tokens), row["text_hash"], row["raw"]
 
     path = write(tmp_path / "v.jsonl", [employee("V-1", "Fraud Analyst", ["SQL", "Python"]),
                                         employee("V-2", "Registered Nurse", ["Epic"])])
@@ -80,7 +82,7 @@ async def test_import_stores_the_vectors_the_index_build_would_compute(pool: asy
             assert (first.embedded, again.embedded) == (2, 0), "an unchanged profile is not embedded again"
             expected, stored, raw = await build_hash("V-1")
             assert stored == expected
-            vector = get_encoder().encode([embedding_text(employee_index.employee_record(
+            vector = get_encoder().encode([embedding_text(employee_records.employee_record(
                 "V-1", "Fraud Analyst", {"work_history": employee("V-1", "Fraud Analyst", [])["work_history"],
                                          "skills": ["SQL", "Python"]}, disabled=frozenset()))],
                 max_tokens=RankerWeights().embed_tokens)[0]

@@ -17,8 +17,9 @@ import pytest
 from infra.store.staffing import Candidate
 from tools.embeddings import MODEL_ID, get_encoder
 from tools.matching import candidates as matching
-from tools.matching import employee_index
-from tools.matching.ranker import RankerWeights, embedding_text
+from tools.matching import employee_index, employee_records
+from tools.matching.ranker import RankerWeights
+from tools.matching.record_text import embedding_text
 from tools.people import profile
 from tools.people.hris_jsonl import MatchRequest
 from tools.people_import.hris_import import import_employees
@@ -154,7 +155,7 @@ async def test_vectors_are_stored_once_and_reused(pool: asyncpg.Pool[Any]) -> No
                               " WHERE e.employee_id LIKE 'E%' AND NOT EXISTS (SELECT 1 FROM skill_feedback f"
                               " WHERE f.employee_id = e.employee_id) ORDER BY e.employee_id LIMIT 1")
     assert row is not None
-    record = employee_index.employee_record(row["employee_id"], row["title"], row["profile"], disabled=frozenset())
+    record = employee_records.employee_record(row["employee_id"], row["title"], row["profile"], disabled=frozenset())
     expected = get_encoder().encode([embedding_text(record)], max_tokens=RankerWeights().embed_tokens)[0]
     assert float(np.frombuffer(row["raw"], dtype=">f4", offset=4) @ expected) > 0.9999
 

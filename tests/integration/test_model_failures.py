@@ -29,13 +29,14 @@ from support import approve_plan, eventually
 from temporalio.client import Client
 
 from agents.models import build_agent_model
+from infra.audit_query import AuditRecord
 from infra.settings import LOCAL_PLANNER, AgentModelSettings, Settings
 from review_console.app import create_app
 from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.agent_runs import AgentModels
 from workers.main import build_worker
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.integration
 
@@ -98,45 +99,45 @@ async def submit(svc: Services) -> str:
     return await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
 
-async def settled(svc: Services, goal_id: str, *wanted: str, timeout: float = 45) -> dict[str, Any]:
+async def settled(svc: Services, goal_id: str, *wanted: str, timeout: float = 45) -> GoalDetail:
     """The goal once it is in one of ``wanted``; fails at once if it ends anywhere else. A failed goal's workflow
     run has ended too (with the worker still running: the run ends in the workflow task after the failure)."""
-    async def probe() -> dict[str, Any] | None:
+    async def probe() -> GoalDetail | None:
         goal = await usecases.get_goal(svc, goal_id)
-        if goal["status"] in wanted:
+        if goal.status in wanted:
             return goal
-        if goal["status"] in ENDED:
-            raise AssertionError(f"goal ended {goal['status']}, not {'/'.join(wanted)}: {goal['status_detail']}")
+        if goal.status in ENDED:
+            raise AssertionError(f"goal ended {goal.status}, not {'/'.join(wanted)}: {goal.status_detail}")
         return None
 
-    goal: dict[str, Any] = await eventually(probe, f"goal {goal_id} to be {'/'.join(wanted)}", timeout=timeout)
-    if goal["status"] == "failed":
-        run = svc.temporal().get_workflow_handle(goal["workflow_id"]).result()
+    goal = await eventually(probe, f"goal {goal_id} to be {'/'.join(wanted)}", timeout=timeout)
+    if goal.status == "failed":
+        run = svc.temporal().get_workflow_handle(goal.workflow_id).result()
         assert await asyncio.wait_for(run, 10) == "failed", "the goal's workflow ended, failed"
     return goal
 
 
-async def staffed_goal(svc: Services, *wanted: str, goal_id: str | None = None) -> dict[str, Any]:
+async def staffed_goal(svc: Services, *wanted: str, goal_id: str | None = None) -> GoalDetail:
     """Submit a goal (unless given), approve its plan review, and wait for the staffing step to end in ``wanted``."""
     goal_id = goal_id or await submit(svc)
     assert await approve_plan(svc, goal_id) is not None, "a new action type starts at 100% review"
     return await settled(svc, goal_id, *wanted)
 
 
-async def the_failure(svc: Services, goal: dict[str, Any], *, step: str, error_type: str,
-                      model: str = SCRIPTED) -> dict[str, Any]:
+async def the_failure(svc: Services, goal: GoalDetail, *, step: str, error_type: str,
+                      model: str = SCRIPTED) -> AuditRecord:
     """The goal's one ``agent.failed`` audit event, checked against what it failed with."""
-    events = await usecases.audit_for_goal(svc, goal["goal_id"])
-    failed = [e for e in events if e["action"] == "agent.failed"]
-    assert len(failed) == 1, [e["action"] for e in events]
+    events = await usecases.audit_for_goal(svc, goal.goal_id)
+    failed = [e for e in events if e.action == "agent.failed"]
+    assert len(failed) == 1, [e.action for e in events]
     event = failed[0]
-    assert event["model"] == model
-    assert event["payload"]["step"] == step
-    assert event["payload"]["error_type"] == error_type
-    assert event["payload"]["error_class"].startswith("pydantic_ai.exceptions."), event["payload"]
-    assert event["payload"]["reason"] == goal["status_detail"]
-    done = [e for e in events if e["action"] == "goal.failed"]
-    assert done and done[-1]["payload"]["detail"] == goal["status_detail"]
+    assert event.model == model
+    assert event.payload["step"] == step
+    assert event.payload["error_type"] == error_type
+    assert event.payload["error_class"].startswith("pydantic_ai.exceptions."), event.payload
+    assert event.payload["reason"] == goal.status_detail
+    done = [e for e in events if e.action == "goal.failed"]
+    assert done and done[-1].payload["detail"] == goal.status_detail
     return event
 
 
@@ -174,11 +175,11 @@ async def test_a_model_drafts_the_plan(running: Running, server: ScriptedModelSe
     server.default = Dynamic(drafted_tasks)
     async with running(draft=SCRIPTED) as svc:
         goal = await settled(svc, await submit(svc), "awaiting_plan_review")
-    assert [(t["phase"], t["depends_on"]) for t in goal["tasks"]] == [
+    assert [(t.phase, t.depends_on) for t in goal.tasks] == [
         ("discover", []), ("build", ["T1"]), ("test", ["T2"]), ("go live", ["T3"])]
-    assert goal["tasks"][0]["title"] == "Gather the questions the fraud-analytics dashboard must answer"
-    assert not goal["plan"].get("open_issues"), goal["plan"]["open_issues"]
-    assert goal["agent_models"]["draft_tasks"] == {"model": SCRIPTED, "served_model": served,
+    assert goal.tasks[0].title == "Gather the questions the fraud-analytics dashboard must answer"
+    assert goal.plan is not None and not goal.plan.get("open_issues"), goal.plan
+    assert goal.agent_models["draft_tasks"] == {"model": SCRIPTED, "served_model": served,
                                                    "prompt_version": "draft-tasks/1"}
     assert [r.path for r in server.requests] == ["/v1/chat/completions"], "the first draft passed the checks"
     assert server.requests[0].body["model"] == "scripted"
@@ -191,7 +192,7 @@ async def test_a_model_that_never_answers_usably_fails_the_plan(running: Running
     server.default = answer
     async with running(draft=SCRIPTED) as svc:
         goal = await settled(svc, await submit(svc), "failed")
-    detail = goal["status_detail"]
+    detail = goal.status_detail or ""
     assert detail.startswith("could not plan this goal: "), detail
     assert f"the model '{SCRIPTED}' did not give a usable answer after {OUTPUT_RETRIES + 1} answer(s)" in detail
     assert "the last problem: the answer was prose" in detail
@@ -209,8 +210,9 @@ async def test_a_model_chooses_among_the_matchers_people(running: Running, serve
     assert len(server.requests) == 1
     listed = {t.task_id: {p.employee_id: p for p in t.people} for t in prompt_tasks(server.requests[0].body)}
     picks = valid_picks(server.requests[0].body)
-    review = await usecases.get_review(svc, goal["review"]["review_id"])
-    proposal = review["evidence"]["proposal"]
+    assert goal.review is not None
+    review = await usecases.get_review(svc, goal.review.review_id)
+    proposal = review.evidence["proposal"]
     assert {t["task_id"] for t in proposal["tasks"]} == set(listed)
     for task in proposal["tasks"]:
         assert [c["employee_id"] for c in task["candidates"]] == picks[task["task_id"]]
@@ -219,14 +221,14 @@ async def test_a_model_chooses_among_the_matchers_people(running: Running, serve
             assert 0 <= candidate["score"] <= 1
             assert round(candidate["score"], 2) == shown.score, "the matcher's score, not the model's"
             assert round(candidate["fraction"] * 100) == shown.needs
-    assigned = {a["task_id"]: a["employee_id"] for a in review["arguments"]["assignments"]}
+    assigned = {a["task_id"]: a["employee_id"] for a in review.arguments["assignments"]}
     assert assigned == {t: ids[0] for t, ids in picks.items() if ids}
-    assert goal["agent_models"]["propose_staffing"] == {"model": SCRIPTED, "served_model": None,
+    assert goal.agent_models["propose_staffing"] == {"model": SCRIPTED, "served_model": None,
                                                         "prompt_version": "choose-staffing/1"}
-    events = await usecases.audit_for_goal(svc, goal["goal_id"])
-    proposed = next(e for e in events if e["action"] == "agent.propose_staffing")
-    assert proposed["model"] == SCRIPTED
-    assert [c["tool"] for c in proposed["payload"]["tool_calls"]] == ["find_candidates"] * len(listed)
+    events = await usecases.audit_for_goal(svc, goal.goal_id)
+    proposed = next(e for e in events if e.action == "agent.propose_staffing")
+    assert proposed.model == SCRIPTED
+    assert [c["tool"] for c in proposed.payload["tool_calls"]] == ["find_candidates"] * len(listed)
 
 
 async def test_an_invented_person_is_sent_back_with_the_reason(running: Running,
@@ -237,8 +239,9 @@ async def test_an_invented_person_is_sent_back_with_the_reason(running: Running,
     assert len(server.requests) == 2
     first_task = prompt_tasks(server.requests[0].body)[0].task_id
     assert f"E9999 is not among the people found for {first_task}" in request_text(server.requests[1].body)
-    review = await usecases.get_review(svc, goal["review"]["review_id"])
-    proposed = {c["employee_id"] for t in review["evidence"]["proposal"]["tasks"] for c in t["candidates"]}
+    assert goal.review is not None
+    review = await usecases.get_review(svc, goal.review.review_id)
+    proposed = {c["employee_id"] for t in review.evidence["proposal"]["tasks"] for c in t["candidates"]}
     assert "E9999" not in proposed
 
 
@@ -247,13 +250,13 @@ async def test_a_model_that_keeps_inventing_people_fails_the_goal(running: Runni
     server.default = Dynamic(invented_choice("E9999"))
     async with running(staffing=SCRIPTED) as svc:
         goal = await staffed_goal(svc, "failed")
-    detail = goal["status_detail"]
+    detail = goal.status_detail or ""
     assert detail.startswith("could not propose who should do the tasks: "), detail
     assert f"did not give a usable answer after {OUTPUT_RETRIES + 1} answer(s)" in detail
     assert "the last problem: E9999 is not among the people found for" in detail
     assert len(server.requests) == 1 + OUTPUT_RETRIES
     await the_failure(svc, goal, step="staffing", error_type="ModelOutputInvalid")
-    assert goal["tasks"], "the approved plan is kept for a retry"
+    assert goal.tasks, "the approved plan is kept for a retry"
 
 
 async def test_overbooking_someone_is_sent_back_with_their_free_time(running: Running,
@@ -283,9 +286,10 @@ async def test_the_responses_api_works_for_staffing(running: Running, server: Sc
     async with running(staffing="openai:scripted") as svc:
         goal = await staffed_goal(svc, "awaiting_review")
     assert [r.path for r in server.requests] == ["/v1/responses"]
-    assert goal["agent_models"]["propose_staffing"]["model"] == "openai:scripted"
-    review = await usecases.get_review(svc, goal["review"]["review_id"])
-    assert any(t["candidates"] for t in review["evidence"]["proposal"]["tasks"])
+    assert goal.agent_models["propose_staffing"]["model"] == "openai:scripted"
+    assert goal.review is not None
+    review = await usecases.get_review(svc, goal.review.review_id)
+    assert any(t["candidates"] for t in review.evidence["proposal"]["tasks"])
 
 
 # --- the model server failing -----------------------------------------------------------------------------------
@@ -319,7 +323,7 @@ async def test_a_failing_model_server_fails_the_goal_with_the_reason(
             goal = await settled(svc, await submit(svc), "failed")
         else:
             goal = await staffed_goal(svc, "failed")
-    detail = goal["status_detail"]
+    detail = goal.status_detail or ""
     what = "could not plan this goal" if step == "planning" else "could not propose who should do the tasks"
     assert detail.startswith(f"{what}: the model server at "), detail
     for word in words:
@@ -333,10 +337,10 @@ async def test_the_worker_stays_healthy_after_a_failed_goal(running: Running, se
     server.default = Dynamic(valid_choice)
     async with running(staffing=SCRIPTED) as svc:
         failed = await staffed_goal(svc, "failed")
-        assert "does not serve the model" in failed["status_detail"]
+        assert "does not serve the model" in (failed.status_detail or "")
         healthy = await staffed_goal(svc, "awaiting_review")
     assert len(server.requests) == 3
-    assert healthy["agent_models"]["propose_staffing"]["model"] == SCRIPTED
+    assert healthy.agent_models["propose_staffing"]["model"] == SCRIPTED
 
 
 async def test_a_goal_failed_at_staffing_is_tried_again_from_its_plan(running: Running,
@@ -344,32 +348,33 @@ async def test_a_goal_failed_at_staffing_is_tried_again_from_its_plan(running: R
     server.default = Status(500, "upstream exploded")
     async with running(staffing=SCRIPTED) as svc:
         failed = await staffed_goal(svc, "failed")
-        assert failed["status_detail"].startswith("could not propose who should do the tasks: the model server at ")
-        assert f"failed after {TRIES} tries (HTTP 500: upstream exploded)" in failed["status_detail"]
+        reason = failed.status_detail or ""
+        assert reason.startswith("could not propose who should do the tasks: the model server at ")
+        assert f"failed after {TRIES} tries (HTTP 500: upstream exploded)" in reason
         assert len(server.requests) == TRIES
         await the_failure(svc, failed, step="staffing", error_type="ModelUnavailable")
         server.default = Dynamic(valid_choice)  # the server is fixed
         manager = await usecases.get_user(svc, "mgr.payments")
-        assert await usecases.retry_goal(svc, failed["goal_id"], user=manager) == "staffing"
-        goal = await settled(svc, failed["goal_id"], "awaiting_review")
+        assert await usecases.retry_goal(svc, failed.goal_id, user=manager) == "staffing"
+        goal = await settled(svc, failed.goal_id, "awaiting_review")
         with pytest.raises(usecases.Conflict):
-            await usecases.retry_goal(svc, failed["goal_id"], user=manager)
+            await usecases.retry_goal(svc, failed.goal_id, user=manager)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(svc)),
                                      base_url="http://test") as http:
             login = await http.post("/api/login", json={"login": "mgr.payments", "password": DEMO_PASSWORD})
             assert login.status_code == 200, login.text
-            resp = await http.post(f"/api/goals/{failed['goal_id']}/retry")
+            resp = await http.post(f"/api/goals/{failed.goal_id}/retry")
     assert resp.status_code == 409, resp.text
     assert len(server.requests) == TRIES + 1
-    assert goal["review"]["action_type"] == "propose_staffing"
+    assert goal.review is not None and goal.review.action_type == "propose_staffing"
     plan_reviews = await svc.pool.fetchval(
         "SELECT count(*) FROM review_requests WHERE goal_id = $1 AND action_type = 'decompose_goal'",
-        goal["goal_id"])
+        goal.goal_id)
     assert plan_reviews == 1, "nobody reviews the same plan twice"
-    events = await usecases.audit_for_goal(svc, goal["goal_id"])
-    retried = [e for e in events if e["action"] == "goal.retried"]
-    assert len(retried) == 1 and retried[0]["actor"] == "mgr.payments"
-    assert retried[0]["payload"] == {"previous_failure": failed["status_detail"], "from": "staffing"}
+    events = await usecases.audit_for_goal(svc, goal.goal_id)
+    retried = [e for e in events if e.action == "goal.retried"]
+    assert len(retried) == 1 and retried[0].actor == "mgr.payments"
+    assert retried[0].payload == {"previous_failure": failed.status_detail, "from": "staffing"}
 
 
 async def test_a_refused_retry_is_audited_as_refused(running: Running) -> None:
@@ -377,14 +382,14 @@ async def test_a_refused_retry_is_audited_as_refused(running: Running) -> None:
         goal = await staffed_goal(svc, "awaiting_review")
         # the window between the goal being marked failed and its workflow run ending
         await svc.pool.execute("UPDATE goals SET status = 'failed', status_detail = 'boom' WHERE goal_id = $1",
-                               goal["goal_id"])
+                               goal.goal_id)
         with pytest.raises(usecases.Conflict, match="still finishing"):
-            await usecases.retry_goal(svc, goal["goal_id"], user=await usecases.get_user(svc, "mgr.payments"))
-    after = await usecases.get_goal(svc, goal["goal_id"])
-    assert (after["status"], after["status_detail"]) == ("failed", "boom")
-    events = [e for e in await usecases.audit_for_goal(svc, goal["goal_id"]) if e["action"].startswith("goal.retr")]
-    assert [e["action"] for e in events] == ["goal.retried", "goal.retry_refused"], "tried, and refused"
-    assert "still finishing" in events[-1]["payload"]["reason"]
+            await usecases.retry_goal(svc, goal.goal_id, user=await usecases.get_user(svc, "mgr.payments"))
+    after = await usecases.get_goal(svc, goal.goal_id)
+    assert (after.status, after.status_detail) == ("failed", "boom")
+    events = [e for e in await usecases.audit_for_goal(svc, goal.goal_id) if e.action.startswith("goal.retr")]
+    assert [e.action for e in events] == ["goal.retried", "goal.retry_refused"], "tried, and refused"
+    assert "still finishing" in events[-1].payload["reason"]
 
 
 def _overlong_draft(body: Json) -> ToolCall:
@@ -403,7 +408,7 @@ async def test_a_model_that_fails_to_redraft_leaves_the_fixed_draft(running: Run
     async with running(draft=SCRIPTED) as svc:
         goal = await settled(svc, await submit(svc), "awaiting_plan_review", "failed")
     assert len(server.requests) == 1 + 1 + OUTPUT_RETRIES, "the first draft, then the redraft asked twice"
-    assert goal["status"] == "awaiting_plan_review", goal["status_detail"]
-    events = await usecases.audit_for_goal(svc, goal["goal_id"])
-    revise = [e for e in events if e["action"] == "agent.plan.revise"]
-    assert revise and any("the model could not redraft" in c for c in revise[0]["payload"]["output"]["changes"])
+    assert goal.status == "awaiting_plan_review", goal.status_detail
+    events = await usecases.audit_for_goal(svc, goal.goal_id)
+    revise = [e for e in events if e.action == "agent.plan.revise"]
+    assert revise and any("the model could not redraft" in c for c in revise[0].payload["output"]["changes"])

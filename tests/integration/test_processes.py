@@ -26,7 +26,7 @@ from infra.embedded import free_port
 from infra.settings import Settings
 from tools.people_import.demo_org import DEMO_PASSWORD
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")
@@ -163,13 +163,14 @@ async def test_a_worker_process_on_a_real_model_server_fails_a_goal_cleanly_then
         goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
         await approve_plan(svc, goal_id, timeout=120)
 
-        async def ended(*wanted: str) -> dict[str, Any] | None:
+        async def ended(*wanted: str) -> GoalDetail | None:
             goal = await usecases.get_goal(svc, goal_id)
-            return goal if goal["status"] in wanted else None
+            return goal if goal.status in wanted else None
 
         failed = await eventually(lambda: ended("failed"), "the goal to fail on the model server", timeout=120)
-        assert failed["status_detail"].startswith("could not propose who should do the tasks: the model server at")
-        assert "after 3 tries (HTTP 500: upstream exploded)" in failed["status_detail"]
+        reason = failed.status_detail or ""
+        assert reason.startswith("could not propose who should do the tasks: the model server at")
+        assert "after 3 tries (HTTP 500: upstream exploded)" in reason
 
         server.default = Dynamic(valid_choice)
         assert await usecases.retry_goal(svc, goal_id, user=await usecases.get_user(svc, "mgr.payments")) == "staffing"

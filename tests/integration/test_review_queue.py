@@ -44,17 +44,17 @@ async def make_queue(pool: asyncpg.Pool[Any], n: int) -> tuple[str, list[str]]:
 async def test_queue_filters_order_and_pages(services: Services) -> None:
     dept, due_order = await make_queue(services.pool, 12)
     rows, total = await usecases.search_reviews(services, ReviewFilters(department=dept, limit=5))
-    assert total == 12 and [r["review_id"] for r in rows] == due_order[:5]
+    assert total == 12 and [r.review_id for r in rows] == due_order[:5]
     rows, _ = await usecases.search_reviews(services, ReviewFilters(department=dept, limit=5, offset=10))
-    assert [r["review_id"] for r in rows] == due_order[10:]
+    assert [r.review_id for r in rows] == due_order[10:]
     low, low_total = await usecases.search_reviews(services, ReviewFilters(department=dept, risk_tier="low"))
-    assert low_total == 4 and {r["action_type"] for r in low} == {"decompose_goal"}
+    assert low_total == 4 and {r.action_type for r in low} == {"decompose_goal"}
     staffing, _ = await usecases.search_reviews(
         services, ReviewFilters(department=dept, action_type="propose_staffing"))
-    assert len(staffing) == 8 and {r["risk_tier"] for r in staffing} == {"high"}
+    assert len(staffing) == 8 and {r.risk_tier for r in staffing} == {"high"}
     old, old_total = await usecases.search_reviews(services, ReviewFilters(department=dept, min_age_hours=9.5))
-    assert old_total == 2 and {r["review_id"] for r in old} == {f"r-{dept}-010", f"r-{dept}-011"}
+    assert old_total == 2 and {r.review_id for r in old} == {f"r-{dept}-010", f"r-{dept}-011"}
     one, one_total = await usecases.search_reviews(services, ReviewFilters(goal_id=f"g-{dept}-3"))
-    assert one_total == 1 and one[0]["review_id"] == f"r-{dept}-003"
+    assert one_total == 1 and one[0].review_id == f"r-{dept}-003"
     _, approved_total = await usecases.search_reviews(services, ReviewFilters(department=dept, status="approved"))
     assert approved_total == 0

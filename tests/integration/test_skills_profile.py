@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import httpx
 import pytest
@@ -18,10 +17,10 @@ pytestmark = pytest.mark.integration
 EMPLOYEE, LOGIN = "E0103", "sanne.devries"
 
 
-async def skill(svc: Services, name: str) -> dict[str, Any] | None:
+async def skill(svc: Services, name: str) -> profile.ProfileSkill | None:
     async with svc.pool.acquire() as conn:
         data = await profile.skills_profile(conn, EMPLOYEE)
-    return next((s for s in data["skills"] if s["skill"].lower() == name.lower()), None)
+    return next((s for s in data.skills if s.skill.lower() == name.lower()), None)
 
 
 async def test_employee_confirms_rejects_and_adds_skills(services: Services) -> None:
@@ -36,7 +35,7 @@ async def test_employee_confirms_rejects_and_adds_skills(services: Services) -> 
         confirmed = await http.post("/api/me/skills/feedback", json={"skill": target["skill"], "verdict": "confirm"})
         assert confirmed.status_code == 200
         after = await skill(services, target["skill"])
-        assert after is not None and after["confidence"] > target["confidence"]
+        assert after is not None and after.confidence > target["confidence"]
 
         rejected = await http.post("/api/me/skills/feedback", json={"skill": target["skill"], "verdict": "reject"})
         assert rejected.status_code == 200 and await skill(services, target["skill"]) is None

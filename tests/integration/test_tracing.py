@@ -23,10 +23,10 @@ async def test_audit_events_of_a_goal_share_the_request_trace(services: Services
         assert created.status_code == 201, created.text
         goal_id = created.json()["goal_id"]
     for _ in range(300):
-        if (await usecases.get_goal(services, goal_id))["status"] == "awaiting_plan_review":
+        if (await usecases.get_goal(services, goal_id)).status == "awaiting_plan_review":
             break
         await asyncio.sleep(0.1)
     events = await usecases.audit_for_goal(services, goal_id)
-    trace_ids = {e["trace_id"] for e in events}
+    trace_ids = {e.trace_id for e in events}
     assert len(events) >= 4
     assert len(trace_ids) == 1 and None not in trace_ids, trace_ids

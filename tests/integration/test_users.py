@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from review_console.deps import authenticate
+from infra.store.users import User
 from workflows import usecases
 from workflows.usecases import Services
 
@@ -27,19 +27,20 @@ async def test_bad_users_are_refused(services: Services, changes: dict[str, str]
     fields = {"login": f"qa-{uuid.uuid4().hex[:6]}", "display_name": "QA", "role": "reviewer",
               "password": PASSWORD, "by": "admin", **changes}
     with pytest.raises(error, match=message):
-        await usecases.create_user(services, **fields)  # type: ignore[arg-type]
+        await usecases.create_user(services, **fields)
 
 
 async def test_a_new_user_signs_in_and_the_creation_is_audited(services: Services) -> None:
     login = f"qa-{uuid.uuid4().hex[:6]}"
     user = await usecases.create_user(services, login=login, display_name="QA Employee", role="employee",
                                      password=PASSWORD, by="admin", employee_id="E0103")
-    assert user == {"login": login, "display_name": "QA Employee", "role": "employee", "employee_id": "E0103",
-                    "department": None}
+    assert user == User(login=login, display_name="QA Employee", role="employee", employee_id="E0103",
+                        department=None)
     stored = await services.pool.fetchval("SELECT password_hash FROM users WHERE login = $1", login)
     assert stored.startswith("$argon2") and PASSWORD not in stored
-    assert (await authenticate(services, login, PASSWORD) or {}).get("login") == login
-    assert await authenticate(services, login, PASSWORD + "!") is None
+    signed_in = await usecases.authenticate(services, login, PASSWORD)
+    assert signed_in is not None and signed_in.login == login
+    assert await usecases.authenticate(services, login, PASSWORD + "!") is None
     event = await services.pool.fetchrow(
         "SELECT actor, payload FROM audit_events WHERE action = 'user.created' AND payload->>'login' = $1", login)
     assert event is not None and event["actor"] == "admin" and event["payload"]["role"] == "employee"

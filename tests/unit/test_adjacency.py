@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tools.taxonomy import task_library as taxonomy
-from tools.taxonomy.adjacency import OccupationSpace, PostingIndex, TermWeights, get_occupation_space, normalise_code
+from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space, normalise_code
+from tools.taxonomy.sparse import PostingIndex, TermWeights
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from infra.outbox.notifications import (
-    NotificationSettings,
-    OutboxRow,
-    backoff_seconds,
-    email_message,
-    http_status_retryable,
-    retry_after_seconds,
-    slack_message,
-    smtp_error_retryable,
-    teams_message,
-)
+from infra.outbox.messages import email_message, slack_message, teams_message
+from infra.outbox.retry import backoff_seconds, http_status_retryable, retry_after_seconds, smtp_error_retryable
+from infra.outbox.settings import NotificationSettings
+from infra.outbox.store import OutboxRow
 
 
 def test_backoff_doubles_within_equal_jitter_bounds() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tools.matching.ranker import EmployeeIndex, embedding_text
+from tools.matching.ranker import EmployeeIndex
+from tools.matching.record_text import embedding_text
 from tools.people.hris_jsonl import EmployeeRecord, MatchRequest
 from tools.taxonomy.adjacency import get_occupation_space
 

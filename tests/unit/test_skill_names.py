@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tools.taxonomy.esco import load_esco
-from tools.taxonomy.skill_names import canonical, key, known_skill, known_skill_names, suggest_skills
+from tools.taxonomy.skill_key import skill_key
+from tools.taxonomy.skill_names import canonical, known_skill, known_skill_names, suggest_skills
 from tools.taxonomy.task_library import load_task_library
 
 
@@ -33,7 +34,7 @@ def test_every_esco_label_and_onet_name_is_known() -> None:
     labels = [label for s in esco.skills.values() for label in (s.label, *s.alt_labels)]
     onet = [n for o in library.occupations.values() for n in (*o.technologies, *o.skills)]
     assert all(known_skill(n) for n in labels + onet)
-    assert len(known_skill_names()) == len({key(n) for n in labels + onet} - {""})
+    assert len(known_skill_names()) == len({skill_key(n) for n in labels + onet} - {""})
     assert known_skill_names() is known_skill_names(), "loaded once per process"
 
 
@@ -46,7 +47,7 @@ def test_suggestions_are_known_names_best_first() -> None:
     found = suggest_skills("sql")
     assert found[0] == "SQL" and 1 < len(found) <= 8
     assert all(known_skill(n) for n in found)
-    assert len({key(n) for n in found}) == len(found), "no repeats"
+    assert len({skill_key(n) for n in found}) == len(found), "no repeats"
     assert "Tableau" in suggest_skills("tabl"), "a name being typed is completed"
     assert suggest_skills("data vis", top=2)[0].casefold().startswith("data vis")
     assert len(suggest_skills("data", top=3)) == 3

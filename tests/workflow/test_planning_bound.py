@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from support import eventually
+from support import eventually, review_id_of
 from temporalio.client import Client
 
 from agents.models import build_agent_model
@@ -21,7 +21,7 @@ from infra.settings import Settings
 from workers.main import build_worker
 from workers.planning import planning_activity
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import GoalDetail, Services
 
 pytestmark = pytest.mark.integration
 
@@ -58,20 +58,21 @@ async def test_a_plan_that_never_passes_goes_to_review_with_its_open_issues(
     async with worker:
         goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
-        async def waiting() -> dict[str, Any] | None:
+        async def waiting() -> GoalDetail | None:
             goal = await usecases.get_goal(svc, goal_id)
-            assert goal["status"] != "failed", goal["status_detail"]
-            return goal if goal["status"] == "awaiting_plan_review" else None
+            assert goal.status != "failed", goal.status_detail
+            return goal if goal.status == "awaiting_plan_review" else None
 
         goal = await eventually(waiting, "the plan review", timeout=60)
-    issues = goal["plan"]["open_issues"]
+    assert goal.plan is not None
+    issues = goal.plan["open_issues"]
     assert [(i["task_id"], i["field"]) for i in issues] == [("T2", "end_week")]
     assert "after the goal's deadline" in issues[0]["message"]
-    actions = [e["action"] for e in await usecases.audit_for_goal(svc, goal_id)]
+    actions = [e.action for e in await usecases.audit_for_goal(svc, goal_id)]
     assert actions.count("agent.plan.revise") == MAX_REVISIONS
     assert actions.count("agent.plan.check") == MAX_REVISIONS + 1
-    review = await usecases.get_review(svc, goal["review"]["review_id"])
-    assert review["arguments"]["open_issues"] == issues, "the reviewer sees what is still wrong"
+    review = await usecases.get_review(svc, review_id_of(goal))
+    assert review.arguments["open_issues"] == issues, "the reviewer sees what is still wrong"
 
 
 async def test_a_drafter_that_fails_ends_the_goal_with_the_reason(
@@ -80,9 +81,9 @@ async def test_a_drafter_that_fails_ends_the_goal_with_the_reason(
     async with worker:
         goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
 
-        async def failed() -> dict[str, Any] | None:
+        async def failed() -> GoalDetail | None:
             goal = await usecases.get_goal(svc, goal_id)
-            return goal if goal["status"] == "failed" else None
+            return goal if goal.status == "failed" else None
 
         goal = await eventually(failed, "the goal to fail", timeout=120)
-    assert "model server unreachable" in goal["status_detail"]
+    assert "model server unreachable" in (goal.status_detail or "")

@@ -7,7 +7,9 @@ The committed histories are goals that were planned, reviewed, approved and staf
 ``histories/goal_approved.json`` from before the plan-review gate (it must keep replaying through
 ``workflow.patched``), ``histories/goal_plan_reviewed.json`` with the plan's review (planned by the
 decomposition agent), ``histories/goal_planning_graph.json`` planned by the planning graph, and
-``histories/goal_agent_steps.json`` with every agent step (planning, staffing) an activity. Record the newest
+``histories/goal_agent_steps.json`` with every agent step (planning, staffing) an activity, and
+``histories/goal_staffing_status.json`` where the workflow itself sets ``staffing`` when staffing starts (saving
+a plan no longer does). Record the newest
 one only on purpose (a change that is meant to be incompatible, e.g. behind ``workflow.patched``)::
 
     TALENTOPS_RECORD_HISTORY=1 .venv/bin/pytest tests/workflow/test_replay.py -k live -p no:cacheprovider
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from support import approve_plan
+from support import approve_plan, review_id_of
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
@@ -36,10 +38,10 @@ from workflows.usecases import Services
 pytestmark = pytest.mark.integration
 
 HISTORIES = Path(__file__).parent / "histories"
-HISTORY_FILE = HISTORIES / "goal_agent_steps.json"
+HISTORY_FILE = HISTORIES / "goal_staffing_status.json"
 """Where the live test records (the newest shape of the workflow)."""
 RECORDED = [HISTORIES / "goal_approved.json", HISTORIES / "goal_plan_reviewed.json",
-            HISTORIES / "goal_planning_graph.json", HISTORY_FILE]
+            HISTORIES / "goal_planning_graph.json", HISTORIES / "goal_agent_steps.json", HISTORY_FILE]
 RECORD = os.environ.get("TALENTOPS_RECORD_HISTORY") == "1"
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
@@ -81,17 +83,17 @@ async def run_approved_goal(svc: Services) -> str:
     assert await approve_plan(svc, goal_id) is not None
     for _ in range(600):
         goal = await usecases.get_goal(svc, goal_id)
-        if goal["status"] == "awaiting_review":
+        if goal.status == "awaiting_review":
             break
-        assert goal["status"] != "failed", goal["status_detail"]
+        assert goal.status != "failed", goal.status_detail
         await asyncio.sleep(0.1)
     else:
-        raise AssertionError(f"goal stuck in {goal['status']}")
-    await usecases.decide_review(svc, review_id=goal["review"]["review_id"], decision="approve",
+        raise AssertionError(f"goal stuck in {goal.status}")
+    await usecases.decide_review(svc, review_id=review_id_of(goal), decision="approve",
                                 reviewer="hr.reviewer")
-    handle = svc.temporal().get_workflow_handle(goal["workflow_id"])
+    handle = svc.temporal().get_workflow_handle(goal.workflow_id)
     assert await asyncio.wait_for(handle.result(), timeout=30) == "staffed"
-    return str(goal["workflow_id"])
+    return goal.workflow_id
 
 
 async def test_live_history_replays_without_nondeterminism(services: Services) -> None:

@@ -25,10 +25,12 @@ from numpy.typing import NDArray
 
 from infra.db import Connection
 from infra.store.staffing import Candidate
-from tools.matching.employee_index import FEEDBACK_SQL, BuiltIndex, employee_index
+from tools.matching.employee_index import BuiltIndex, employee_index
+from tools.matching.employee_records import FEEDBACK_SQL
 from tools.people.hris_jsonl import MatchRequest
-from tools.people.skill_levels import HALF_LIFE_DAYS, skill_key
-from tools.taxonomy.adjacency import F32
+from tools.people.skill_levels import HALF_LIFE_DAYS
+from tools.taxonomy.skill_key import skill_key
+from tools.taxonomy.sparse import F32
 from tools.taxonomy.task_library import tokens
 
 RANKER_POOL = 50

@@ -1,10 +1,9 @@
 """The ranker's :class:`~tools.matching.ranker.EmployeeIndex` over the employees in Postgres, with stored embeddings.
 
-Each employee's ``profile`` (work history, skills, and for the demo organisation projects and certifications)
-becomes a :class:`~tools.people.hris_jsonl.EmployeeRecord`, without what comes from a switched-off signal source
-(``signal_sources``) and without skills the employee rejected. Their MiniLM vector is read from
-``employee_embeddings`` when the hash of the text it embeds still matches; only missing or stale vectors are
-computed, and they are written back in one statement per 5,000 employees.
+Each employee's stored profile becomes a record (:mod:`tools.matching.employee_records`: without what a
+switched-off signal source or a rejected skill would add). Their MiniLM vector is read from
+``employee_embeddings`` when the hash of the text it embeds still matches (:mod:`tools.matching.stored_vectors`);
+only missing or stale vectors are computed, and they are written back after the build.
 
 The built index is cached per process, keyed by a version that triggers bump on every change to employees,
 skill feedback or signal sources (migration 0010: one single-row read per call), so a worker builds it once
@@ -15,37 +14,34 @@ ask at the same time.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import asyncpg
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from infra.db import Connection
-from tools.embeddings import DIM, MODEL_ID, EmbeddingModelMissing, Encoder, Progress, get_encoder
-from tools.matching.ranker import EmployeeIndex, RankerWeights, _trim_heap, embedding_text
+from tools.embeddings import MODEL_ID
+from tools.matching.employee_records import (
+    DISABLED_SQL,
+    FEEDBACK_SQL,
+    Feedback,
+    employee_record,
+    feedback_by_employee,
+)
+from tools.matching.index_build import trim_heap
+from tools.matching.ranker import EmployeeIndex, RankerWeights
+from tools.matching.record_text import embedding_text
+from tools.matching.stored_vectors import Database, decode, encoder_or_none, store_vectors, text_hash
 from tools.people.hris_jsonl import EmployeeRecord
-from tools.people.skill_levels import skill_key
 
 log = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    Database: TypeAlias = Connection | asyncpg.Pool[Any]
-    """A connection or a pool: both answer ``fetch``/``fetchval``/``execute``."""
-else:  # asyncpg's classes are generic only in its stubs
-    Database = Connection | asyncpg.Pool
-_WRITE_BATCH = 5000
-"""Vectors written per statement (one statement for any organisation under this size)."""
-_MAX_JOBS = 200
-"""Jobs a record may hold (:class:`EmployeeRecord`'s limit); projects beyond it are left out."""
 
 _FINGERPRINT_SQL = """
 SELECT current_database() || '|' || version FROM matcher_version
@@ -57,34 +53,6 @@ SELECT e.employee_id, e.title, e.profile::text AS profile, v.text_hash, v.model,
 FROM employees e LEFT JOIN employee_embeddings v USING (employee_id)
 ORDER BY e.employee_id
 """
-FEEDBACK_SQL = """
-SELECT DISTINCT ON (employee_id, skill_key) employee_id, skill_key, skill, verdict
-FROM skill_feedback WHERE $1::text[] IS NULL OR employee_id = ANY($1::text[])
-ORDER BY employee_id, skill_key, id DESC
-"""
-"""Each employee's latest verdict per skill: everyone's (``$1`` null) or these employees'."""
-_DISABLED_SQL = "SELECT source FROM signal_sources WHERE NOT enabled"
-_STORED_HASHES_SQL = """
-SELECT employee_id, text_hash, model FROM employee_embeddings WHERE employee_id = ANY($1::text[])
-"""
-_WRITE_SQL = """
-INSERT INTO employee_embeddings (employee_id, text_hash, model, embedding, updated_at)
-SELECT v.employee_id, v.text_hash, $4, v.embedding::vector, now()
-FROM unnest($1::text[], $2::text[], $3::text[]) AS v (employee_id, text_hash, embedding)
-WHERE EXISTS (SELECT 1 FROM employees e WHERE e.employee_id = v.employee_id)
-ON CONFLICT (employee_id) DO UPDATE SET text_hash = EXCLUDED.text_hash, model = EXCLUDED.model,
-    embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at
-"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Feedback:
-    """One employee's latest verdicts on their skills."""
-
-    rejected: frozenset[str] = frozenset()
-    """Keys (:func:`tools.people.skill_levels.skill_key`) of skills they rejected."""
-    added: tuple[str, ...] = ()
-    """Skills they added themselves."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,58 +110,6 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def text_hash(text: str, *, max_tokens: int) -> str:
-    """Hash of what is embedded for a person: the text and how many word pieces of it count."""
-    return hashlib.sha256(f"{max_tokens}\n{text}".encode()).hexdigest()
-
-
-def employee_record(employee_id: str, title: str, profile: Mapping[str, Any], *, disabled: frozenset[str],
-                    feedback: Feedback | None = None) -> EmployeeRecord:
-    """The record the ranker indexes for an employee, from their stored profile.
-
-    What a switched-off signal source would contribute is left out: responsibilities (``task_history``), listed
-    skills (``tools_used``), projects (``project``), certifications (``certification``) and skills the
-    employee added (``self_reported``). Rejected skills are dropped. Job titles stay: they are HR master data,
-    shown with every candidate anyway.
-
-    Args:
-        employee_id: Employee id.
-        title: Current title from ``employees.title`` (used when the history has no title or statement).
-        profile: The ``profile`` jsonb (``work_history``, ``skills``, optionally ``projects``, ``certifications``).
-        disabled: Signal sources switched off.
-        feedback: Their latest skill verdicts.
-
-    Raises:
-        pydantic.ValidationError: The profile does not fit :class:`EmployeeRecord` (e.g. an over-long statement).
-    """
-    feedback = feedback or Feedback()
-    statements = "task_history" not in disabled
-    jobs: list[dict[str, Any]] = [
-        {"title": job.get("title") or "", "is_current": bool(job.get("is_current")), "years": job.get("years") or 0,
-         "responsibilities": list(job.get("responsibilities") or []) if statements else []}
-        for job in profile.get("work_history") or [] if isinstance(job, Mapping)]
-    if not any(j["title"] or j["responsibilities"] for j in jobs):
-        jobs = [{"title": title, "is_current": True, "responsibilities": []}]
-    if "project" not in disabled:
-        # projects are earlier "jobs" titled by the project: their statements count like work done
-        jobs += [{"title": f"project {p.get('name') or ''}".strip(), "responsibilities": [p["task"]]}
-                 for p in profile.get("projects") or [] if isinstance(p, Mapping) and p.get("task")]
-    listed: list[str] = []
-    if "tools_used" not in disabled:
-        listed += profile.get("skills") or []
-    if "certification" not in disabled:
-        listed += profile.get("certifications") or []
-    if "self_reported" not in disabled:
-        listed += feedback.added
-    skills: dict[str, str] = {}
-    for name in listed:
-        key = skill_key(str(name))
-        if key and key not in feedback.rejected:
-            skills.setdefault(key, str(name))
-    return EmployeeRecord.model_validate({"employee_id": employee_id, "work_history": jobs[:_MAX_JOBS],
-                                          "skills": list(skills.values())})
-
-
 async def fingerprint(db: Database) -> str:
     """A cheap summary of the database state the index depends on; it changes whenever the index would."""
     value: str = await db.fetchval(_FINGERPRINT_SQL)
@@ -244,12 +160,12 @@ async def _build(db: Database, current: str) -> BuiltIndex | None:
     # every caller with the new state waits for this build, so the stale index serves nobody any more:
     # dropping it first keeps a worker's peak memory at one index, not two
     _CACHE.built = None
-    _trim_heap()
+    trim_heap()
     rows = await db.fetch(_EMPLOYEES_SQL)
     if not rows:
         return None
-    disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
-    feedback = _feedback(await db.fetch(FEEDBACK_SQL, None), disabled)
+    disabled = frozenset(r["source"] for r in await db.fetch(DISABLED_SQL))
+    feedback = feedback_by_employee(await db.fetch(FEEDBACK_SQL, None), disabled)
     prepared = await asyncio.to_thread(_prepare, rows, disabled, feedback)
     if prepared is None:
         return None
@@ -262,18 +178,6 @@ async def _build(db: Database, current: str) -> BuiltIndex | None:
     log.info("employee index: %d employees, %d vectors computed, %d reused, %.1f s", len(index), built.embedded,
              built.reused, built.seconds)
     return built
-
-
-def _feedback(rows: Iterable[Mapping[str, Any]], disabled: frozenset[str]) -> dict[str, Feedback]:
-    rejected: dict[str, set[str]] = {}
-    added: dict[str, list[str]] = {}
-    for r in rows:
-        if r["verdict"] == "reject":
-            rejected.setdefault(r["employee_id"], set()).add(r["skill_key"])
-        elif r["verdict"] == "add" and "self_reported" not in disabled:
-            added.setdefault(r["employee_id"], []).append(r["skill"])
-    return {eid: Feedback(rejected=frozenset(rejected.get(eid, ())), added=tuple(added.get(eid, ())))
-            for eid in rejected.keys() | added.keys()}
 
 
 def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
@@ -308,7 +212,7 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
                 skipped.append(row["employee_id"])
                 continue
             digest = text_hash(embedding_text(record), max_tokens=weights.embed_tokens)
-            vector = _decode(row["vector"]) if row["text_hash"] == digest and row["model"] == MODEL_ID else None
+            vector = decode(row["vector"]) if row["text_hash"] == digest and row["model"] == MODEL_ID else None
             if vector is None:
                 missing[record.employee_id] = digest
             else:
@@ -316,7 +220,7 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
                 reused += 1
             yield record
 
-    encoder = _encoder()
+    encoder = encoder_or_none()
     try:
         index = EmployeeIndex.build(records(), weights=weights, encoder=encoder, use_embeddings=encoder is not None,
                                     precomputed=stored)
@@ -328,30 +232,9 @@ def _prepare(rows: list[Mapping[str, Any] | None], disabled: frozenset[str],
     new_ids = list(missing) if encoder is not None else []
     positions = {eid: i for i, eid in enumerate(index.ids)}
     stored.clear()
-    _trim_heap()
+    trim_heap()
     return _Prepared(index=index, new_ids=new_ids, new_hashes=[missing[e] for e in new_ids],
                      new_rows=[positions[e] for e in new_ids], reused=reused, skipped=tuple(skipped))
-
-
-def _encoder() -> Encoder | None:
-    try:
-        return get_encoder()
-    except EmbeddingModelMissing as err:  # rank on lexical and taxonomy signals rather than not at all
-        log.warning("matching without embeddings: %s", err)
-        return None
-
-
-def _decode(raw: bytes | None) -> NDArray[np.float32] | None:
-    """A vector from pgvector's binary form (int16 dimensions, int16 unused, big-endian float32s)."""
-    if raw is None or len(raw) != 4 + 4 * DIM or int.from_bytes(raw[:2], "big") != DIM:
-        return None
-    vector: NDArray[np.float32] = np.frombuffer(raw, dtype=">f4", offset=4).astype(np.float32)
-    return vector
-
-
-def _literal(vector: NDArray[np.float32]) -> str:
-    """pgvector's text form; 7 significant digits keep float32 exact enough (cosines move < 1e-6)."""
-    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
 
 async def _store(db: Database, prepared: _Prepared) -> None:
@@ -359,67 +242,3 @@ async def _store(db: Database, prepared: _Prepared) -> None:
         await store_vectors(db, prepared.new_ids, prepared.new_hashes, prepared.index.vectors, rows=prepared.new_rows)
     except asyncpg.ForeignKeyViolationError:  # someone was deleted meanwhile: the next build stores the rest
         log.info("employee deleted while their vector was stored; skipped")
-
-
-async def store_vectors(db: Database, ids: Sequence[str], hashes: Sequence[str], vectors: NDArray[np.float32],
-                        *, rows: Sequence[int] | None = None) -> None:
-    """Write (or replace) the stored vectors of ``ids``; employees that no longer exist are skipped.
-
-    Args:
-        db: Where to write.
-        ids: Employee ids.
-        hashes: The text hash of each one's vector.
-        vectors: Their vectors in order, or (with ``rows``) a matrix holding them.
-        rows: Row of each one's vector in ``vectors``.
-    """
-    for start in range(0, len(ids), _WRITE_BATCH):
-        stop = start + _WRITE_BATCH
-        batch = vectors[list(rows[start:stop])] if rows is not None else vectors[start:stop]
-        await db.execute(_WRITE_SQL, list(ids[start:stop]), list(hashes[start:stop]),
-                         [_literal(v) for v in batch], MODEL_ID)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StaleVectors:
-    """Employees whose stored vector is missing or out of date for the profile they are about to have."""
-
-    ids: list[str]
-    """Their employee ids."""
-    hashes: list[str]
-    """Hash of each one's text (:func:`text_hash`)."""
-    texts: list[str]
-    """What is embedded for each one (:func:`tools.matching.ranker.embedding_text` of their record)."""
-
-
-async def stale_vectors(db: Database, people: Sequence[tuple[str, str, Mapping[str, Any]]]) -> StaleVectors:
-    """Which of ``people`` (employee id, title, profile as it will be stored) need a vector computed.
-
-    The text is the one the index build will embed for them (same sources switched off, same skill feedback),
-    so an importer that stores these vectors leaves the next build nothing to embed.
-    """
-    ids = [eid for eid, _, _ in people]
-    disabled = frozenset(r["source"] for r in await db.fetch(_DISABLED_SQL))
-    feedback = _feedback(await db.fetch(FEEDBACK_SQL, ids), disabled)
-    stored = {r["employee_id"]: (r["text_hash"], r["model"]) for r in await db.fetch(_STORED_HASHES_SQL, ids)}
-    embed_tokens = RankerWeights().embed_tokens
-    stale = StaleVectors(ids=[], hashes=[], texts=[])
-    for eid, title, profile in people:
-        try:
-            record = employee_record(eid, title, profile, disabled=disabled, feedback=feedback.get(eid))
-        except ValidationError:  # the build leaves them out of matching too
-            continue
-        text = embedding_text(record)
-        digest = text_hash(text, max_tokens=embed_tokens)
-        if stored.get(eid) != (digest, MODEL_ID):
-            stale.ids.append(eid)
-            stale.hashes.append(digest)
-            stale.texts.append(text)
-    return stale
-
-
-def encode_stale(stale: StaleVectors, progress: Progress | None = None) -> NDArray[np.float32] | None:
-    """Vectors for ``stale`` (``None`` when the embedding model is not installed: the build will skip them)."""
-    encoder = _encoder()
-    if encoder is None:
-        return None
-    return encoder.encode(stale.texts, max_tokens=RankerWeights().embed_tokens, progress=progress)

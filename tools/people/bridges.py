@@ -43,7 +43,8 @@ from typing import Any, Literal
 import numpy as np
 
 from infra.db import Connection
-from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space, normalise_code, skill_key
+from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space, normalise_code
+from tools.taxonomy.skill_key import skill_key
 from tools.taxonomy.titles import title_words
 
 SOLID_LEVEL = 2.0
@@ -324,19 +325,22 @@ def compute_bridges(space: OccupationSpace, *, employee_id: str, name: str, titl
 # from Postgres
 
 # The employee's current skills, bar any whose latest feedback is a rejection and any no longer backed by evidence
-# from a source that is switched on (``employee_skills`` is recomputed on both, this holds even before it is).
-_SKILLS_SQL = r"""
+# from a source that is switched on (``employee_skills`` is recomputed on both, this holds even before it is):
+# the backing is checked in Python, against the keys of :data:`_BACKED_SQL`'s names.
+_SKILLS_SQL = """
 WITH latest AS (
     SELECT DISTINCT ON (skill_key) skill_key, verdict FROM skill_feedback
     WHERE employee_id = $1 ORDER BY skill_key, id DESC
 )
-SELECT s.skill, s.level FROM employee_skills s
+SELECT s.skill, s.skill_key, s.level FROM employee_skills s
 WHERE s.employee_id = $1
   AND NOT EXISTS (SELECT 1 FROM latest l WHERE l.skill_key = s.skill_key AND l.verdict = 'reject')
-  AND EXISTS (SELECT 1 FROM skill_evidence e JOIN signal_sources src USING (source)
-              WHERE e.employee_id = s.employee_id AND src.enabled
-                AND lower(regexp_replace(e.skill, '\s+', ' ', 'g')) = s.skill_key)
 """
+_BACKED_SQL = """
+SELECT DISTINCT e.skill FROM skill_evidence e JOIN signal_sources src USING (source)
+WHERE e.employee_id = $1 AND src.enabled
+"""
+"""The skill names the employee's evidence from switched-on sources names."""
 
 
 def _aspirations(profile: Any) -> list[str]:
@@ -373,9 +377,11 @@ async def employee_bridges(conn: Connection, employee_id: str, *, top: int = 5) 
                               " WHERE employee_id = $1", employee_id)
     if row is None:
         raise UnknownEmployee(employee_id)
+    backed = {skill_key(r["skill"]) for r in await conn.fetch(_BACKED_SQL, employee_id)}
     skills: dict[str, float] = {}
     for r in await conn.fetch(_SKILLS_SQL, employee_id):
-        skills[r["skill"]] = max(float(r["level"]), skills.get(r["skill"], 0.0))
+        if r["skill_key"] in backed:
+            skills[r["skill"]] = max(float(r["level"]), skills.get(r["skill"], 0.0))
     space = await asyncio.to_thread(_ready_space)  # about 4 s the first time in a process
     return await asyncio.to_thread(
         compute_bridges, space, employee_id=row["employee_id"], name=row["name"], title=row["title"],

@@ -22,10 +22,11 @@ from pydantic import Field
 from infra import audit
 from infra.db import Connection
 from tools.embeddings import Progress
-from tools.matching.employee_index import StaleVectors, encode_stale, stale_vectors, store_vectors
+from tools.matching.stored_vectors import StaleVectors, encode_stale, stale_vectors, store_vectors
 from tools.people.hris_jsonl import EmployeeRecord, Text, iter_jsonl
 from tools.people.skill_levels import recompute_employee_skills
-from tools.taxonomy.adjacency import F32, get_occupation_space
+from tools.taxonomy.adjacency import get_occupation_space
+from tools.taxonomy.sparse import F32
 from tools.taxonomy.task_library import load_task_library
 from tools.taxonomy.titles import TitleNormalizer, title_words
 

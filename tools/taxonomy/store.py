@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from infra.db import Connection
+from infra.db import Connection, Queryable
 from tools.taxonomy import esco
 
 TAXONOMY_LOCK = 7_204_2027
@@ -139,3 +139,9 @@ async def sync_taxonomy(pool: asyncpg.Pool[Any]) -> bool:
             " attribution = EXCLUDED.attribution, counts = EXCLUDED.counts",
             version, data.attribution, {table: len(records) for table, records in data.rows.items()})
     return True
+
+
+async def occupation_titles(conn: Queryable, codes: list[str]) -> dict[str, str]:
+    """O*NET-SOC code → occupation title, for the codes the taxonomy knows."""
+    rows = await conn.fetch("SELECT code, title FROM onet_occupations WHERE code = ANY($1::text[])", codes)
+    return {r["code"]: r["title"] for r in rows}

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tools.taxonomy.adjacency import F32, OccupationSpace, PostingIndex, TermWeights, get_occupation_space
+from tools.taxonomy.adjacency import OccupationSpace, get_occupation_space
+from tools.taxonomy.sparse import F32, PostingIndex, TermWeights
 from tools.taxonomy.task_library import stem
 
 if TYPE_CHECKING:  # the encoder is handed in; reading titles without it loads no embedding runtime

@@ -6,12 +6,12 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from infra import audit, audit_query
-from infra.audit_query import AuditQuery
+from infra.audit_query import AuditQuery, AuditRecord
 from workers.cli.common import JsonOpt, connect, emit_json, fail, finish, run
 from workflows import usecases
 
@@ -21,7 +21,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 @audit_app.command("show")
 def audit_show(goal_id: str, as_json: JsonOpt = False) -> None:
     """A goal's audit events in order."""
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[AuditRecord]:
         async with connect(temporal=False) as svc:
             return await usecases.audit_for_goal(svc, goal_id)
 
@@ -29,8 +29,8 @@ def audit_show(goal_id: str, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(events)
     for e in [] if as_json else events:
-        extra = f" model={e['model']}" if e["model"] else ""
-        print(f"{e['seq']:>6} {e['at']:%Y-%m-%d %H:%M:%S} {e['actor_type']:<6} {e['actor']:<18} {e['action']}{extra}")
+        extra = f" model={e.model}" if e.model else ""
+        print(f"{e.seq:>6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor_type:<6} {e.actor:<18} {e.action}{extra}")
     finish()
 
 

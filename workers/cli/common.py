@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 
 from infra import db
 from infra.embedded import EmbeddedError, start_postgres
@@ -26,6 +27,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):  # a typed record prints as its fields
+        return value.model_dump()
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

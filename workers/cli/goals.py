@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from infra.store.goals import Goal
 from workers.cli.common import JsonOpt, connect, emit_json, finish, run
 from workflows import usecases
 
@@ -45,7 +46,7 @@ def goal_retry(goal_id: str,
 @goal_app.command("show")
 def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
     """A goal: status, tasks, review, assignments."""
-    async def go() -> dict[str, Any]:
+    async def go() -> usecases.GoalDetail:
         async with connect(temporal=False) as svc:
             return await usecases.get_goal(svc, goal_id)
 
@@ -53,10 +54,10 @@ def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(goal)
         finish()
-    print(f"{goal['goal_id']}  [{goal['status']}]  {goal['text']}")
-    if goal["status_detail"]:
-        print(f"  {goal['status_detail']}")
-    plan = goal.get("plan") or {}
+    print(f"{goal.goal_id}  [{goal.status}]  {goal.text}")
+    if goal.status_detail:
+        print(f"  {goal.status_detail}")
+    plan = goal.plan or {}
     if plan.get("reading"):
         reading = plan["reading"]
         print(f"  read as: {reading['kind']} of “{reading['object']}” in {reading['domain']}")
@@ -66,18 +67,18 @@ def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
             print(f"  question: {line}")
         for issue in plan.get("open_issues", []):
             print(f"  still to fix: {issue['task_id'] + ': ' if issue['task_id'] else ''}{issue['message']}")
-    for t in goal["tasks"]:
-        after = f"  (after {', '.join(t['depends_on'])})" if t.get("depends_on") else ""
-        window = f"wk {t['start_week']:>2}-{t['end_week']:<3}"
-        print(f"  {t['task_id']:<4} {window} {t['effort_hours']:>4} h  {t['title']}{after}")
-        print(f"       skills: {', '.join(t['skills'])}")
-        if t.get("occupation_titles"):
-            print(f"       usually done by: {', '.join(t['occupation_titles'])}")
-    if goal["review"]:
-        r = goal["review"]
-        print(f"  review {r['review_id']}: {r['status']}" + (f" by {r['decided_by']}" if r["decided_by"] else ""))
-    for a in goal["assignments"]:
-        print(f"  {a['task_id']:<4} → {a['name']} ({a['employee_id']}, {round(a['fraction'] * 100)}%): {a['reason']}")
+    for t in goal.tasks:
+        after = f"  (after {', '.join(t.depends_on)})" if t.depends_on else ""
+        window = f"wk {t.start_week:>2}-{t.end_week:<3}"
+        print(f"  {t.task_id:<4} {window} {t.effort_hours:>4} h  {t.title}{after}")
+        print(f"       skills: {', '.join(t.skills)}")
+        if t.occupation_titles:
+            print(f"       usually done by: {', '.join(t.occupation_titles)}")
+    if goal.review:
+        r = goal.review
+        print(f"  review {r.review_id}: {r.status}" + (f" by {r.decided_by}" if r.decided_by else ""))
+    for a in goal.assignments:
+        print(f"  {a.task_id:<4} → {a.name} ({a.employee_id}, {round(a.fraction * 100)}%): {a.reason}")
     finish()
 
 
@@ -85,7 +86,7 @@ def goal_show(goal_id: str, as_json: JsonOpt = False) -> None:
 def goal_list(manager: Annotated[str | None, typer.Option(help="Only this manager's goals.")] = None,
               as_json: JsonOpt = False) -> None:
     """Goals, newest first."""
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[Goal]:
         async with connect(temporal=False) as svc:
             return await usecases.list_goals(svc, manager_login=manager)
 
@@ -93,5 +94,5 @@ def goal_list(manager: Annotated[str | None, typer.Option(help="Only this manage
     if as_json:
         emit_json(goals)
     for g in [] if as_json else goals:
-        print(f"{g['goal_id']}  {g['status']:<16} {g['manager_login']:<14} {g['text'][:70]}")
+        print(f"{g.goal_id}  {g.status:<16} {g.manager_login:<14} {g.text[:70]}")
     finish()

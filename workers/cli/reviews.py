@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from infra.store.reviews import QueuedReview
 from policies.review_routing import REJECTION_REASONS
 from workers.cli.common import JsonOpt, connect, emit_json, fail, finish, run
 from workflows import usecases
@@ -18,7 +19,7 @@ review_app = typer.Typer(no_args_is_help=True, help="The review queue.")
 def review_list(state: Annotated[str, typer.Option(help="pending, approved, rejected, edited or all.")] = "pending",
                 as_json: JsonOpt = False) -> None:
     """Reviews waiting for a decision (oldest due first)."""
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[QueuedReview]:
         async with connect(temporal=False) as svc:
             return await usecases.list_reviews(svc, status=None if state == "all" else state)
 
@@ -26,8 +27,8 @@ def review_list(state: Annotated[str, typer.Option(help="pending, approved, reje
     if as_json:
         emit_json(reviews)
     for r in [] if as_json else reviews:
-        print(f"{r['review_id']}  {r['goal_id']}  {r['action_type']:<17} {r['status']:<8}"
-              f" due {r['due_at']:%Y-%m-%d %H:%M}  {r['goal_text'][:50]}")
+        print(f"{r.review_id}  {r.goal_id}  {r.action_type:<17} {r.status:<8}"
+              f" due {r.due_at:%Y-%m-%d %H:%M}  {r.goal_text[:50]}")
     finish()
 
 

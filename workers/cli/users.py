@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from infra.store.users import User
 from workers.cli.common import JsonOpt, connect, emit_json, finish, run
 from workflows import usecases
 
@@ -18,7 +19,7 @@ users_app = typer.Typer(no_args_is_help=True, help="Users and demo logins.")
 def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer, admin or employee.")] = None,
                as_json: JsonOpt = False) -> None:
     """Users (the demo logins)."""
-    async def go() -> list[dict[str, Any]]:
+    async def go() -> list[User]:
         async with connect(temporal=False) as svc:
             return await usecases.list_users(svc, role)
 
@@ -26,7 +27,7 @@ def users_list(role: Annotated[str | None, typer.Option(help="manager, reviewer,
     if as_json:
         emit_json(users)
     for u in [] if as_json else users:
-        print(f"{u['login']:<14} {u['role']:<9} {u['display_name']:<24} {u['department'] or ''}")
+        print(f"{u.login:<14} {u.role:<9} {u.display_name:<24} {u.department or ''}")
     finish()
 
 
@@ -47,11 +48,11 @@ def users_add(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     by = os.environ.get("USER") or "cli"
 
-    async def go() -> dict[str, Any]:
+    async def go() -> User:
         async with connect(temporal=False) as svc:
             return await usecases.create_user(svc, login=login, display_name=name, role=role, password=password,
                                              by=f"cli:{by}", employee_id=employee, department=department)
 
     user = run(go)
-    print(f"added {user['login']} ({user['role']})")
+    print(f"added {user.login} ({user.role})")
     finish()

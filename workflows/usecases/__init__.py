@@ -6,9 +6,19 @@ talks to the goal's workflow by name (:data:`~workflows.messages.GOAL_WORKFLOW`)
 CLI loads the workflow's code, the agents or the matcher.
 """
 
+from infra.store.reviews import ReviewFilters
+from infra.store.users import ROLES
 from workflows.usecases.context import Services
 from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from workflows.usecases.goals import audit_for_goal, employee_names, get_goal, list_goals, submit_goal
+from workflows.usecases.goals import (
+    GoalDetail,
+    ScheduledTask,
+    audit_for_goal,
+    employee_names,
+    get_goal,
+    list_goals,
+    submit_goal,
+)
 from workflows.usecases.plan_edits import (
     NewTask,
     PlanEditInvalid,
@@ -21,19 +31,47 @@ from workflows.usecases.plan_edits import (
 from workflows.usecases.retry import may_retry, retry_goal
 from workflows.usecases.reviews import (
     BulkResult,
-    ReviewFilters,
     bulk_approve,
     decide_review,
     get_review,
     list_reviews,
     search_reviews,
 )
-from workflows.usecases.users import ROLES, create_user, get_user, list_users
+from workflows.usecases.users import authenticate, create_user, get_user, list_users
 
 __all__ = [
-    "ROLES", "BulkResult", "Conflict", "Forbidden", "Invalid", "NewTask", "NotFound", "PlanEditInvalid",
-    "ReviewFilters", "ServiceError", "Services", "TaskEdit", "audit_for_goal", "bulk_approve", "create_user",
-    "decide_review", "edited_plan", "employee_names", "get_goal", "get_review", "get_user", "issue_text",
-    "list_goals", "list_reviews", "list_users", "may_retry", "next_task_ids", "retry_goal", "search_reviews",
-    "submit_goal", "validation_issues",
+    "ROLES",
+    "BulkResult",
+    "Conflict",
+    "Forbidden",
+    "GoalDetail",
+    "Invalid",
+    "NewTask",
+    "NotFound",
+    "PlanEditInvalid",
+    "ReviewFilters",
+    "ScheduledTask",
+    "ServiceError",
+    "Services",
+    "TaskEdit",
+    "audit_for_goal",
+    "authenticate",
+    "bulk_approve",
+    "create_user",
+    "decide_review",
+    "edited_plan",
+    "employee_names",
+    "get_goal",
+    "get_review",
+    "get_user",
+    "issue_text",
+    "list_goals",
+    "list_reviews",
+    "list_users",
+    "may_retry",
+    "next_task_ids",
+    "retry_goal",
+    "search_reviews",
+    "submit_goal",
+    "validation_issues",
 ]

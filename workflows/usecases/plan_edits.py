@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, ValidationError, field_validator
 
 from infra.store.plans import GoalPlan, PlanIssue, PlannedTask
+from infra.store.reviews import Review
 from policies.plan_checks import check_plan
 from tools.taxonomy.skill_names import canonical, known_skill, suggest_skills
 from workflows.usecases.errors import Invalid
@@ -158,7 +159,7 @@ def _with_suggestions(issue: PlanIssue, tasks: dict[str, PlannedTask]) -> PlanIs
     return issue.model_copy(update={"message": f"{issue.message} ({'; '.join(hints)})"}) if hints else issue
 
 
-def edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_tasks: list[NewTask] | None = None,
+def edited_plan(review: Review, task_edits: dict[str, TaskEdit], new_tasks: list[NewTask] | None = None,
                  assumptions: list[str] | None = None, open_questions: list[str] | None = None) -> GoalPlan:
     """The plan a reviewer's edit makes of the proposed one, checked like the planner's own drafts.
 
@@ -171,7 +172,7 @@ def edited_plan(review: dict[str, Any], task_edits: dict[str, TaskEdit], new_tas
     new_tasks = new_tasks or []
     if not task_edits and not new_tasks and assumptions is None and open_questions is None:
         raise Invalid("an edit needs at least one change to the plan")
-    current = GoalPlan.model_validate(review["arguments"])
+    current = GoalPlan.model_validate(review.arguments)
     planned_ids = [t.task_id for t in current.tasks]
     new_ids = next_task_ids(current, len(new_tasks))
     issues = [PlanIssue(task_id=task_id, field="task_id", message="is not a task of this plan")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from infra.store import employees, reviews
 from infra.store.plans import GoalPlan
+from infra.store.reviews import QueuedReview, Review, ReviewFilters
 from policies import bias_review as bias
 from policies import capacity
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
@@ -20,84 +21,28 @@ from workflows.usecases.plan_edits import NewTask, TaskEdit, edited_plan
 from workflows.usecases.users import get_user
 
 
-@dataclass(kw_only=True)
-class ReviewFilters:
-    """Filters of the review queue."""
-
-    status: str | None = "pending"
-    """``pending`` (includes parked), another status, or None for all."""
-    action_type: str | None = None
-    """Only this kind of action."""
-    risk_tier: str | None = None
-    """Only this risk tier."""
-    department: str | None = None
-    """Only goals of this department."""
-    goal_id: str | None = None
-    """Only this goal."""
-    min_age_hours: float | None = None
-    """Only reviews waiting at least this long."""
-    limit: int = 50
-    """Page size."""
-    offset: int = 0
-    """Rows to skip."""
-
-
 async def list_reviews(svc: Services, *, status: str | None = "pending",
-                       filters: ReviewFilters | None = None) -> list[dict[str, Any]]:
+                       filters: ReviewFilters | None = None) -> list[QueuedReview]:
     """Reviews, oldest due first; pending and parked ones when ``status`` is ``pending``."""
     rows, _ = await search_reviews(svc, filters or ReviewFilters(status=status, limit=10_000))
     return rows
 
 
-async def search_reviews(svc: Services, f: ReviewFilters) -> tuple[list[dict[str, Any]], int]:
-    """One page of the review queue (oldest due first) and how many reviews match in all.
+async def search_reviews(svc: Services, f: ReviewFilters) -> tuple[list[QueuedReview], int]:
+    """One page of the review queue (oldest due first) and how many reviews match in all."""
+    return await reviews.search(svc.pool, f)
 
-    The SQL holds only the filters given (no ``$n IS NULL OR …`` catch-alls), so each combination gets its own
-    prepared statement with true estimates, and the open statuses are a literal that matches the partial
-    index ``review_requests_open_queue`` even in a generic plan (bench/inbox_list.py measures it).
+
+async def get_review(svc: Services, review_id: str) -> Review:
+    """A review with its exact arguments, evidence and explanation.
+
+    Raises:
+        NotFound: No such review.
     """
-    where: list[str] = []
-    args: list[Any] = []
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if f.status == "pending":
-        where.append("r.status IN ('pending', 'parked')")
-    elif f.status:
-        where.append(f"r.status = {arg(f.status)}")
-    if f.action_type:
-        where.append(f"r.action_type = {arg(f.action_type)}")
-    if f.risk_tier:
-        where.append(f"r.risk_tier = {arg(f.risk_tier)}")
-    if f.department:
-        where.append(f"g.department = {arg(f.department)}")
-    if f.goal_id:
-        where.append(f"r.goal_id = {arg(f.goal_id)}")
-    if f.min_age_hours is not None:
-        where.append(f"r.created_at <= now() - make_interval(secs => {arg(f.min_age_hours)}::float8 * 3600)")
-    cond = " AND ".join(where) or "true"
-    n = len(args)
-    rows = await svc.pool.fetch(
-        "SELECT r.review_id, r.goal_id, r.action_type, r.risk_tier, r.status, r.due_at, r.escalations,"
-        " r.requested_by, r.created_at, r.args_hash, g.text AS goal_text, g.department"
-        f" FROM review_requests r JOIN goals g USING (goal_id) WHERE {cond}"
-        f" ORDER BY r.due_at, r.created_at, r.review_id LIMIT ${n + 1} OFFSET ${n + 2}", *args, f.limit, f.offset)
-    source = "review_requests r JOIN goals g USING (goal_id)" if f.department else "review_requests r"
-    total: int = await svc.pool.fetchval(f"SELECT count(*) FROM {source} WHERE {cond}", *args)
-    return [dict(r) for r in rows], total
-
-
-async def get_review(svc: Services, review_id: str) -> dict[str, Any]:
-    """A review with its exact arguments, evidence and explanation."""
-    row = await svc.pool.fetchrow(
-        "SELECT r.*, g.text AS goal_text, g.manager_login, g.submitted_by, g.starts_on FROM review_requests r"
-        " JOIN goals g USING (goal_id)"
-        " WHERE r.review_id = $1", review_id)
-    if row is None:
+    review = await reviews.get(svc.pool, review_id)
+    if review is None:
         raise NotFound(f"no review {review_id!r}")
-    return dict(row)
+    return review
 
 
 async def decide_review(
@@ -140,18 +85,18 @@ async def decide_review(
         raise Invalid(f"unknown reason {reason_code!r}; use one of {', '.join(REJECTION_REASONS)}")
     review = await get_review(svc, review_id)
     user = await get_user(svc, reviewer)
-    if user["role"] not in ("reviewer", "admin"):
-        raise Forbidden(f"{reviewer!r} is a {user['role']}; only reviewers decide reviews")
-    if review["status"] not in ("pending", "parked"):
-        raise Conflict(f"review {review_id} was already decided ({review['status']} by {review['decided_by']})")
-    if reviewer in (review["requested_by"], review["manager_login"], review["submitted_by"]):
+    if user.role not in ("reviewer", "admin"):
+        raise Forbidden(f"{reviewer!r} is a {user.role}; only reviewers decide reviews")
+    if review.status not in ("pending", "parked"):
+        raise Conflict(f"review {review_id} was already decided ({review.status} by {review.decided_by})")
+    if reviewer in (review.requested_by, review.manager_login, review.submitted_by):
         raise Forbidden("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
     text = (reason or "").strip()
     if reason_code is not None:
         text = f"{REJECTION_REASONS[reason_code]}: {text}" if text else REJECTION_REASONS[reason_code]
     if decision == "reject" and not text:
         raise Invalid("a rejection needs a reason")
-    is_plan = review["action_type"] == DECOMPOSE_GOAL.name
+    is_plan = review.action_type == DECOMPOSE_GOAL.name
     edited: StaffingArguments | GoalPlan | None = None
     if decision == "edit":
         edited = (await asyncio.to_thread(edited_plan, review, task_edits or {}, new_tasks or [], assumptions,
@@ -159,18 +104,18 @@ async def decide_review(
                   if is_plan
                   else await _edited_arguments(svc, review, edits or {}))
     if not is_plan:
-        concerned = {a.employee_id for a in StaffingArguments.model_validate(review["arguments"]).assignments}
+        concerned = {a.employee_id for a in StaffingArguments.model_validate(review.arguments).assignments}
         if isinstance(edited, StaffingArguments):
             concerned |= {a.employee_id for a in edited.assignments}
-        if user["employee_id"] and user["employee_id"] in concerned:
+        if user.employee_id and user.employee_id in concerned:
             raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
         if decision != "reject":
             await _check_capacity(svc, review, edited)
             await _check_bias_policy(svc, review_id, edited)
     try:
-        outcome: DecisionOutcome = await svc.temporal().get_workflow_handle(review["workflow_id"]).execute_update(
+        outcome: DecisionOutcome = await svc.temporal().get_workflow_handle(review.workflow_id).execute_update(
             DECIDE_UPDATE,
-            Decision(review_id=review_id, args_hash=args_hash or review["args_hash"], decision=decision,
+            Decision(review_id=review_id, args_hash=args_hash or review.args_hash, decision=decision,
                      reviewer=reviewer, reason=text or None, reason_code=reason_code, edited_arguments=edited),
             result_type=DecisionOutcome)
         return outcome
@@ -182,15 +127,15 @@ async def decide_review(
         raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
 
 
-async def _check_capacity(svc: Services, review: dict[str, Any], edited: StaffingArguments | GoalPlan | None) -> None:
+async def _check_capacity(svc: Services, review: Review, edited: StaffingArguments | GoalPlan | None) -> None:
     """Refuse a staffing (as proposed, or as edited) that would book anyone past their capacity in any week.
 
     A pre-check for the reviewer: ``apply_staffing`` checks again under a lock per employee when it executes.
     """
     arguments = (edited if isinstance(edited, StaffingArguments)
-                 else StaffingArguments.model_validate(review["arguments"]))
+                 else StaffingArguments.model_validate(review.arguments))
     async with svc.pool.acquire() as conn:
-        found = await capacity.check_goal(conn, review["goal_id"], arguments.assignments)
+        found = await capacity.check_goal(conn, review.goal_id, arguments.assignments)
     if found:
         raise Conflict(capacity.refusal(found))
 
@@ -231,9 +176,9 @@ async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | N
     for review_id, seen_hash in items.items():
         try:
             review = await get_review(svc, review_id)
-            action = ACTION_TYPES.get(review["action_type"])
+            action = ACTION_TYPES.get(review.action_type)
             if action is None or not bulk_approvable(action):
-                raise Forbidden(f"{review['action_type']} is not low-risk: decide it on its own page")
+                raise Forbidden(f"{review.action_type} is not low-risk: decide it on its own page")
             await decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer, args_hash=seen_hash)
         except ServiceError as err:
             result.refused[review_id] = err.message
@@ -242,17 +187,16 @@ async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | N
     return result
 
 
-async def _edited_arguments(svc: Services, review: dict[str, Any], edits: dict[str, str]) -> StaffingArguments:
+async def _edited_arguments(svc: Services, review: Review, edits: dict[str, str]) -> StaffingArguments:
     if not edits:
         raise Invalid("an edit needs at least one task → employee change")
-    current = StaffingArguments.model_validate(review["arguments"])
+    current = StaffingArguments.model_validate(review.arguments)
     by_task = {a.task_id: a for a in current.assignments}
     unknown_tasks = sorted(set(edits) - set(by_task))
     if unknown_tasks:
         raise Invalid(f"unknown task(s) in the edit: {', '.join(unknown_tasks)}")
     wanted = sorted(set(edits.values()))
-    found = {r["employee_id"] for r in await svc.pool.fetch(
-        "SELECT employee_id FROM employees WHERE employee_id = ANY($1::text[])", wanted)}
+    found = await employees.existing(svc.pool, wanted)
     missing = [e for e in wanted if e not in found]
     if missing:
         raise Invalid(f"unknown employee(s): {', '.join(missing)}")

@@ -1,46 +1,61 @@
-"""Users: look one up, list them, add one (audited)."""
+"""Users: look one up, list them, add one (audited), and check a password at sign-in."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from infra import audit
+from infra.store import employees, users
+from infra.store.users import ROLES, User
 from infra.telemetry import current_trace_id
 from workflows.usecases.context import Services
 from workflows.usecases.errors import Conflict, Invalid, NotFound
 
+_hasher = PasswordHasher()
 
-async def get_user(svc: Services, login: str) -> dict[str, Any]:
-    """A user by login (without the password hash)."""
-    row = await svc.pool.fetchrow(
-        "SELECT login, display_name, role, employee_id, department FROM users WHERE login = $1", login)
-    if row is None:
+
+async def get_user(svc: Services, login: str) -> User:
+    """A user by login.
+
+    Raises:
+        NotFound: No such login.
+    """
+    user = await users.get(svc.pool, login)
+    if user is None:
         raise NotFound(f"unknown user {login!r}")
-    return dict(row)
+    return user
 
 
-async def list_users(svc: Services, role: str | None = None) -> list[dict[str, Any]]:
-    """Users, optionally of one role."""
-    rows = await svc.pool.fetch(
-        "SELECT login, display_name, role, employee_id, department FROM users"
-        " WHERE $1::text IS NULL OR role = $1 ORDER BY role, login", role)
-    return [dict(r) for r in rows]
+async def list_users(svc: Services, role: str | None = None) -> list[User]:
+    """Users by role then login, optionally of one role."""
+    return await users.list_users(svc.pool, role)
 
 
-ROLES = ("manager", "reviewer", "admin", "employee")
-"""Roles a user can have."""
+async def authenticate(svc: Services, login: str, password: str) -> User | None:
+    """The user when the password matches, else None (the same argon2 work whether or not the login exists)."""
+    found = await users.with_password_hash(svc.pool, login)
+    if found is None:
+        await asyncio.to_thread(_hasher.hash, password)
+        return None
+    user, password_hash = found
+    try:
+        await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return None
+    return user
 
 
 async def create_user(svc: Services, *, login: str, display_name: str, role: str, password: str, by: str,
-                      employee_id: str | None = None, department: str | None = None) -> dict[str, Any]:
+                      employee_id: str | None = None, department: str | None = None) -> User:
     """Add a user (argon2-hashed password) and audit who added them.
 
     Raises:
         Invalid: Bad login, role, password, unknown employee or department.
         Conflict: The login is taken.
     """
-    from argon2 import PasswordHasher
-
     login = login.strip()
     if not login or len(login) > 60 or any(c.isspace() for c in login):
         raise Invalid("a login is 1-60 characters without spaces")
@@ -48,20 +63,17 @@ async def create_user(svc: Services, *, login: str, display_name: str, role: str
         raise Invalid(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     if len(password) < 12:
         raise Invalid("a password needs at least 12 characters")
+    user = User.model_validate({"login": login, "display_name": display_name.strip() or login, "role": role,
+                                "employee_id": employee_id, "department": department})
     async with svc.pool.acquire() as conn, conn.transaction():
-        if employee_id and await conn.fetchval("SELECT 1 FROM employees WHERE employee_id = $1", employee_id) is None:
+        if employee_id and not await employees.existing(conn, [employee_id]):
             raise Invalid(f"unknown employee {employee_id!r}")
-        if department and await conn.fetchval("SELECT 1 FROM departments WHERE code = $1", department) is None:
+        if department and not await users.department_exists(conn, department):
             raise Invalid(f"unknown department {department!r}")
-        created = await conn.fetchrow(
-            "INSERT INTO users (login, display_name, role, password_hash, employee_id, department)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (login) DO NOTHING"
-            " RETURNING login, display_name, role, employee_id, department",
-            login, display_name.strip() or login, role, PasswordHasher().hash(password), employee_id, department)
-        if created is None:
+        if not await users.insert(conn, user, password_hash=_hasher.hash(password)):
             raise Conflict(f"the login {login!r} is taken")
         await audit.append(conn, audit.AuditEvent(
-            actor_type="human", actor=by, action="user.created", args_hash=audit.args_hash(dict(created)),
+            actor_type="human", actor=by, action="user.created", args_hash=audit.args_hash(user.model_dump()),
             payload={"login": login, "role": role, "employee_id": employee_id, "department": department},
             trace_id=current_trace_id()))
-    return dict(created)
+    return user

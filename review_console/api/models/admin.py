@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from policies.ramp_store import LevelChange
 from policies.review_routing import TimeoutDefault
 from policies.trust_ramp import BoundMethod, RampStatus
-from review_console.api.models.common import Timestamp
 
 
 class PinIn(BaseModel):
@@ -45,21 +45,8 @@ class ReviewPolicyPublic(BaseModel):
     """What a robust finding does: flag it for the reviewer, or block the plan."""
 
 
-class LevelChangePublic(BaseModel):
+class LevelChangePublic(LevelChange):
     """A point of an action type's review-level history."""
-
-    at: Timestamp
-    """When."""
-    kind: str
-    """What happened (promotion, demotion, pin, reset ...)."""
-    level: float
-    """Review level after it."""
-    samples: int
-    """Sampled reviews counted at the level."""
-    errors: int
-    """Errors among them."""
-    upper_bound: float | None
-    """Upper bound of the error rate then."""
 
 
 class TrustRampPublic(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from infra.audit_query import AuditQuery
+from infra.audit_query import AuditQuery, AuditRecord
 from review_console.api.models.common import Timestamp
 
 
@@ -40,43 +40,8 @@ class AuditParams(BaseModel):
 AuditQueryParams = Annotated[AuditParams, Query()]
 
 
-class AuditEventPublic(BaseModel):
+class AuditEventPublic(AuditRecord):
     """An audit event with every column the export has."""
-
-    seq: int
-    """Sequence number."""
-    at: Timestamp
-    """When."""
-    actor_type: str
-    """human, agent or system."""
-    actor: str
-    """Login, agent or component."""
-    actor_role: str | None
-    """The human actor's role."""
-    action: str
-    """What happened (``review.decided`` ...)."""
-    goal_id: str | None
-    """Goal, if any."""
-    workflow_id: str | None
-    """Workflow, if any."""
-    run_id: str | None
-    """Workflow run, if any."""
-    args_hash: str | None
-    """Hash of the arguments acted on."""
-    model: str | None
-    """Model of an agent event."""
-    prompt_version: str | None
-    """Prompt version of an agent event."""
-    policy_version: str | None
-    """Policies in force."""
-    trace_id: str | None
-    """Trace id."""
-    payload: dict[str, Any]
-    """What the event records."""
-    prev_hash: str
-    """Hash of the event before (the chain)."""
-    hash: str
-    """This event's hash."""
 
 
 class GoalAuditEventPublic(BaseModel):

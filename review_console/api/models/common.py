@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from pydantic import BaseModel, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel
+
+from infra.store.timestamps import Timestamp
+
+__all__ = ["ListOf", "Timestamp"]
 
 T = TypeVar("T")
 
@@ -17,13 +20,3 @@ class ListOf(BaseModel, Generic[T]):
     """The items."""
     count: int
     """How many items."""
-
-
-def _isoformat(value: datetime) -> str:
-    return value.isoformat()
-
-
-Timestamp = Annotated[datetime, PlainSerializer(_isoformat, return_type=str, when_used="json"),
-                      WithJsonSchema({"type": "string", "format": "date-time"})]
-"""A time from the database, written as ``datetime.isoformat()`` (``2026-12-06T13:49:17.712587+00:00``), as the
-goal, review, audit, trust-ramp and skills endpoints have always written it (pydantic's default would write ``Z``)."""

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from review_console.api.models.common import Timestamp
 from tools.people.bridges import Bridge
+from tools.people.profile import SignalSource, SkillsProfile
 
 
 class FeedbackIn(BaseModel):
@@ -26,70 +26,12 @@ class SourceIn(BaseModel):
     """Whether its evidence counts."""
 
 
-class SkillEvidencePublic(BaseModel):
-    """One piece of evidence behind a skill."""
-
-    skill: str
-    """The skill as the evidence names it."""
-    source: str
-    """Signal source."""
-    detail: str
-    """What was observed."""
-    observed_at: Timestamp
-    """When."""
-    enabled: bool
-    """Whether its source counts."""
-
-
-class SkillPublic(BaseModel):
-    """A skill of a profile."""
-
-    skill: str
-    """The skill."""
-    skill_key: str
-    """Its normalised key."""
-    level: float
-    """Level, 1 to 5."""
-    confidence: float
-    """Confidence, 0 to 1."""
-    evidence_count: int
-    """Pieces of evidence."""
-    last_evidence: Timestamp
-    """Latest evidence."""
-    evidence: list[SkillEvidencePublic]
-    """The evidence, newest first."""
-
-
-class RejectedSkillPublic(BaseModel):
-    """A skill the employee rejected."""
-
-    skill: str
-    """The skill."""
-    skill_key: str
-    """Its normalised key."""
-    verdict: str
-    """``reject``."""
-    at: Timestamp
-    """When."""
-
-
-class SkillsProfilePublic(BaseModel):
+class SkillsProfilePublic(SkillsProfile):
     """An employee's skills with level, confidence, last evidence and the evidence behind each."""
 
-    employee_id: str
-    """The employee."""
-    name: str
-    """Their name."""
-    title: str
-    """Their job title."""
-    department: str | None
-    """Department code."""
-    onet_code: str | None
-    """O*NET occupation of their job."""
-    skills: list[SkillPublic]
-    """Their skills, strongest first."""
-    rejected: list[RejectedSkillPublic]
-    """Skills they rejected."""
+
+class SourcePublic(SignalSource):
+    """A signal source, whether it counts, and how much evidence it holds."""
 
 
 class BridgesPublic(BaseModel):
@@ -115,21 +57,6 @@ class BridgesPublic(BaseModel):
     """How the score is made."""
     attribution: str
     """Where the occupation data comes from."""
-
-
-class SourcePublic(BaseModel):
-    """A signal source."""
-
-    source: str
-    """Its name."""
-    enabled: bool
-    """Whether its evidence counts."""
-    changed_by: str | None
-    """Who switched it last."""
-    changed_at: Timestamp
-    """When."""
-    evidence: int
-    """Pieces of evidence it holds."""
 
 
 class SourceSwitched(BaseModel):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field, RootModel
 
 from infra.store.plans import PlanIssue
+from infra.store.reviews import Review
 from policies.bias_audit import BiasAudit
-from review_console.api.models.common import Timestamp
 from workflows.usecases import NewTask, ReviewFilters, TaskEdit
 
 
@@ -112,61 +112,9 @@ class ReviewSummary(BaseModel):
     """Hash of the exact arguments (quote it when deciding)."""
 
 
-class ReviewPublic(BaseModel):
+class ReviewPublic(Review):
     """A review: exact arguments, evidence, explanation, and for staffing the bias audit of who it considered."""
 
-    review_id: str
-    """Review id."""
-    goal_id: str
-    """Goal."""
-    workflow_id: str
-    """The goal's workflow."""
-    action_type: str
-    """Kind of action."""
-    arguments: dict[str, Any]
-    """The exact arguments that execute on approval."""
-    args_hash: str
-    """Hash of ``arguments`` (quote it when deciding)."""
-    evidence: dict[str, Any]
-    """What the agent based them on (the plan; for staffing the proposal with candidates)."""
-    explanation: str
-    """The agent's explanation."""
-    risk_tier: str
-    """Risk tier."""
-    policy_version: str
-    """Policies it was routed under."""
-    routed_because: str
-    """Why it is reviewed."""
-    requested_by: str
-    """Who the action is for."""
-    status: str
-    """pending, parked, approved, rejected or edited."""
-    escalations: int
-    """Escalations so far."""
-    due_at: Timestamp
-    """SLA."""
-    decided_by: str | None
-    """Reviewer who decided."""
-    reason: str | None
-    """Their reason."""
-    decided_arguments: dict[str, Any] | None
-    """What executed after an edit."""
-    decided_at: Timestamp | None
-    """When it was decided."""
-    created_at: Timestamp
-    """When it was requested."""
-    sampled: bool
-    """Whether the trust ramp sampled it."""
-    fingerprint: str | None
-    """What produced the evidence (model, prompt, policy)."""
-    goal_text: str
-    """The goal."""
-    manager_login: str
-    """The goal's manager."""
-    submitted_by: str
-    """Who submitted the goal."""
-    starts_on: date
-    """Day the goal's week 0 starts."""
     bias_audit: BiasAudit | None
     """For staffing: the bias audit (NYC LL144) of who it considered; None otherwise."""
 
