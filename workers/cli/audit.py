@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from infra import audit, audit_query
+from infra import audit
 from infra.audit_query import AuditQuery, AuditRecord
 from workers.cli.common import JsonOpt, connect, emit_json, fail, finish, run
 from workflows import usecases
@@ -53,7 +53,7 @@ def audit_export(
         written = 0
         target = open(out.with_suffix(out.suffix + ".part"), "w") if out else sys.stdout  # noqa: SIM115
         async with connect(temporal=False) as svc:
-            async for chunk in audit_query.export(svc.pool, query, fmt):  # type: ignore[arg-type]
+            async for chunk in usecases.export_audit(svc, query, fmt):  # type: ignore[arg-type]
                 target.write(chunk)
                 written += chunk.count("\n")
         if out:

@@ -8,12 +8,12 @@ CLI loads the workflow's code, the agents or the matcher.
 
 from infra.store.reviews import ReviewFilters
 from infra.store.users import ROLES
+from workflows.usecases.audit import audit_for_goal, export_audit, search_audit
 from workflows.usecases.context import Services
 from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from workflows.usecases.goals import (
     GoalDetail,
     ScheduledTask,
-    audit_for_goal,
     employee_names,
     get_goal,
     list_goals,
@@ -61,6 +61,7 @@ __all__ = [
     "decide_review",
     "edited_plan",
     "employee_names",
+    "export_audit",
     "get_goal",
     "get_review",
     "get_user",
@@ -71,6 +72,7 @@ __all__ = [
     "may_retry",
     "next_task_ids",
     "retry_goal",
+    "search_audit",
     "search_reviews",
     "submit_goal",
     "validation_issues",

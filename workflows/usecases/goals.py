@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from temporalio.service import RPCError
 
-from infra import audit, audit_query
-from infra.audit_query import AuditRecord
+from infra import audit
 from infra.store import assignments, employees, goals, plans, reviews
 from infra.store.assignments import Assignment
 from infra.store.goals import Goal
@@ -122,17 +121,6 @@ async def get_goal(svc: Services, goal_id: str) -> GoalDetail:
         due_on=start + goal.deadline_weeks * WEEK if goal.deadline_weeks else None,
         review=await reviews.latest_for_goal(svc.pool, goal_id),
         assignments=await assignments.for_goal(svc.pool, goal_id))
-
-
-async def audit_for_goal(svc: Services, goal_id: str) -> list[AuditRecord]:
-    """The goal's audit events in order.
-
-    Raises:
-        NotFound: No such goal.
-    """
-    if not await goals.exists(svc.pool, goal_id):
-        raise NotFound(f"no goal {goal_id!r}")
-    return await audit_query.for_goal(svc.pool, goal_id)
 
 
 async def employee_names(svc: Services, ids: list[str]) -> dict[str, str]:

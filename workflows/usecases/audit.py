@@ -1,0 +1,32 @@
+"""The audit trail: one goal's events, a filtered page of the whole trail, and its export (JSON Lines, CSV)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from infra import audit_query
+from infra.audit_query import AuditQuery, AuditRecord, ExportFormat
+from infra.store import goals
+from workflows.usecases.context import Services
+from workflows.usecases.errors import NotFound
+
+
+async def audit_for_goal(svc: Services, goal_id: str) -> list[AuditRecord]:
+    """The goal's audit events in order.
+
+    Raises:
+        NotFound: No such goal.
+    """
+    if not await goals.exists(svc.pool, goal_id):
+        raise NotFound(f"no goal {goal_id!r}")
+    return await audit_query.for_goal(svc.pool, goal_id)
+
+
+async def search_audit(svc: Services, query: AuditQuery) -> tuple[list[AuditRecord], int]:
+    """One page of matching events in sequence order, and how many match from ``query.after_seq`` on."""
+    return await audit_query.search(svc.pool, query)
+
+
+def export_audit(svc: Services, query: AuditQuery, fmt: ExportFormat) -> AsyncIterator[str]:
+    """Every matching event (``query.limit`` aside) as JSON Lines or CSV text chunks, streamed."""
+    return audit_query.export(svc.pool, query, fmt)
