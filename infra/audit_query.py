@@ -109,14 +109,15 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 async def export(pool: asyncpg.Pool[Any], q: AuditQuery, fmt: ExportFormat, *, batch: int = 2000,
                  ) -> AsyncIterator[str]:
-    """Stream every matching event (ignores ``limit``) as JSON Lines or CSV text chunks."""
+    """Stream every matching event (ignores ``limit``) as JSON Lines or CSV text chunks.
+
+    The first page is read before the first chunk (the CSV header too) is given, so a query the database refuses
+    fails on the first ``anext``, before a caller has sent anything of the stream."""
     page = AuditQuery(**{**q.__dict__, "limit": batch})
+    rows, _ = await search(pool, page)
     if fmt == "csv":
         yield ",".join(EXPORT_COLUMNS) + "\r\n"
-    while True:
-        rows, _ = await search(pool, page)
-        if not rows:
-            return
+    while rows:
         out = io.StringIO()
         if fmt == "jsonl":
             for row in rows:
@@ -129,6 +130,7 @@ async def export(pool: asyncpg.Pool[Any], q: AuditQuery, fmt: ExportFormat, *, b
                 writer.writerow([plain[c] if plain[c] is not None else "" for c in EXPORT_COLUMNS])
         yield out.getvalue()
         page.after_seq = rows[-1].seq
+        rows, _ = await search(pool, page)
 
 
 async def for_goal(pool: asyncpg.Pool[Any], goal_id: str) -> list[AuditRecord]:

@@ -139,6 +139,34 @@ class Settings(BaseSettings):
     """Audit events are kept at least this long (the table has no delete path at all today)."""
     otel_console_export: bool = False
     """Print OpenTelemetry spans to stderr (debugging)."""
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    """Largest request body the console reads; a bigger one is refused with 413 before it is read whole."""
+    console_base_url: str | None = None
+    """The console's public URL (``https://talent.example.com``): forms and API writes are accepted only from its
+    origin, and ``https`` turns on Secure cookies and HSTS. Unset: the origin each request was addressed to."""
+    cookie_secure: bool | None = None
+    """Mark the session cookie Secure; unset: on when ``console_base_url`` is https or the request came over https."""
+    session_idle_timeout_seconds: float = Field(default=1800.0, gt=0)
+    """A console session unused this long ends (the user signs in again)."""
+    session_absolute_timeout_seconds: float = Field(default=12 * 3600.0, gt=0)
+    """A console session ends this long after sign-in, however busy."""
+    login_max_failures: int = Field(default=5, ge=1)
+    """Wrong passwords for one login within ``login_failure_window_seconds`` before sign-ins to it back off."""
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    """Wrong passwords from one client address within the window before sign-ins from it back off."""
+    login_failure_window_seconds: float = Field(default=900.0, gt=0)
+    """Failures older than this (counted from the latest one) are forgotten."""
+    login_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    """First wait once the failures are used up; it doubles with every further failure."""
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    """Longest wait."""
+    password_check_concurrency: int | None = Field(default=None, ge=1)
+    """Password checks (argon2) run at once per console; unset: the number of CPUs."""
+    audit_anchor_dir: Path | None = None
+    """A folder outside the database (another disk, a mounted share, write-once storage) that also receives the
+    audit chain's signed checkpoints; unset: only ``data_dir/audit_checkpoints.jsonl`` does."""
+    audit_checkpoint_seconds: float = Field(default=300.0, ge=5)
+    """How often a worker checkpoints the audit chain's head (when it moved)."""
 
     def agent_model(self, agent: AgentName) -> AgentModelConfig:
         """The model settings ``agent`` runs with: its own overrides over the defaults."""

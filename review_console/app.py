@@ -8,18 +8,38 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from review_console.api.routes import router as api_router
-from review_console.deps import LoginRequired
+from review_console.deps import LoginRequired, csrf_guard
+from review_console.input_guard import install as install_input_guard
 from review_console.pages.rendering import error_page
 from review_console.pages.routes import router as pages_router
+from review_console.security import SecurityHeaders
 from workflows.usecases import ServiceError, Services
+
+SWAGGER_UI_VERSION = "5.36.0"
+"""The swagger-ui-dist release vendored in ``static/swagger-ui/`` (``/docs`` loads nothing from elsewhere)."""
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>talentops review console API</title>
+<link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
+"""``/docs``: Swagger UI from the console's own static files, started by a script file (no inline script)."""
 
 
 def create_app(services: Services) -> FastAPI:
@@ -30,21 +50,31 @@ def create_app(services: Services) -> FastAPI:
         app.state.services = services
         yield
 
-    app = FastAPI(title="talentops review console", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="talentops review console", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, dependencies=[Depends(csrf_guard)])
     app.state.services = services
-    app.add_middleware(SessionMiddleware, secret_key=services.settings.secret(), session_cookie="talentops_session",
-                       same_site="lax", https_only=False, max_age=12 * 3600)
     static = resources.files("review_console") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api_router)
     app.include_router(pages_router)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
+
     FastAPIInstrumentor.instrument_app(app, excluded_urls="static/.*")
+    install_input_guard(app, services.settings)  # inside the headers: its refusals carry them too
+    app.add_middleware(SecurityHeaders, settings=services.settings)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status)
-        return error_page(request, exc.status, exc.message)
+            return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+        page = error_page(request, exc.status, exc.message)
+        page.headers.update(headers or {})
+        return page
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

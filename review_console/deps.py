@@ -1,8 +1,20 @@
-"""Request dependencies: the services, the signed-in user and role checks (server-side, on every route)."""
+"""Request dependencies: the services, the session, the CSRF guard, the signed-in user and role checks (server-side,
+on every route).
+
+Who is signed in: the session cookie (server-side sessions, ``workflows.usecases.sessions``); on ``/api`` routes a
+request without a session cookie may instead send HTTP Basic credentials (for scripts). HTML routes never accept
+Basic, and no answer carries a ``WWW-Authenticate`` challenge, so a browser never remembers Basic credentials.
+
+CSRF: every state-changing request from another origin is refused (``security.is_same_origin``); HTML routes also
+need the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``) whenever a session is in force.
+API calls need no token: they accept only JSON bodies, and a foreign Origin is refused.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hmac
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -10,8 +22,21 @@ from fastapi import Depends, HTTPException, Request, status
 
 from infra.store.goals import Goal
 from infra.store.users import User
+from review_console.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    client_address,
+    is_same_origin,
+)
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.usecases import CurrentSession, Services
+
+FOREIGN_ORIGIN = ("This request came from another site, so it was refused: use the console's own pages "
+                  "(open the console and try again).")
+STALE_FORM = ("This form did not carry your session's security token (it may be from before you signed in again), "
+              "so it was refused: reload the page and try again.")
 
 
 def get_services(request: Request) -> Services:
@@ -27,25 +52,65 @@ class LoginRequired(Exception):
     """An HTML page needs a signed-in user; the app redirects to the login page."""
 
 
-async def _current_user(request: Request, svc: SvcDep) -> User:
-    login = request.session.get("login")
-    if login:
-        try:
-            return await usecases.get_user(svc, login)
-        except usecases.NotFound:
-            request.session.clear()
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            login, _, password = base64.b64decode(header[6:]).decode().partition(":")
-        except ValueError:
-            login, password = "", ""
-        user = await usecases.authenticate(svc, login, password)
-        if user is not None:
-            return user
-    if request.url.path.startswith("/api/"):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first (POST /api/login or HTTP Basic)",
-                            headers={"WWW-Authenticate": "Basic"})
+async def _session(request: Request, svc: SvcDep) -> CurrentSession | None:
+    """The live session of the request's cookie, if any (also kept in ``request.state.session`` for pages)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    found = await usecases.current_session(svc, token) if token else None
+    request.state.session = found
+    return found
+
+
+SessionDep = Annotated[CurrentSession | None, Depends(_session)]
+
+
+def is_api(request: Request) -> bool:
+    """Whether the request is for the JSON API."""
+    return request.url.path.startswith("/api/")
+
+
+async def csrf_guard(request: Request, svc: SvcDep, session: SessionDep) -> None:
+    """Refuse a state-changing request from another origin, or an HTML one without the session's CSRF token (403).
+
+    The sign-in form needs no token (it makes a new session; its origin is still checked).
+    """
+    if request.method in SAFE_METHODS:
+        return
+    if not is_same_origin(request, svc.settings):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, FOREIGN_ORIGIN)
+    if is_api(request) or session is None or request.url.path == "/login":
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if sent is None or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, STALE_FORM)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        login, sep, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (ValueError, binascii.Error):
+        return None
+    return (login, password) if sep else None
+
+
+async def _current_user(request: Request, svc: SvcDep, session: SessionDep) -> User:
+    if session is not None:
+        return session.user
+    if is_api(request):
+        credentials = None
+        if SESSION_COOKIE not in request.cookies:
+            credentials = _basic_credentials(request.headers.get("authorization", ""))
+        if credentials is not None:
+            user = await usecases.check_password(svc, *credentials, address=client_address(request), via="basic")
+            if user is not None:
+                return user
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            "sign in first (POST /api/login, or HTTP Basic credentials on /api without a cookie)")
     raise LoginRequired()
 
 

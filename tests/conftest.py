@@ -71,5 +71,5 @@ async def client(temporal_env: WorkflowEnvironment) -> Client:
 async def services(pool: asyncpg.Pool[Any], client: Client, tmp_path: Path) -> AsyncIterator[Services]:
     """Services wired to a worker polling a task queue of this test's own."""
     settings = Settings(task_queue=f"test-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, review_sla_seconds=3600)
-    async with build_worker(client, settings.task_queue, pool=pool):
+    async with build_worker(client, settings.task_queue, pool=pool, settings=settings):
         yield Services(pool=pool, client=client, settings=settings)

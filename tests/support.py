@@ -7,6 +7,8 @@ import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpx
+
 from infra.store.reviews import Review
 from workflows import usecases
 from workflows.usecases import GoalDetail, Services
@@ -17,6 +19,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 """Debian's Chromium, for the browser tests (no `playwright install`)."""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 """Chromium flags that work in this sandbox."""
+CSRF_HEADER = "X-CSRF-Token"
+"""Header with the session's CSRF token: sign-in answers carry it; the console's HTML forms need it back."""
+
+
+def keep_csrf_token(client: httpx.AsyncClient, signed_in: httpx.Response) -> None:
+    """Send the session's CSRF token (from a sign-in answer) with every later request of ``client``, as the
+    console's own pages do with their hidden ``csrf_token`` field (state-changing HTML routes refuse requests
+    without it)."""
+    client.headers[CSRF_HEADER] = signed_in.headers[CSRF_HEADER]
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, *, timeout: float = 60,

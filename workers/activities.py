@@ -162,7 +162,8 @@ async def record_decision(data: RecordDecision) -> None:
             actor_role=await users.role_of(conn, d.reviewer),
             args_hash=data.executed_args_hash, policy_version=review.policy_version if review else None,
             payload={"review_id": d.review_id, "decision": d.decision, "reason": d.reason,
-                     "reason_code": d.reason_code, "reviewed_args_hash": d.args_hash, "executed_arguments": executed},
+                     "reason_code": d.reason_code, "reviewed_args_hash": d.args_hash, "executed_arguments": executed,
+                     "via": d.via},
         ))
 
 

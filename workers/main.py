@@ -13,11 +13,12 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Worker
 
 from infra import runtime
-from infra.settings import get_settings
+from infra.settings import Settings, get_settings
 from workers.activities import ALL_ACTIVITIES
 from workers.agent_runs import AgentModels, build_agent_models
 from workers.planning import planning_activity
 from workers.staffing import staffing_activity
+from workflows import attestation
 from workflows.goal import GoalWorkflow
 
 
@@ -28,7 +29,7 @@ async def connect_client(address: str, namespace: str = "default") -> Client:
 
 
 def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], models: AgentModels | None = None,
-                 planner: Callable[..., Any] | None = None) -> Worker:
+                 planner: Callable[..., Any] | None = None, settings: Settings | None = None) -> Worker:
     """A worker for the goal workflow, with every agent's model built now (never inside the workflow sandbox).
 
     Args:
@@ -38,8 +39,13 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
         models: The agents' models (default: built from the settings; raises ``ModelConfigError`` with a
             sentence when a setting cannot work).
         planner: Replaces the ``plan_goal`` activity (tests give it a drafter of their own).
+        settings: The installation's settings (default: this process's); the workflow accepts decisions attested
+            with the key derived from their secret (``workflows.attestation``), so the worker and whatever
+            decides (console, CLI) must share it.
     """
-    models = models or build_agent_models(get_settings())
+    settings = settings or get_settings()
+    models = models or build_agent_models(settings)
+    attestation.trust(attestation.decision_key(settings.secret()))
     runtime.set_pool(pool)
     return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow],
                   activities=[*ALL_ACTIVITIES, planner or planning_activity(models.draft_tasks),

@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from agents.models import ModelConfigError
 from infra import db
+from infra.audit_anchor import keep_checkpointing
 from infra.embedded import EmbeddedError
 from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
@@ -143,6 +144,7 @@ async def run_worker(settings: Settings) -> None:
         outbox = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
         warm = asyncio.create_task(warm_matcher(pool))
         health = asyncio.create_task(keep_probing(models, pool, worker_name()))
+        anchor = asyncio.create_task(keep_checkpointing(pool, settings))  # the audit chain's head, signed
         try:
             async with build_worker(client, settings.task_queue, pool=pool, models=models):
                 say(f"worker polling task queue {settings.task_queue!r} on {address} (drafting: "
@@ -152,6 +154,7 @@ async def run_worker(settings: Settings) -> None:
         finally:
             warm.cancel()
             await stop_task(health)
+            await stop_task(anchor)
         await outbox
     finally:
         await pool.close()

@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from infra import db
+from infra.audit_anchor import keep_checkpointing
 from infra.embedded import EmbeddedError, TemporalDevServer, choose_port, start_postgres, start_temporal
 from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
@@ -107,6 +108,8 @@ async def run_up(settings: Settings) -> None:
         stack.callback(warm_task.cancel)
         health_task = asyncio.create_task(keep_probing(models, pool, worker_name()))
         stack.push_async_callback(stop_task, health_task)
+        anchor_task = asyncio.create_task(keep_checkpointing(pool, settings))  # the audit chain's head, signed
+        stack.push_async_callback(stop_task, anchor_task)
         server_task = asyncio.create_task(server.serve())
         while not server.started:
             if server_task.done():

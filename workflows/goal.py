@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         error_type,
         failure_reason,
         proposed_arguments,
+        validate_authority,
         validate_plan_edit,
         validate_staffing_edit,
     )
@@ -364,6 +365,10 @@ class GoalWorkflow(PydanticAIWorkflow):
                 validate_plan_edit(review, decision.edited_arguments)
             else:
                 validate_staffing_edit(review, decision.edited_arguments)
+        # who decides: the application layer's signed facts, checked again here (role, separation of duties,
+        # the people concerned, the bias policy); a decision sent to Temporal by another route is refused.
+        # Validators are not replayed: the keys the worker trusts (workflows.attestation) may be read here.
+        validate_authority(self._goal, review, decision, now=workflow.now())
 
     async def _set_status(self, status: GoalStatus, detail: str | None = None) -> None:
         assert self._goal is not None

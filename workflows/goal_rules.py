@@ -1,21 +1,33 @@
 """What the goal workflow checks and reads, apart from its steps: the staffing that executes on approval, a
-reviewer's edit against what was proposed (the ``decide`` update's validator), and an activity's failure in words.
+reviewer's edit against what was proposed and who may decide (the ``decide`` update's validator), and an activity's
+failure in words.
 
-Pure and deterministic (no I/O): it runs inside the workflow sandbox.
+Pure and deterministic (no I/O): it runs inside the workflow sandbox. The one thing read from outside is the set of
+keys the worker trusts for decision attestations (``workflows.attestation``, installed at worker start), and only
+by the validator, which Temporal never replays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as StepTimeout
 
+from infra.arguments import args_hash
 from infra.store.plans import GoalPlan
 from infra.store.staffing import StaffingProposal
 from policies.plan_checks import check_plan
-from workflows.messages import Assignment, ReviewRequest, StaffingArguments
+from policies.review_routing import DECOMPOSE_GOAL
+from workflows import attestation
+from workflows.messages import Assignment, Decision, GoalInput, ReviewRequest, StaffingArguments
 
 AGENT_STEP_TRIES = 3
 """Attempts of an agent step whose model server did not answer (or whose worker died)."""
+DECIDING_ROLES = ("reviewer", "admin")
+"""Roles that may decide a review."""
 
 
 def proposed_arguments(plan: GoalPlan, proposal: StaffingProposal) -> StaffingArguments:
@@ -87,3 +99,40 @@ def _check_task_ids(edited: list[str], proposed: set[str], verb: str) -> None:
     unknown = set(edited) - proposed
     if unknown:
         raise ValueError(f"an edit may only {verb} proposed tasks; unknown: {', '.join(sorted(unknown))}")
+
+
+def executed_arguments(review: ReviewRequest, decision: Decision) -> dict[str, Any] | None:
+    """What a decision executes: the reviewed arguments on approve, the edit on edit, nothing on reject."""
+    if decision.decision == "edit" and decision.edited_arguments is not None:
+        return decision.edited_arguments.model_dump(mode="json")
+    if decision.decision == "approve":
+        return review.arguments
+    return None
+
+
+def validate_authority(goal: GoalInput, review: ReviewRequest, decision: Decision, *, now: datetime,
+                       keys: Mapping[str, bytes] | None = None) -> None:
+    """Refuse a decision the application layer did not attest, or whose attested facts break a rule: a role that
+    does not decide reviews, the goal's manager or submitter, a person the staffing concerns, a staffing the
+    bias policy blocks. Pure: the facts travel signed in the decision; the goal and review are the workflow's.
+
+    Raises:
+        ValueError: With the sentence the sender gets back.
+    """
+    facts = attestation.verify(decision, now=now, keys=keys)
+    if facts.reviewer_role not in DECIDING_ROLES:
+        raise ValueError(f"{decision.reviewer!r} is a {facts.reviewer_role}; only reviewers and admins decide reviews")
+    if decision.reviewer in {goal.manager_login, goal.submitted_by, review.requested_by}:
+        raise ValueError("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
+    executed = executed_arguments(review, decision)
+    if facts.executed_args_hash != (args_hash(executed) if executed is not None else None):
+        raise ValueError("the attested arguments are not the ones this decision executes")
+    if review.action_type == DECOMPOSE_GOAL.name:
+        return
+    concerned = {a.employee_id for a in StaffingArguments.model_validate(review.arguments).assignments}
+    if isinstance(decision.edited_arguments, StaffingArguments):
+        concerned |= {a.employee_id for a in decision.edited_arguments.assignments}
+    if facts.reviewer_employee_id and facts.reviewer_employee_id in concerned:
+        raise ValueError("separation of duties: this decision concerns its reviewer (among the people staffed)")
+    if decision.decision != "reject" and facts.bias_verdict == "block":
+        raise ValueError("the bias audit blocks this staffing; swap people to widen who is selected, or reject it")

@@ -16,6 +16,8 @@ DECIDE_UPDATE = "decide"
 GoalStatus = Literal["submitted", "planning", "awaiting_plan_review", "staffing", "awaiting_review", "parked",
                      "staffed", "rejected", "failed"]
 DecisionKind = Literal["approve", "reject", "edit"]
+Via = Literal["console", "api", "cli"]
+"""How a reviewer authenticated for a decision: signed in to the console, the JSON API, or the CLI's password."""
 
 
 class GoalInput(BaseModel):
@@ -89,6 +91,30 @@ class ReviewRequest(BaseModel):
     """Times it has been escalated."""
 
 
+class DecisionAttestation(BaseModel):
+    """What the application layer checked before sending a decision, signed so the workflow can trust it.
+
+    The signature (HMAC-SHA256 with a key derived from the installation's secret, which the worker also holds)
+    covers these facts and the whole decision it travels with (see ``workflows.attestation``): a decision sent
+    to Temporal by any other route (the Temporal UI, the plain SDK) has none, or one that does not verify.
+    """
+
+    reviewer_role: str
+    """The reviewer's role when the decision was taken."""
+    reviewer_employee_id: str | None
+    """The reviewer's employee id (None: the login is not an employee)."""
+    bias_verdict: str | None
+    """The bias audit's verdict on what executes (``ok``, ``flag``, ``block``; None: no audit, e.g. a plan)."""
+    executed_args_hash: str | None
+    """Hash of the arguments that will execute (None on reject)."""
+    expires_at: str
+    """ISO timestamp (UTC) after which the workflow refuses it."""
+    key_id: str
+    """Which key signed it (``infra.keys.key_id``)."""
+    signature: str
+    """Hex HMAC-SHA256 of the canonical statement."""
+
+
 class Decision(BaseModel):
     """A reviewer's decision, sent by update."""
 
@@ -106,6 +132,11 @@ class Decision(BaseModel):
     """For reject: one of ``policies.review_routing.REJECTION_REASONS``."""
     edited_arguments: StaffingArguments | GoalPlan | None = None
     """For edit: the arguments to execute instead (assignments for staffing, the plan for a decomposition)."""
+    via: Via | None = None
+    """How the reviewer authenticated (None in histories from before it was recorded)."""
+    attestation: DecisionAttestation | None = None
+    """The application layer's signed statement of the facts it checked; the workflow refuses a decision sent by
+    update without a valid one (None in histories from before it existed, and on the policy's defaults)."""
 
 
 class DecisionOutcome(BaseModel):

@@ -15,7 +15,7 @@ from review_console.api.models.admin import (
     ReviewPolicyPublic,
     TrustRampPublic,
 )
-from review_console.api.models.common import ListOf
+from review_console.api.models.common import ActionTypePath, ListOf
 from review_console.deps import AdminUser, SvcDep
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -38,7 +38,8 @@ async def ramp_overview(svc: SvcDep, _: AdminUser) -> ListOf[TrustRampPublic]:
 
 
 @router.put("/policies/{action_type}")
-async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, user: AdminUser) -> PolicySaved:
+async def update_policy(action_type: ActionTypePath, changes: dict[str, Any], svc: SvcDep,
+                        user: AdminUser) -> PolicySaved:
     """Save a new version of an action type's review policy (only the fields given change)."""
     async with svc.pool.acquire() as conn:
         try:
@@ -49,7 +50,7 @@ async def update_policy(action_type: str, changes: dict[str, Any], svc: SvcDep, 
 
 
 @router.put("/trust-ramp/{action_type}/pin")
-async def pin_level(action_type: str, body: PinIn, svc: SvcDep, user: AdminUser) -> PinSaved:
+async def pin_level(action_type: ActionTypePath, body: PinIn, svc: SvcDep, user: AdminUser) -> PinSaved:
     """Pin an action type's review share (or unpin)."""
     async with svc.pool.acquire() as conn:
         try:

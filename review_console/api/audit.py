@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Literal
 
 from fastapi import APIRouter
@@ -14,6 +15,8 @@ from workflows import usecases
 
 router = APIRouter()
 
+EXPORT_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+
 
 @router.get("/audit", tags=["audit"])
 async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -> ListOf[AuditEventPublic]:
@@ -22,10 +25,23 @@ async def audit_events(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams) -
     return ListOf(data=[AuditEventPublic.model_validate(r, from_attributes=True) for r in rows], count=total)
 
 
-@router.get("/audit/export", tags=["audit"])
+async def _from(first: str | None, rest: AsyncIterator[str]) -> AsyncIterator[str]:
+    if first is not None:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
+@router.get("/audit/export", tags=["audit"], response_class=StreamingResponse, responses={200: {
+    "description": "The events, one JSON object a line (`jsonl`) or CSV with a header row (`csv`).",
+    "content": {media: {"schema": {"type": "string"}} for media in EXPORT_MEDIA.values()}}})
 async def audit_export(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams,
                        format: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
-    """Every matching audit event as JSON Lines or CSV, streamed (``limit`` is ignored)."""
-    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
-    return StreamingResponse(usecases.export_audit(svc, params.to_query(), format), media_type=media,
+    """Every matching audit event as JSON Lines or CSV, streamed (``limit`` is ignored).
+
+    The first page is read before the answer starts, so a request that cannot be served gets its error status and
+    body, never a 200 that stops short."""
+    chunks = usecases.export_audit(svc, params.to_query(), format)
+    first = await anext(chunks, None)
+    return StreamingResponse(_from(first, chunks), media_type=EXPORT_MEDIA[format],
                              headers={"content-disposition": f'attachment; filename="talentops-audit.{format}"'})

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from infra.store.users import User
 from review_console.api.models.audit import GoalAuditEventPublic
-from review_console.api.models.common import ListOf
+from review_console.api.models.common import GoalIdPath, ListOf
 from review_console.api.models.goals import GoalCreate, GoalCreated, GoalPublic, GoalRetried, GoalSummary
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from workflows import usecases
@@ -43,20 +43,20 @@ async def _visible_goal(svc: usecases.Services, user: User, goal_id: str) -> use
 
 
 @router.get("/goals/{goal_id}", tags=["goals"])
-async def goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalPublic:
+async def goal(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> GoalPublic:
     """A goal with its tasks, latest review and assignments."""
     return GoalPublic.model_validate(await _visible_goal(svc, user, goal_id), from_attributes=True)
 
 
 @router.post("/goals/{goal_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["goals"])
-async def retry_goal(goal_id: str, svc: SvcDep, user: CurrentUser) -> GoalRetried:
+async def retry_goal(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> GoalRetried:
     """Try a failed goal again (its manager, its submitter or an admin), once what failed it is fixed."""
     starts_from = await usecases.retry_goal(svc, goal_id, user=user)
     return GoalRetried(goal_id=goal_id, status="submitted", starts_from=starts_from)
 
 
 @router.get("/goals/{goal_id}/audit", tags=["audit"])
-async def goal_audit(goal_id: str, svc: SvcDep, user: CurrentUser) -> ListOf[GoalAuditEventPublic]:
+async def goal_audit(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> ListOf[GoalAuditEventPublic]:
     """The goal's audit events, in order."""
     await _visible_goal(svc, user, goal_id)
     rows = await usecases.audit_for_goal(svc, goal_id)

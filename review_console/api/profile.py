@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from review_console.api.models.common import ListOf
+from review_console.api.models.common import EmployeeIdPath, ListOf, SourcePath
 from review_console.api.models.profile import (
     BridgesPublic,
     FeedbackIn,
@@ -56,7 +56,7 @@ async def my_bridges(svc: SvcDep, user: CurrentUser, top: TopOpt = 5) -> Bridges
 
 
 @router.get("/employees/{employee_id}/bridges", tags=["employees"])
-async def bridges_of(employee_id: str, svc: SvcDep, _: ReviewerUser, top: TopOpt = 5) -> BridgesPublic:
+async def bridges_of(employee_id: EmployeeIdPath, svc: SvcDep, _: ReviewerUser, top: TopOpt = 5) -> BridgesPublic:
     """An employee's bridges (reviewers and admins): the occupations they could move to, with the gap to close."""
     async with svc.pool.acquire() as conn:
         try:
@@ -75,7 +75,7 @@ async def sources(svc: SvcDep, _: AdminUser) -> ListOf[SourcePublic]:
 
 
 @router.put("/admin/sources/{source}", tags=["admin"])
-async def switch_source(source: str, body: SourceIn, svc: SvcDep, user: AdminUser) -> SourceSwitched:
+async def switch_source(source: SourcePath, body: SourceIn, svc: SvcDep, user: AdminUser) -> SourceSwitched:
     """Switch a source on or off; every profile it touches is recomputed."""
     async with svc.pool.acquire() as conn:
         try:

@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse
 
 from policies import bias_review as bias
 from policies.review_routing import REJECTION_REASONS
-from review_console.api.models.common import ListOf
+from review_console.api.models.common import ListOf, ReviewIdPath
 from review_console.api.models.reviews import (
     BulkApproveIn,
     BulkApproveOut,
     DecisionIn,
     DecisionOut,
+    DecisionRefused,
     PlanEditRefused,
     RejectionReasons,
     ReviewPublic,
@@ -33,7 +34,7 @@ async def reviews(svc: SvcDep, _: ReviewerUser, filters: ReviewQueueQuery) -> Li
 
 
 @router.get("/reviews/{review_id}", tags=["reviews"])
-async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> ReviewPublic:
+async def review(review_id: ReviewIdPath, svc: SvcDep, _: ReviewerUser) -> ReviewPublic:
     """A review: exact arguments, evidence, explanation, and for staffing the bias audit (LL144) of who it
     considered."""
     review = await usecases.get_review(svc, review_id)
@@ -43,9 +44,10 @@ async def review(review_id: str, svc: SvcDep, _: ReviewerUser) -> ReviewPublic:
 
 
 @router.post("/reviews/{review_id}/decision", tags=["reviews"], response_model=DecisionOut, responses={
-    422: {"model": PlanEditRefused, "description": "The decision is not valid; a plan edit that fails the plan's "
+    422: {"model": DecisionRefused, "description": "The decision is not valid; a plan edit that fails the plan's "
           "checks lists its problems by task and field (other refusals carry only `detail`)."}})
-async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUser) -> DecisionOut | JSONResponse:
+async def decide(review_id: ReviewIdPath, body: DecisionIn, svc: SvcDep,
+                 user: ReviewerUser) -> DecisionOut | JSONResponse:
     """Approve, reject (a reason is required) or edit a review: swap people on a staffing, or change a plan
     (add, rename, re-skill, resize, move, re-order or drop tasks; edit its assumptions). A plan edit is checked like
     the planner's own drafts (windows inside the deadline, known skills, dependencies that exist and do not loop)
@@ -54,7 +56,8 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
         outcome = await usecases.decide_review(
             svc, review_id=review_id, decision=body.decision, reviewer=user.login, reason=body.reason,
             reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
-            assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash)
+            assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash,
+            via="api")
     except usecases.PlanEditInvalid as err:
         refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
         return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
@@ -65,7 +68,7 @@ async def decide(review_id: str, body: DecisionIn, svc: SvcDep, user: ReviewerUs
 async def bulk_approve(body: BulkApproveIn, svc: SvcDep, user: ReviewerUser) -> BulkApproveOut:
     """Approve several low-risk reviews at once; each item is checked like a single decision."""
     result = await usecases.bulk_approve(svc, reviewer=user.login,
-                                        items={i.review_id: i.args_hash for i in body.items})
+                                        items={i.review_id: i.args_hash for i in body.items}, via="api")
     return BulkApproveOut(approved=result.approved, refused=result.refused)
 
 

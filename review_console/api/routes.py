@@ -1,11 +1,15 @@
-"""The JSON API under ``/api``: one router per resource."""
+"""The JSON API under ``/api``: one router per resource; every operation publishes the refusals (4xx) it may answer
+with their bodies (``models.common.ERROR_RESPONSES``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from review_console.api import admin, audit, goals, profile, reviews, session, users
+from review_console.api import sessions as admin_sessions
+from review_console.api.models.common import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 for resource in (session, users, goals, audit, reviews, admin, profile):
     router.include_router(resource.router)
+router.include_router(admin_sessions.router)

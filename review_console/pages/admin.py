@@ -1,4 +1,5 @@
-"""HTML pages for admins: the trust ramp per action type (levels, pins, policies) and whether each model answers."""
+"""HTML pages for admins: the trust ramp per action type (levels, pins, policies), whether each model answers, and
+the console sessions in force (revocable)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from infra.settings import LOCAL_PLANNER, AgentName
 from infra.store import model_health
+from infra.store.sessions import SessionRecord
 from policies import ramp_store
 from policies.ramp_store import LevelChange
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages.rendering import render
+from workflows import usecases
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -143,3 +146,22 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
         except ramp_store.PolicyError as err:
             return await ramp_page(request, svc, user, error=str(err))
     return RedirectResponse("/admin/trust-ramp", status_code=303)
+
+
+@router.get("/sessions")
+async def sessions_page(request: Request, svc: SvcDep, user: AdminUser) -> Response:
+    """Who is signed in: the live sessions per user, each with a button to revoke it."""
+    rows = await usecases.list_sessions(svc, by=user)
+    by_login: dict[str, list[SessionRecord]] = {}
+    for row in rows:
+        by_login.setdefault(row.login, []).append(row)
+    current = getattr(request.state, "session", None)
+    return render(request, "admin_sessions.html", user=user, by_login=by_login, count=len(rows),
+                  current_id=current.session.session_id if current is not None else None)
+
+
+@router.post("/sessions/{session_id}/revoke")
+async def revoke_session_form(session_id: str, svc: SvcDep, user: AdminUser) -> Response:
+    """End a session from the page (audited); back to the list."""
+    await usecases.revoke_session(svc, session_id, by=user)
+    return RedirectResponse("/admin/sessions", status_code=303)

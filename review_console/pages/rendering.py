@@ -37,10 +37,13 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template with what every page shows (user, model, attribution)."""
+    """Render a template with what every page shows (user, model, attribution) and the session's CSRF token
+    (``csrf_token``: every POST form carries it in a hidden field, htmx in the ``X-CSRF-Token`` header)."""
     svc: usecases.Services = request.app.state.services
     model = svc.settings.model
     context.setdefault("user", None)
+    session = getattr(request.state, "session", None)
+    context["csrf_token"] = session.csrf_token if session is not None else ""
     context["model_label"] = "offline deterministic planner (local-planner)" if model == LOCAL_PLANNER else model
     context["attribution"] = load_task_library().attribution
     return templates.TemplateResponse(request, name, context, status_code=status_code)

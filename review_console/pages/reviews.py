@@ -51,7 +51,7 @@ async def reviews_bulk_approve(request: Request, svc: SvcDep, user: ReviewerUser
         review_id, _, seen_hash = str(value).partition(":")
         items[review_id] = seen_hash or None
     try:
-        result = await usecases.bulk_approve(svc, reviewer=user.login, items=items)
+        result = await usecases.bulk_approve(svc, reviewer=user.login, items=items, via="console")
     except usecases.ServiceError as err:
         return error_page(request, err.status, err.message)
     return render(request, "bulk_result.html", user=user, result=result)
@@ -131,7 +131,7 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
             reason=str(form.get("reason", "")) or None, reason_code=str(form.get("reason_code", "")) or None,
             edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
             assumptions=changes.assumptions, open_questions=changes.open_questions,
-            args_hash=str(form.get("args_hash", "")) or None)
+            args_hash=str(form.get("args_hash", "")) or None, via="console")
     except usecases.PlanEditInvalid as err:
         if plan_form is not None:
             plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))

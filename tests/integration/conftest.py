@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 from fastapi import FastAPI
+from support import keep_csrf_token
 
 from review_console.app import create_app
 from tools.people_import.demo_org import DEMO_PASSWORD
@@ -24,7 +25,8 @@ def app(services: Services) -> FastAPI:
 @pytest.fixture
 async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
     """Factory of ASGI clients; ``await connect("mgr.payments")`` gives one signed in through the API (its session
-    cookie works for the HTML pages too); ``await connect()`` one that is not signed in."""
+    cookie works for the HTML pages too, and it sends the session's CSRF token as the pages' forms do);
+    ``await connect()`` one that is not signed in."""
     opened: list[httpx.AsyncClient] = []
 
     async def make(login: str | None = None) -> httpx.AsyncClient:
@@ -33,6 +35,7 @@ async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
         if login is not None:
             resp = await client.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
             assert resp.status_code == 200, resp.text
+            keep_csrf_token(client, resp)
         return client
 
     yield make

@@ -2,7 +2,9 @@
 
 A route the table does not classify fails ``test_every_route_is_classified``, so a new route cannot ship without
 someone deciding who may call it. Each call uses a fresh client carrying only its role's session cookie (taken
-once per role from POST /api/login; nothing for anonymous), so no state leaks between cells. A role allowed to
+once per role from POST /api/login; nothing for anonymous) and, like the console's own forms, the session's CSRF
+token, so no state leaks between cells. Signing in or out ends a session server-side, so those cells use a session of
+their own; so do the cells that revoke a session. A role allowed to
 decide decides a throwaway review of its own; a role that is not aims at the shared review, which must stay
 pending. So the order of the cells does not matter.
 """
@@ -21,10 +23,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from support import review_id_of
+from support import CSRF_HEADER, review_id_of
 from temporalio.client import Client
 
 from infra.settings import Settings
+from infra.store.users import User
 from review_console.app import create_app
 from tools.people_import.demo_org import DEMO_PASSWORD
 from workers.main import build_worker
@@ -84,6 +87,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/me/skills/feedback"): Access(SIGNED_IN),
     ("GET", "/api/me/bridges"): Access(SIGNED_IN),
     ("GET", "/api/employees/{employee_id}/bridges"): Access(REVIEWERS),
+    ("GET", "/api/admin/sessions"): Access(frozenset({ADMIN})),
+    ("DELETE", "/api/admin/sessions/{session_id}"): Access(frozenset({ADMIN})),
     ("PUT", "/api/admin/policies/{action_type}"): Access(frozenset({ADMIN})),
     ("PUT", "/api/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN})),
     ("GET", "/api/audit/export"): Access(REVIEWERS),
@@ -108,6 +113,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/admin/trust-ramp"): Access(frozenset({ADMIN})),
     ("GET", "/admin/sources"): Access(frozenset({ADMIN})),
     ("POST", "/admin/sources/{source}"): Access(frozenset({ADMIN}), ok=303),
+    ("GET", "/admin/sessions"): Access(frozenset({ADMIN})),
+    ("POST", "/admin/sessions/{session_id}/revoke"): Access(frozenset({ADMIN}), ok=303),
     ("GET", "/me/skills"): Access(SIGNED_IN),
     ("POST", "/me/skills"): Access(SIGNED_IN, ok=303),
     ("POST", "/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN}), ok=303),
@@ -119,6 +126,12 @@ MATRIX: dict[tuple[str, str], Access] = {
 
 DECISION_ROUTES = {key for key in MATRIX if key[1].endswith(("/decision", "/bulk-approve"))}
 """Routes that decide a review: each (route, role) cell gets a review of its own (a goal's plan review)."""
+SIGN_IN_OUT_ROUTES = {key for key in MATRIX if key[1] in ("/login", "/logout", "/api/login", "/api/logout")
+                      and key[0] == "POST"}
+"""Routes that end the caller's session (sign-out, or sign-in, which replaces it): each cell brings a session of its
+own."""
+REVOKE_ROUTES = {key for key in MATRIX if "{session_id}" in key[1]}
+"""Routes that revoke a session: each (route, role) cell aims at a throwaway session, which only allowed roles end."""
 
 
 def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
@@ -199,13 +212,25 @@ class World:
     review_id: str
     throwaway: dict[tuple[tuple[str, str], str], str]
     """(decision route, allowed role) → review id of a goal of its own."""
-    sessions: dict[str, str]
-    """role → value of its session cookie."""
+    sessions: dict[str, tuple[str, str]]
+    """role → value of its session cookie and its CSRF token."""
+    revocable: dict[tuple[tuple[str, str], str], str]
+    """(revoke route, role) → id of a throwaway session (of hr.reviewer2) the cell aims at."""
 
-    def client(self, role: str) -> httpx.AsyncClient:
-        """A fresh client signed in as ``role`` (nothing for anonymous)."""
-        cookies = {SESSION_COOKIE: self.sessions[role]} if role != ANON else None
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test", cookies=cookies)
+    def client(self, role: str, session: tuple[str, str] | None = None) -> httpx.AsyncClient:
+        """A fresh client signed in as ``role`` (nothing for anonymous), with ``session`` or the role's own."""
+        cookie, csrf = session or self.sessions.get(role, ("", ""))
+        cookies = {SESSION_COOKIE: cookie} if role != ANON else None
+        headers = {CSRF_HEADER: csrf} if role != ANON else None
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test", cookies=cookies,
+                                 headers=headers)
+
+    async def own_session(self, role: str) -> tuple[str, str]:
+        """A new session of ``role``'s login (cookie value, CSRF token), for a cell that ends it."""
+        signed = await usecases.sign_in(self.services, LOGINS[role], DEMO_PASSWORD, address="127.0.0.1",
+                                        user_agent="authorization matrix")
+        assert signed is not None
+        return signed.token, signed.csrf_token
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +241,7 @@ async def world(pool: asyncpg.Pool[Any], client: Client, tmp_path_factory: pytes
     on every decision route."""
     settings = Settings(task_queue=f"authz-{uuid.uuid4().hex[:8]}", data_dir=tmp_path_factory.mktemp("authz"),
                         review_sla_seconds=3600)
-    async with build_worker(client, settings.task_queue, pool=pool):
+    async with build_worker(client, settings.task_queue, pool=pool, settings=settings):
         svc = Services(pool=pool, client=client, settings=settings)
         cells = [(route, role) for route in sorted(DECISION_ROUTES) for role in sorted(MATRIX[route].allowed)]
         goal_ids = [await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
@@ -224,16 +249,23 @@ async def world(pool: asyncpg.Pool[Any], client: Client, tmp_path_factory: pytes
         goals = await asyncio.gather(*(wait_until_awaiting_review(svc, g) for g in goal_ids))
         main, rest = goals[0], goals[1:]
         app = create_app(svc)
-        sessions: dict[str, str] = {}
+        sessions: dict[str, tuple[str, str]] = {}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
             for role, login in LOGINS.items():
                 c.cookies.clear()
                 resp = await c.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
                 assert resp.status_code == 200, resp.text
-                sessions[role] = resp.cookies[SESSION_COOKIE]
+                sessions[role] = (resp.cookies[SESSION_COOKIE], resp.headers[CSRF_HEADER])
+        revocable = {}
+        for route in sorted(REVOKE_ROUTES):
+            for role in ROLES:
+                signed = await usecases.sign_in(svc, "hr.reviewer2", DEMO_PASSWORD, address="127.0.0.1",
+                                                user_agent="authorization matrix")
+                assert signed is not None
+                revocable[route, role] = signed.session_id
         yield World(app=app, services=svc, goal_id=main.goal_id, review_id=review_id_of(main),
                     throwaway={cell: review_id_of(g) for cell, g in zip(cells, rest, strict=True)},
-                    sessions=sessions)
+                    sessions=sessions, revocable=revocable)
 
 
 def test_every_route_is_classified(world: World) -> None:
@@ -260,8 +292,9 @@ def call(world: World) -> Call:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
-                          source="project", employee_id="E0103")
-        async with world.client(role) as c:
+                          source="project", employee_id="E0103", session_id=world.revocable.get((route, role), ""))
+        own = await world.own_session(role) if route in SIGN_IN_OUT_ROUTES and role != ANON else None
+        async with world.client(role, own) as c:
             if path == "/api/reviews/bulk-approve":
                 return await c.request(method, url, json={"items": [{"review_id": review_id}]})
             if path == "/reviews/bulk-approve":
@@ -291,7 +324,7 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
     elif role == ANON:
         if api:
             assert resp.status_code == 401, where
-            assert resp.headers["www-authenticate"] == "Basic", where
+            assert "www-authenticate" not in resp.headers, f"no Basic challenge, so browsers never offer it: {where}"
         else:
             assert login_redirect, where
             assert resp.headers["location"] == "/login?" + urlencode({"next": resp.request.url.path}), where
@@ -310,6 +343,14 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
             assert (review.status, review.decided_by) == (decided, LOGINS[role]), where
         else:
             assert review.status == "pending" and review.decided_by is None, where
+    if route in REVOKE_ROUTES:
+        alive = {s.session_id for s in await usecases.list_sessions(world.services, by=await admin(world))}
+        assert (world.revocable[route, role] in alive) == (role not in access.allowed), where
+
+
+async def admin(world: World) -> User:
+    """The admin user (to list sessions)."""
+    return await usecases.get_user(world.services, LOGINS[ADMIN])
 
 
 async def test_hidden_goal_routes_look_like_missing_goals(world: World) -> None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
-from support import approve_plan, eventually
+from support import approve_plan, eventually, keep_csrf_token
 from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -110,6 +110,7 @@ async def connect(app: FastAPI) -> AsyncIterator[Callable[[str, bool], Awaitable
         else:
             resp = await client.post("/login", data={"login": login, "password": DEMO_PASSWORD, "next": "/"})
             assert resp.status_code == 303, resp.text
+        keep_csrf_token(client, resp)
         return client
 
     yield make

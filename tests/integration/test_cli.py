@@ -16,15 +16,17 @@ from typing import Any
 import pytest
 
 from infra.embedded import free_port
+from tools.people_import.demo_org import DEMO_PASSWORD
 
 pytestmark = pytest.mark.integration
 TALENTOPS = str(Path(sys.executable).parent / "talentops")
 GOAL = "Consolidate our European warehouses and cut shipping costs within 4 months"
 
 
-def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run one CLI command."""
-    done = subprocess.run([TALENTOPS, *args], env=env, capture_output=True, text=True, timeout=120)
+def cli(env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    """Run one CLI command (``stdin``: what is typed into it)."""
+    done = subprocess.run([TALENTOPS, *args], env=env, capture_output=True, text=True, timeout=120, input=stdin)
     if check and done.returncode != 0:
         raise AssertionError(f"talentops {' '.join(args)} exited {done.returncode}: {done.stderr}")
     return done
@@ -32,6 +34,12 @@ def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Compl
 
 def cli_json(env: dict[str, str], *args: str) -> Any:
     return json.loads(cli(env, *args, "--json").stdout)
+
+
+def decide(env: dict[str, str], *args: str, check: bool = True,
+           password: str = DEMO_PASSWORD) -> subprocess.CompletedProcess[str]:
+    """``review decide`` as a reviewer who types their password into standard input."""
+    return cli(env, "review", "decide", *args, "--password-stdin", check=check, stdin=password + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -107,21 +115,27 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         assert "read as: " in shown and "European warehouses" in shown, shown
         assert "usually done by: " in shown and "question: " in shown
         plan_id = planned["review"]["review_id"]
-        bad_code = cli(env, "review", "decide", plan_id, "reject", "--reviewer", "hr.reviewer", "--reason-code", "meh",
-                       check=False)
+        bad_code = decide(env, plan_id, "reject", "--reviewer", "hr.reviewer", "--reason-code", "meh", check=False)
         assert bad_code.returncode == 1 and "unknown reason 'meh'" in bad_code.stderr
         dropped = planned["tasks"][-1]["task_id"]
-        cli(env, "review", "decide", plan_id, "edit", "--drop", dropped, "--reviewer", "hr.reviewer")
+        wrong = decide(env, plan_id, "edit", "--drop", dropped, "--reviewer", "hr.reviewer", check=False,
+                       password="not-the-password")
+        assert wrong.returncode == 1 and "wrong login or password for 'hr.reviewer'" in wrong.stderr, wrong.stderr
+        assert "Traceback" not in wrong.stderr
+        unknown_login = decide(env, plan_id, "approve", "--reviewer", "nobody", check=False)
+        assert unknown_login.returncode == 1 and "wrong login or password" in unknown_login.stderr
+        assert cli_json(env, "goal", "show", goal_id)["status"] == "awaiting_plan_review", "nothing was decided"
+        decide(env, plan_id, "edit", "--drop", dropped, "--reviewer", "hr.reviewer")
         goal = wait_status(env, goal_id, "awaiting_review")
         assert goal["tasks"] and all(t["skills"] for t in goal["tasks"])
         assert dropped not in {t["task_id"] for t in goal["tasks"]}
         reviews = cli_json(env, "review", "list")
         review_id = next(r["review_id"] for r in reviews if r["goal_id"] == goal_id)
 
-        no_reason = cli(env, "review", "decide", review_id, "reject", "--reviewer", "hr.reviewer", check=False)
+        no_reason = decide(env, review_id, "reject", "--reviewer", "hr.reviewer", check=False)
         assert no_reason.returncode == 1 and "reason" in no_reason.stderr
-        cli(env, "review", "decide", review_id, "approve", "--reviewer", "hr.reviewer")
-        again = cli(env, "review", "decide", review_id, "approve", "--reviewer", "hr.reviewer", check=False)
+        decide(env, review_id, "approve", "--reviewer", "hr.reviewer")
+        again = decide(env, review_id, "approve", "--reviewer", "hr.reviewer", check=False)
         assert again.returncode == 1 and "already decided" in again.stderr
         staffed = wait_status(env, goal_id, "staffed")
         assert staffed["assignments"]
@@ -129,10 +143,15 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         events = cli_json(env, "audit", "show", goal_id)
         assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
         assert events[0]["action"] == "goal.submitted" and events[-1]["action"] == "goal.staffed"
+        decided = [e for e in events if e["action"] == "review.decided"]
+        assert [e["payload"]["via"] for e in decided] == ["cli", "cli"], "how the reviewer authenticated"
         assert "audit chain intact" in cli(env, "audit", "verify").stdout
         export = Path(env["TALENTOPS_DATA_DIR"]) / "audit.csv"
         cli(env, "audit", "export", "--format", "csv", "--goal", goal_id, "--out", str(export))
         assert len(export.read_text().splitlines()) == len(events) + 1  # header + one row per event
+        checkpoint = json.loads(export.with_name("audit.csv.checkpoint.json").read_text())["checkpoint"]
+        assert checkpoint["seq"] >= events[-1]["seq"]
+        assert f"latest checkpoint (row {checkpoint['seq']}," in cli(env, "audit", "verify").stdout
         assert cli(env, "audit", "export", "--format", "xml", check=False).returncode == 2
 
         listed = subprocess.run([str(Path(sys.executable).parent / "temporal"), "workflow", "list", "--address",

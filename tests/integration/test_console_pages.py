@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from markupsafe import escape
-from support import eventually, review_id_of, swap_candidates
+from support import eventually, keep_csrf_token, review_id_of, swap_candidates
 
 from infra.settings import LOCAL_PLANNER
 from tools.people_import.demo_org import DEMO_PASSWORD
@@ -50,7 +50,8 @@ async def wait_for_live(client: Client, goal_id: str, wanted: str, timeout: floa
 
 @pytest.fixture
 async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
-    """Factory of ASGI clients; ``await connect("mgr.payments")`` gives one signed in through the login form."""
+    """Factory of ASGI clients; ``await connect("mgr.payments")`` gives one signed in through the login form (sending
+    the session's CSRF token, as the pages' forms do)."""
     opened: list[Client] = []
 
     async def make(login: str | None = None) -> Client:
@@ -59,6 +60,7 @@ async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
         if login is not None:
             resp = await client.post("/login", data={"login": login, "password": DEMO_PASSWORD, "next": "/goals"})
             assert resp.status_code == 303 and resp.headers["location"] == "/goals", resp.text
+            keep_csrf_token(client, resp)
         return client
 
     yield make
@@ -99,7 +101,11 @@ async def test_login_form_signs_in_and_redirects(connect: ClientFactory) -> None
     goals = await client.get("/goals")
     assert goals.status_code == 200 and "Sign out" in goals.text and NEW_GOAL_FORM in goals.text
 
-    resp = await client.post("/logout")
+    # the sign-out form of the page carries the session's CSRF token, as every POST form does
+    token = re.search(r'<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="([^"]+)">',
+                      goals.text)
+    assert token, "the sign-out form carries no CSRF token"
+    resp = await client.post("/logout", data={"csrf_token": token.group(1)})
     assert resp.status_code == 303 and resp.headers["location"] == "/login"
     assert (await client.get("/goals")).status_code == 303
 

@@ -97,7 +97,13 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
     review = await usecases.get_review(services, review_id_of(goal))
     first = review.arguments["assignments"][0]
     alternates = [c["employee_id"] for c in swap_candidates(review, first["task_id"])]
-    replacement = alternates[0] if alternates else "E0100"
+    # earlier tests book people of the shared demo organisation: without an alternate, someone booked nowhere
+    replacement = alternates[0] if alternates else await services.pool.fetchval(
+        "SELECT employee_id FROM employees e WHERE capacity_pct = 100"
+        " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.employee_id = e.employee_id)"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id)"
+        " AND employee_id <> ALL($1::text[]) ORDER BY employee_id LIMIT 1",
+        [a["employee_id"] for a in review.arguments["assignments"]])
     outcome = await usecases.decide_review(services, review_id=review.review_id, decision="edit",
                                           reviewer="hr.reviewer2", edits={first["task_id"]: replacement})
     staffed = await wait_for_status(services, goal.goal_id, "staffed", timeout=5)
@@ -119,9 +125,11 @@ async def test_second_decision_and_bad_decisions_are_refused(services: Services)
     with pytest.raises(usecases.Conflict, match="arguments changed"):
         await usecases.decide_review(services, review_id=review_id, decision="approve", reviewer="hr.reviewer",
                                     args_hash="0" * 64)
+    review = await usecases.get_review(services, review_id)
+    staffed_task = review.arguments["assignments"][0]["task_id"]  # a task nobody fits has no assignment to edit
     with pytest.raises(usecases.Invalid, match="unknown employee"):
         await usecases.decide_review(services, review_id=review_id, decision="edit", reviewer="hr.reviewer",
-                                    edits={"T1": "E9999"})
+                                    edits={staffed_task: "E9999"})
     await usecases.decide_review(services, review_id=review_id, decision="approve", reviewer="hr.reviewer")
     with pytest.raises(usecases.Conflict, match="already decided"):
         await usecases.decide_review(services, review_id=review_id, decision="reject", reviewer="hr.reviewer2",

@@ -86,7 +86,7 @@ def running(pool: asyncpg.Pool[Any], client: Client, tmp_path: Path, monkeypatch
                             propose_staffing=AgentModelSettings(model=staffing))
         models = AgentModels(draft_tasks=build_agent_model(settings.agent_model("draft_tasks")),
                              propose_staffing=build_agent_model(settings.agent_model("propose_staffing")))
-        async with build_worker(client, settings.task_queue, pool=pool, models=models):
+        async with build_worker(client, settings.task_queue, pool=pool, models=models, settings=settings):
             yield Services(pool=pool, client=client, settings=settings)
 
     return run

@@ -104,7 +104,7 @@ async def test_a_worker_and_two_console_replicas_serve_one_goal(deployment_env: 
             httpx.AsyncClient(base_url=urls[1], timeout=60) as second:
         login = await first.post("/api/login", json={"login": "qa.manager", "password": "a long enough password"})
         assert login.status_code == 200, login.text
-        # sessions are signed with the shared secret: the second replica knows the user too
+        # sessions live in the shared Postgres: the second replica knows the session too
         second.cookies.update(first.cookies)
         me = await second.get("/api/me")
         assert me.status_code == 200 and me.json()["login"] == "qa.manager"
@@ -131,6 +131,9 @@ async def test_a_worker_and_two_console_replicas_serve_one_goal(deployment_env: 
             return bool((await first.get(f"/api/goals/{goal_id}")).json()["status"] == "awaiting_review")
 
         await eventually(staffing, "the staffing proposal", timeout=90)
+        # and signing out on one replica ends the session on both
+        assert (await second.post("/api/logout")).status_code == 200
+        assert (await first.get("/api/me")).status_code == 401
 
     for proc in consoles:
         assert "stopped." in stop(proc)
@@ -158,7 +161,9 @@ async def test_a_worker_process_on_a_real_model_server_fails_a_goal_cleanly_then
         env = {**deployment_env, "OPENAI_BASE_URL": server.base_url,
                "TALENTOPS_PROPOSE_STAFFING__MODEL": "openai-chat:scripted"}
         worker = start(processes, env, "worker")
-        settings = Settings(task_queue=env["TALENTOPS_TASK_QUEUE"], data_dir=tmp_path, review_sla_seconds=3600)
+        # the installation's secret, as the worker process has it: its decisions' attestations must verify there
+        settings = Settings(task_queue=env["TALENTOPS_TASK_QUEUE"], data_dir=tmp_path, review_sla_seconds=3600,
+                            session_secret=env["TALENTOPS_SESSION_SECRET"])
         svc = Services(pool=pool, client=client, settings=settings)
         goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments", submitted_by="mgr.payments")
         await approve_plan(svc, goal_id, timeout=120)

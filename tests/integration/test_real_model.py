@@ -72,7 +72,8 @@ async def test_a_tiny_real_model_plans_and_staffs_a_goal_or_fails_it_with_a_reas
                         model=f"openai-chat:{llama.model}", model_max_tokens=500, model_output_retries=2,
                         model_temperature=0.2, model_request_timeout_seconds=180)
     svc = Services(pool=pool, client=client, settings=settings)
-    async with build_worker(client, settings.task_queue, pool=pool, models=build_agent_models(settings)):
+    async with build_worker(client, settings.task_queue, pool=pool, models=build_agent_models(settings),
+                            settings=settings):
         goal_id = await usecases.submit_goal(svc, text=GOAL, manager_login="mgr.payments",
                                             submitted_by="mgr.payments")
         goal = await settled(svc, goal_id, WAITING + FINAL)

@@ -46,7 +46,7 @@ async def failing_drafter(understanding: Understanding, feedback: str | None) ->
 
 async def _services(pool: asyncpg.Pool[Any], client: Client, tmp_path: Path, drafter: Any) -> tuple[Services, Any]:
     settings = Settings(task_queue=f"test-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, review_sla_seconds=3600)
-    worker = build_worker(client, settings.task_queue, pool=pool,
+    worker = build_worker(client, settings.task_queue, pool=pool, settings=settings,
                           planner=planning_activity(build_agent_model(settings.agent_model("draft_tasks")),
                                                     drafter=drafter))
     return Services(pool=pool, client=client, settings=settings), worker

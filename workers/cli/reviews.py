@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -56,9 +57,13 @@ def review_decide(
         help="For edit of a plan: the plan's assumptions become these, repeatable.")] = None,
     question: Annotated[list[str] | None, typer.Option(
         help="For edit of a plan: its questions for the manager become these, repeatable.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the reviewer's password from standard input (default: prompt for it).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Decide a review as a reviewer; an edit of a plan is checked like the planner's own drafts."""
+    """Decide a review as a reviewer, who signs in with their console password (prompted for, or read from
+    standard input); an edit of a plan is checked like the planner's own drafts."""
     edits: dict[str, str] = {}
     for item in swap or []:
         task, sep, employee = item.partition("=")
@@ -68,12 +73,20 @@ def review_decide(
     task_edits = _plan_changes(drop=drop or [], rename=rename or [], effort=effort or [], window=window or [],
                                skills=skills or [], after=after or [])
 
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"password for {reviewer}", hide_input=True)
+
     async def go() -> Any:
         async with connect(temporal=True) as svc:
+            # the same throttle as the console's sign-in: guessing a reviewer's password here is no easier
+            if await usecases.check_password(svc, reviewer, password, address="cli", via="cli") is None:
+                raise usecases.ServiceError(f"wrong login or password for {reviewer!r}; nothing was decided")
             return await usecases.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
                                                reason=reason, reason_code=reason_code, edits=edits or None,
                                                task_edits=task_edits or None, assumptions=assumption,
-                                               open_questions=question)
+                                               open_questions=question, via="cli")
 
     outcome = run(go)
     emit_json(outcome.model_dump()) if as_json else print(f"{review_id}: {outcome.decision} recorded")

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from infra.arguments import args_hash as hash_of
 from infra.store import employees, reviews
 from infra.store.plans import GoalPlan
 from infra.store.reviews import QueuedReview, Review, ReviewFilters
 from policies import bias_review as bias
 from policies import capacity
 from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
-from workflows.messages import DECIDE_UPDATE, Decision, DecisionOutcome, StaffingArguments
+from workflows import attestation
+from workflows.messages import DECIDE_UPDATE, Decision, DecisionOutcome, StaffingArguments, Via
 from workflows.usecases.context import Services
 from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from workflows.usecases.plan_edits import NewTask, TaskEdit, edited_plan
@@ -59,6 +61,7 @@ async def decide_review(
     assumptions: list[str] | None = None,
     open_questions: list[str] | None = None,
     args_hash: str | None = None,
+    via: Via | None = None,
 ) -> DecisionOutcome:
     """Send a reviewer's decision to the goal's workflow.
 
@@ -75,7 +78,13 @@ async def decide_review(
         assumptions: For ``edit`` of a plan: the plan's assumptions as they should read (None: unchanged).
         open_questions: For ``edit`` of a plan: its questions for the manager as they should read (None: unchanged).
         args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
+        via: How the reviewer authenticated (``console``, ``api``, ``cli``), recorded in the decision's audit event.
+
+    The decision goes to the workflow with a signed attestation of what was checked here (role, employee id,
+    bias verdict, what executes): the workflow refuses decisions that lack one (``workflows.attestation``).
     """
+    if via is not None and via not in ("console", "api", "cli"):
+        raise Invalid(f"unknown channel {via!r}")
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
     plan_text_changed = assumptions is not None or open_questions is not None
@@ -103,6 +112,7 @@ async def decide_review(
                                           open_questions)
                   if is_plan
                   else await _edited_arguments(svc, review, edits or {}))
+    verdict: str | None = None
     if not is_plan:
         concerned = {a.employee_id for a in StaffingArguments.model_validate(review.arguments).assignments}
         if isinstance(edited, StaffingArguments):
@@ -111,13 +121,17 @@ async def decide_review(
             raise Forbidden("separation of duties: this decision concerns you (you are among the people staffed)")
         if decision != "reject":
             await _check_capacity(svc, review, edited)
-            await _check_bias_policy(svc, review_id, edited)
+            verdict = await _check_bias_policy(svc, review_id, edited)
+    executed_hash = (hash_of(edited.model_dump(mode="json")) if edited is not None
+                     else review.args_hash if decision == "approve" else None)
+    sent = attestation.attest(
+        Decision(review_id=review_id, args_hash=args_hash or review.args_hash, decision=decision,
+                 reviewer=reviewer, reason=text or None, reason_code=reason_code, edited_arguments=edited, via=via),
+        key=attestation.decision_key(svc.settings.secret()), reviewer_role=user.role,
+        reviewer_employee_id=user.employee_id, bias_verdict=verdict, executed_args_hash=executed_hash)
     try:
         outcome: DecisionOutcome = await svc.temporal().get_workflow_handle(review.workflow_id).execute_update(
-            DECIDE_UPDATE,
-            Decision(review_id=review_id, args_hash=args_hash or review.args_hash, decision=decision,
-                     reviewer=reviewer, reason=text or None, reason_code=reason_code, edited_arguments=edited),
-            result_type=DecisionOutcome)
+            DECIDE_UPDATE, sent, result_type=DecisionOutcome)
         return outcome
     except WorkflowUpdateFailedError as err:
         cause = err.cause
@@ -140,14 +154,18 @@ async def _check_capacity(svc: Services, review: Review, edited: StaffingArgumen
         raise Conflict(capacity.refusal(found))
 
 
-async def _check_bias_policy(svc: Services, review_id: str, edited: StaffingArguments | GoalPlan | None) -> None:
-    """Refuse to execute a staffing the bias audit blocks (an admin's policy); an edit is audited as edited."""
+async def _check_bias_policy(svc: Services, review_id: str, edited: StaffingArguments | GoalPlan | None,
+                             ) -> str | None:
+    """Refuse to execute a staffing the bias audit blocks (an admin's policy); an edit is audited as edited.
+
+    Returns the audit's verdict (None: nothing to audit), which the decision's attestation carries."""
     selected = edited.model_dump(mode="json") if isinstance(edited, StaffingArguments) else None
     async with svc.pool.acquire() as conn:
         found = await bias.audit_review(conn, review_id, selected=selected)
     if found is not None and found.verdict == "block":
         raise Conflict(f"the bias audit blocks this staffing ({found.verdict_reason}); "
                        "swap people to widen who is selected, or reject it")
+    return found.verdict if found is not None else None
 
 
 @dataclass(kw_only=True)
@@ -160,13 +178,15 @@ class BulkResult:
     """Reviews not approved → why."""
 
 
-async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | None]) -> BulkResult:
+async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | None],
+                       via: Via | None = None) -> BulkResult:
     """Approve several low-risk reviews at once; each is checked like a single decision.
 
     Args:
         svc: Handles.
         reviewer: Login of the reviewer.
         items: Review id → hash of the arguments the reviewer saw (None: the stored one).
+        via: How the reviewer authenticated (recorded with each decision).
     """
     if not items:
         raise Invalid("select at least one review to approve")
@@ -179,7 +199,8 @@ async def bulk_approve(svc: Services, *, reviewer: str, items: dict[str, str | N
             action = ACTION_TYPES.get(review.action_type)
             if action is None or not bulk_approvable(action):
                 raise Forbidden(f"{review.action_type} is not low-risk: decide it on its own page")
-            await decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer, args_hash=seen_hash)
+            await decide_review(svc, review_id=review_id, decision="approve", reviewer=reviewer, args_hash=seen_hash,
+                                via=via)
         except ServiceError as err:
             result.refused[review_id] = err.message
         else:

@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field
 
 from infra.audit_query import AuditQuery, AuditRecord
-from review_console.api.models.common import Timestamp
+from review_console.api.models.common import BIGINT_MAX, FilterTime, Id, Name, Timestamp
 
 
 class AuditParams(BaseModel):
     """Filters and keyset page of the audit trail (query string)."""
 
-    goal_id: str | None = None
+    goal_id: Id | None = None
     """Only this goal's events."""
-    actor: str | None = None
+    actor: Name | None = None
     """Only this actor."""
     actor_type: Literal["human", "agent", "system"] | None = None
     """Only this kind of actor."""
-    action: str | None = None
+    action: Name | None = None
     """Only actions starting with this, e.g. ``review.``."""
-    since: datetime | None = None
-    """Only events at or after this time (ISO 8601)."""
-    until: datetime | None = None
-    """Only events before this time (ISO 8601)."""
-    after_seq: int = Field(default=0, ge=0)
+    since: FilterTime | None = None
+    """Only events at or after this time (ISO 8601, 1970 to 9999; without a time zone: UTC)."""
+    until: FilterTime | None = None
+    """Only events before this time (ISO 8601, 1970 to 9999; without a time zone: UTC)."""
+    after_seq: int = Field(default=0, ge=0, le=BIGINT_MAX)
     """Only events after this sequence number (next page: the last seq you got)."""
     limit: int = Field(default=100, ge=1, le=1000)
     """Page size."""

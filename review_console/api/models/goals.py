@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from review_console.api.models.common import Name
 from workflows.usecases import GoalDetail
 
 
@@ -12,7 +13,7 @@ class GoalCreate(BaseModel):
 
     text: str = Field(max_length=5000)
     """The goal in plain language."""
-    manager_login: str | None = None
+    manager_login: Name | None = None
     """Manager it is for; defaults to the signed-in manager (admins must name one)."""
 
 

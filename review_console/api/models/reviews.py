@@ -11,7 +11,17 @@ from pydantic import BaseModel, Field, RootModel
 from infra.store.plans import PlanIssue
 from infra.store.reviews import Review
 from policies.bias_audit import BiasAudit
+from review_console.api.models.common import Id, Name, Unprocessable
 from workflows.usecases import NewTask, ReviewFilters, TaskEdit
+
+MAX_AGE_HOURS = 100 * 366 * 24
+"""Oldest age a queue filter may ask for: 100 years, in hours."""
+MAX_OFFSET = 1_000_000
+"""Deepest page of the review queue (a queue that long is paged by filters, not by offset)."""
+PlanNote = Annotated[str, Field(max_length=500)]
+"""An assumption of a plan, or a question for the manager."""
+Hash = Annotated[str, Field(max_length=128)]
+"""A hash of arguments (64 hex digits when real)."""
 
 
 class DecisionIn(BaseModel):
@@ -21,20 +31,20 @@ class DecisionIn(BaseModel):
     """What to do."""
     reason: str | None = Field(default=None, max_length=2000)
     """Why, in your words; a rejection needs this or ``reason_code``."""
-    reason_code: str | None = None
+    reason_code: Id | None = None
     """For reject: a reason from the list (``GET /api/review-reasons``)."""
-    edits: dict[str, str] | None = None
+    edits: dict[Id, Id] | None = Field(default=None, max_length=100)
     """For edit of a staffing: task id → employee id."""
-    task_edits: dict[str, TaskEdit] | None = None
+    task_edits: dict[Id, TaskEdit] | None = Field(default=None, max_length=100)
     """For edit of a plan: task id → changes (drop, title, description, skills, effort_hours, start_week, end_week,
     depends_on); fields left out stay as planned."""
     new_tasks: list[NewTask] | None = Field(default=None, max_length=16)
     """For edit of a plan: tasks to add; each gets the next free id (``T<n>``) in this order."""
-    assumptions: list[str] | None = Field(default=None, max_length=20)
+    assumptions: list[PlanNote] | None = Field(default=None, max_length=20)
     """For edit of a plan: the plan's assumptions as they should read (left out: unchanged; ``[]``: none)."""
-    open_questions: list[str] | None = Field(default=None, max_length=20)
+    open_questions: list[PlanNote] | None = Field(default=None, max_length=20)
     """For edit of a plan: its questions for the manager as they should read (left out: unchanged; ``[]``: none)."""
-    args_hash: str | None = None
+    args_hash: Hash | None = None
     """Hash of the arguments you reviewed (recommended: refused if they changed)."""
 
 
@@ -47,6 +57,11 @@ class PlanEditRefused(BaseModel):
     """The problems one by one (``task_id`` None: the plan as a whole)."""
     new_task_ids: list[str]
     """Ids the edit's new tasks would get, in the order given (issues about new tasks name these)."""
+
+
+class DecisionRefused(RootModel[PlanEditRefused | Unprocessable]):
+    """Why a decision was refused (HTTP 422): a plan edit that fails the plan's checks lists its problems by task and
+    field; other refusals carry only ``detail``."""
 
 
 class DecisionOut(BaseModel):
@@ -63,9 +78,9 @@ class DecisionOut(BaseModel):
 class BulkApproveItem(BaseModel):
     """One review to approve in bulk."""
 
-    review_id: str
+    review_id: Id
     """Review id."""
-    args_hash: str | None = None
+    args_hash: Hash | None = None
     """Hash of the arguments you reviewed (refused if they changed)."""
 
 
@@ -124,19 +139,19 @@ class ReviewQueueParams(BaseModel):
 
     state: Literal["pending", "parked", "approved", "rejected", "edited", "all"] = "pending"
     """``pending`` includes parked reviews; ``all`` is every status."""
-    action_type: str | None = None
+    action_type: Id | None = None
     """Only this kind of action."""
     risk_tier: Literal["low", "medium", "high"] | None = None
     """Only this risk tier."""
-    department: str | None = None
+    department: Name | None = None
     """Only goals of this department."""
-    goal_id: str | None = None
+    goal_id: Id | None = None
     """Only this goal."""
-    min_age_hours: float | None = Field(default=None, ge=0)
-    """Only reviews waiting at least this many hours."""
+    min_age_hours: float | None = Field(default=None, ge=0, le=MAX_AGE_HOURS, allow_inf_nan=False)
+    """Only reviews waiting at least this many hours (at most 100 years)."""
     limit: int = Field(default=50, ge=1, le=200)
     """Page size."""
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     """Rows to skip."""
 
     def to_filters(self) -> ReviewFilters:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from review_console.api.models.common import Name
 
 
 class LoginIn(BaseModel):
     """Credentials."""
 
-    login: str
+    login: Name
     """User login."""
-    password: str
+    password: str = Field(max_length=1024)
     """Password."""
 
 
