@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -12,6 +14,9 @@ from review_console.api.models.audit import AuditEventPublic, AuditQueryParams
 from review_console.api.models.common import ListOf
 from review_console.deps import ReviewerUser, SvcDep
 from workflows import usecases
+
+CHECKPOINT_HEADER = "X-Audit-Checkpoint"
+"""Header of an export carrying the signed checkpoint of the chain's head taken when it started."""
 
 router = APIRouter()
 
@@ -43,5 +48,8 @@ async def audit_export(svc: SvcDep, _: ReviewerUser, params: AuditQueryParams,
     body, never a 200 that stops short."""
     chunks = usecases.export_audit(svc, params.to_query(), format)
     first = await anext(chunks, None)
-    return StreamingResponse(_from(first, chunks), media_type=EXPORT_MEDIA[format],
-                             headers={"content-disposition": f'attachment; filename="talentops-audit.{format}"'})
+    checkpoint = await usecases.checkpoint_audit(svc)
+    headers = {"content-disposition": f'attachment; filename="talentops-audit.{format}"'}
+    if checkpoint is not None:  # the chain's head, signed: `talentops audit verify` holds the database to it
+        headers[CHECKPOINT_HEADER] = json.dumps(dataclasses.asdict(checkpoint), sort_keys=True)
+    return StreamingResponse(_from(first, chunks), media_type=EXPORT_MEDIA[format], headers=headers)

@@ -51,6 +51,11 @@ async def test_audit_api_filters_pages_and_exports(services: Services) -> None:
         assert [e["payload"]["i"] for e in lines] == list(range(7))
         for e in lines:  # the exported rows carry what is needed to re-check the chain offline
             assert len(e["hash"]) == 64 and len(e["prev_hash"]) == 64
+        # the chain's head when the export started travels with it, signed (what `audit verify` holds the database to)
+        checkpoint = json.loads(jsonl.headers["x-audit-checkpoint"])
+        head = await services.pool.fetchrow("SELECT seq, hash FROM audit_events WHERE seq = $1", checkpoint["seq"])
+        assert head is not None and head["hash"] == checkpoint["hash"] and len(checkpoint["signature"]) == 64
+        assert checkpoint["seq"] >= max(e["seq"] for e in lines)
 
         exported = await http.get("/api/audit/export", params={"format": "csv", "action": f"{tag}."})
         rows = list(csv.DictReader(io.StringIO(exported.text)))

@@ -58,9 +58,7 @@ def audit_export(
         written = 0
         target = open(out.with_suffix(out.suffix + ".part"), "w") if out else sys.stdout  # noqa: SIM115
         async with connect(temporal=False) as svc:
-            async with svc.pool.acquire() as conn:
-                checkpoint = await audit_anchor.checkpoint(conn, key=audit_anchor.anchor_key(svc.settings.secret()),
-                                                           paths=audit_anchor.anchor_paths(svc.settings))
+            checkpoint = await usecases.checkpoint_audit(svc)
             async for chunk in usecases.export_audit(svc, query, fmt):  # type: ignore[arg-type]
                 target.write(chunk)
                 written += chunk.count("\n")

@@ -8,7 +8,7 @@ CLI loads the workflow's code, the agents or the matcher.
 
 from infra.store.reviews import ReviewFilters
 from infra.store.users import ROLES
-from workflows.usecases.audit import audit_for_goal, export_audit, search_audit
+from workflows.usecases.audit import audit_for_goal, checkpoint_audit, export_audit, search_audit
 from workflows.usecases.context import Services
 from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from workflows.usecases.goals import (
@@ -75,6 +75,7 @@ __all__ = [
     "authenticate",
     "bulk_approve",
     "check_password",
+    "checkpoint_audit",
     "create_user",
     "csrf_token_for",
     "current_session",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from infra import audit_query
+from infra import audit_anchor, audit_query
+from infra.audit_anchor import Checkpoint
 from infra.audit_query import AuditQuery, AuditRecord, ExportFormat
 from infra.store import goals
 from workflows.usecases.context import Services
@@ -30,3 +31,11 @@ async def search_audit(svc: Services, query: AuditQuery) -> tuple[list[AuditReco
 def export_audit(svc: Services, query: AuditQuery, fmt: ExportFormat) -> AsyncIterator[str]:
     """Every matching event (``query.limit`` aside) as JSON Lines or CSV text chunks, streamed."""
     return audit_query.export(svc.pool, query, fmt)
+
+
+async def checkpoint_audit(svc: Services) -> Checkpoint | None:
+    """Checkpoint the chain's head (signed) into the anchor files outside the database, as every export does at its
+    start; the checkpoint (it travels with the export), or None when the trail is empty."""
+    async with svc.pool.acquire() as conn:
+        return await audit_anchor.checkpoint(conn, key=audit_anchor.anchor_key(svc.settings.secret()),
+                                             paths=audit_anchor.anchor_paths(svc.settings))
