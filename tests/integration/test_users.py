@@ -38,9 +38,9 @@ async def test_a_new_user_signs_in_and_the_creation_is_audited(services: Service
                         department=None)
     stored = await services.pool.fetchval("SELECT password_hash FROM users WHERE login = $1", login)
     assert stored.startswith("$argon2") and PASSWORD not in stored
-    signed_in = await usecases.authenticate(services, login, PASSWORD)
+    signed_in = await usecases.check_password(services, login, PASSWORD, address="test")
     assert signed_in is not None and signed_in.login == login
-    assert await usecases.authenticate(services, login, PASSWORD + "!") is None
+    assert await usecases.check_password(services, login, PASSWORD + "!", address="test") is None
     event = await services.pool.fetchrow(
         "SELECT actor, payload FROM audit_events WHERE action = 'user.created' AND payload->>'login' = $1", login)
     assert event is not None and event["actor"] == "admin" and event["payload"]["role"] == "employee"

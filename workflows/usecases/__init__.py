@@ -50,7 +50,7 @@ from workflows.usecases.sessions import (
     sign_in,
     sign_out,
 )
-from workflows.usecases.users import authenticate, create_user, get_user, list_users
+from workflows.usecases.users import create_user, get_user, list_users
 
 __all__ = [
     "ROLES",
@@ -72,7 +72,6 @@ __all__ = [
     "TaskEdit",
     "Throttled",
     "audit_for_goal",
-    "authenticate",
     "bulk_approve",
     "check_password",
     "checkpoint_audit",

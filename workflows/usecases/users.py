@@ -1,11 +1,8 @@
-"""Users: look one up, list them, add one (audited), and check a password at sign-in."""
+"""Users: look one up, list them, add one (argon2-hashed password, audited); signing in is in sessions.py."""
 
 from __future__ import annotations
 
-import asyncio
-
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
 from infra import audit
 from infra.store import employees, users
@@ -32,20 +29,6 @@ async def get_user(svc: Services, login: str) -> User:
 async def list_users(svc: Services, role: str | None = None) -> list[User]:
     """Users by role then login, optionally of one role."""
     return await users.list_users(svc.pool, role)
-
-
-async def authenticate(svc: Services, login: str, password: str) -> User | None:
-    """The user when the password matches, else None (the same argon2 work whether or not the login exists)."""
-    found = await users.with_password_hash(svc.pool, login)
-    if found is None:
-        await asyncio.to_thread(_hasher.hash, password)
-        return None
-    user, password_hash = found
-    try:
-        await asyncio.to_thread(_hasher.verify, password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return None
-    return user
 
 
 async def create_user(svc: Services, *, login: str, display_name: str, role: str, password: str, by: str,
