@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import BaseModel
 
@@ -70,3 +71,41 @@ async def replace_for_goal(conn: Connection, goal_id: str, review_id: str, rows:
         " FROM goals g WHERE g.goal_id = $1",
         [(goal_id, a.task_id, a.employee_id, a.fraction, a.start_week, a.end_week, a.score, a.reason, review_id)
          for a in rows])
+
+
+class PersonAssignment(BaseModel):
+    """One task a person is staffed on, as that person reads it."""
+
+    goal_id: str
+    """The goal it serves."""
+    goal_text: str
+    """The goal as its manager wrote it."""
+    goal_status: str
+    """Where the goal is (``staffed`` once the staffing is approved)."""
+    manager_login: str
+    """The goal's manager."""
+    task_id: str
+    """Task id within the goal."""
+    title: str
+    """The task."""
+    description: str
+    """What has to be done."""
+    fraction: float
+    """Share of the person's time during the task's window."""
+    starts_on: date
+    """First day."""
+    last_day: date
+    """Last day."""
+    reason: str
+    """Why they were proposed, in one line."""
+
+
+async def for_employee(conn: Queryable, employee_id: str) -> list[PersonAssignment]:
+    """Everything one person is staffed on, earliest first."""
+    rows = await conn.fetch(
+        "SELECT a.goal_id, g.text AS goal_text, g.status AS goal_status, g.manager_login, a.task_id, t.title,"
+        " t.description, a.fraction, a.starts_on, a.ends_on - 1 AS last_day, a.reason"
+        " FROM assignments a JOIN goals g USING (goal_id)"
+        " JOIN tasks t ON t.goal_id = a.goal_id AND t.task_id = a.task_id"
+        " WHERE a.employee_id = $1 ORDER BY a.starts_on, a.goal_id, a.task_id", employee_id)
+    return [PersonAssignment.model_validate(dict(r)) for r in rows]

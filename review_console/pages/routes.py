@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from review_console.pages import admin, audit, goals, profile, reviews, session, skills
+from review_console.pages import admin, audit, goals, profile, reviews, session, skills, work
 
 router = APIRouter()
-for resource in (admin, profile, session, goals, audit, reviews, skills):
+for resource in (admin, profile, session, goals, audit, reviews, skills, work):
     router.include_router(resource.router)

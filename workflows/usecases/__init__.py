@@ -51,6 +51,7 @@ from workflows.usecases.sessions import (
     sign_out,
 )
 from workflows.usecases.users import create_user, get_user, list_users
+from workflows.usecases.work import my_assignments
 
 __all__ = [
     "ROLES",
@@ -91,6 +92,7 @@ __all__ = [
     "list_sessions",
     "list_users",
     "may_retry",
+    "my_assignments",
     "next_task_ids",
     "retry_goal",
     "revoke_session",
