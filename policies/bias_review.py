@@ -16,7 +16,7 @@ from infra.db import Connection
 from policies import ramp_store, review_routing
 from policies.bias_audit import BiasAudit, BiasPolicy, ConsideredCandidate, audit_candidates
 
-STAFFING_ACTION_TYPES = frozenset({review_routing.PROPOSE_STAFFING.name})
+STAFFING_ACTION_TYPES = frozenset({review_routing.PROPOSE_STAFFING.name, review_routing.REPROPOSE_DECLINED_TASK.name})
 """Action types whose reviews carry a staffing proposal to audit."""
 
 

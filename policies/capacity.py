@@ -245,6 +245,7 @@ _PEOPLE_SQL = "SELECT employee_id, name, capacity_pct FROM employees WHERE emplo
 _BOOKINGS_SQL = """
 SELECT employee_id, goal_id, task_id, fraction, starts_on, ends_on FROM assignments
 WHERE employee_id = ANY($1::text[]) AND goal_id <> $2 AND starts_on < $4::date AND $3::date < ends_on
+  AND state NOT IN ('declined', 'withdrawn')
 """
 
 

@@ -39,8 +39,33 @@ DECOMPOSE_GOAL = ActionType(name="decompose_goal", risk_tier=RiskTier.LOW, affec
 """Break a goal into tasks."""
 
 
-ACTION_TYPES: dict[str, ActionType] = {a.name: a for a in (PROPOSE_STAFFING, DECOMPOSE_GOAL)}
-"""Every kind of agent action the platform executes today, by name."""
+REPROPOSE_DECLINED_TASK = ActionType(name="repropose_declined_task", risk_tier=RiskTier.HIGH, affects_people=True)
+"""Propose someone else for a task whose person declined it (or whose release HR did not grant)."""
+OVERRIDE_RELEASE_REFUSAL = ActionType(name="override_release_refusal", risk_tier=RiskTier.HIGH, affects_people=True)
+"""Move a person whose line manager refused to release them (HR decides: approve overrules, reject upholds)."""
+DRAFT_ONBOARDING_PLAN = ActionType(name="draft_onboarding_plan", risk_tier=RiskTier.LOW, affects_people=False)
+"""Draft the 30-60-90 plan of a person's move."""
+SEND_REMINDER = ActionType(name="send_reminder", risk_tier=RiskTier.LOW, affects_people=False)
+"""Remind someone of an item that is due."""
+ESCALATE_MISSED_CHECKIN = ActionType(name="escalate_missed_checkin", risk_tier=RiskTier.MEDIUM, affects_people=False)
+"""Tell the next manager up that a check-in was missed."""
+
+
+ACTION_TYPES: dict[str, ActionType] = {a.name: a for a in (
+    PROPOSE_STAFFING, DECOMPOSE_GOAL, REPROPOSE_DECLINED_TASK, OVERRIDE_RELEASE_REFUSAL, DRAFT_ONBOARDING_PLAN,
+    SEND_REMINDER, ESCALATE_MISSED_CHECKIN)}
+"""Every kind of agent action, by name (each has its own place on the trust ramp)."""
+
+ACTION_WORDS: dict[str, str] = {
+    PROPOSE_STAFFING.name: "Staffing", DECOMPOSE_GOAL.name: "Plan",
+    REPROPOSE_DECLINED_TASK.name: "New person for a declined task",
+    OVERRIDE_RELEASE_REFUSAL.name: "Release refused by a line manager",
+    DRAFT_ONBOARDING_PLAN.name: "Onboarding plan", SEND_REMINDER.name: "Reminder",
+    ESCALATE_MISSED_CHECKIN.name: "Missed check-in escalation",
+}
+"""Each action type in words, for pages."""
+STAFFING_LIKE = frozenset({PROPOSE_STAFFING.name, REPROPOSE_DECLINED_TASK.name, OVERRIDE_RELEASE_REFUSAL.name})
+"""Action types whose arguments are assignments (``StaffingArguments``): reviewed, edited and shown like a staffing."""
 
 TimeoutDefault = Literal["park", "approve", "reject"]
 """What a review still undecided after its last escalation turns into."""

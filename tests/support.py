@@ -88,3 +88,56 @@ def swap_candidates(review: Review | dict[str, Any], task_id: str) -> list[dict[
         if candidate["employee_id"] not in booked and free / 100 >= fraction:
             fitting.append(candidate)
     return fitting
+
+
+async def unbooked_person(svc: Services) -> tuple[str, str, str]:
+    """Someone of the demo organisation booked nowhere, at full capacity, who manages nobody, has their own demo
+    login, and whose line manager can sign in: ``(employee_id, their login, their line manager's login)``.
+
+    Picked from the end of the organisation so that tests which book people one by one never pick the same one.
+    """
+    row = await svc.pool.fetchrow(
+        "SELECT e.employee_id, (SELECT min(u.login) FROM users u WHERE u.employee_id = e.employee_id) AS login,"
+        " (SELECT min(u.login) FROM users u WHERE u.employee_id = e.manager_id) AS manager_login"
+        " FROM employees e WHERE e.capacity_pct = 100 AND e.manager_id IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.employee_id = e.employee_id)"
+        " AND NOT EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.employee_id)"
+        " AND EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id AND u.role = 'employee')"
+        " AND EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.manager_id)"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id AND u.role <> 'employee')"
+        " ORDER BY e.employee_id DESC LIMIT 1")
+    assert row is not None, "the demo organisation has nobody left unbooked"
+    return row["employee_id"], row["login"], row["manager_login"]
+
+
+async def staff_person(svc: Services, employee_id: str, *, goal_text: str, manager: str = "mgr.payments",
+                       reviewer: str = "hr.reviewer") -> tuple[str, str]:
+    """Submit a goal, approve its plan and staff ``employee_id`` on its first task (a reviewer's edit); wait until
+    the goal is staffed. Returns ``(goal_id, task_id)``."""
+    goal_id = await usecases.submit_goal(svc, text=goal_text, manager_login=manager, submitted_by=manager)
+    await approve_plan(svc, goal_id)
+
+    async def awaiting() -> GoalDetail | None:
+        goal = await usecases.get_goal(svc, goal_id)
+        assert goal.status != "failed", goal.status_detail
+        return goal if goal.status == "awaiting_review" else None
+
+    review = await usecases.get_review(svc, review_id_of(await eventually(awaiting, "the staffing review")))
+    task_id = review.arguments["assignments"][0]["task_id"]
+    await usecases.decide_review(svc, review_id=review.review_id, decision="edit", reviewer=reviewer,
+                                 edits={task_id: employee_id})
+
+    async def staffed() -> GoalDetail | None:
+        goal = await usecases.get_goal(svc, goal_id)
+        return goal if goal.status == "staffed" else None
+
+    await eventually(staffed, "the goal to be staffed")
+    return goal_id, task_id
+
+
+async def move_state(svc: Services, goal_id: str, task_id: str, employee_id: str) -> str | None:
+    """The stored state of one person's move onto one task (None: no such assignment)."""
+    state: str | None = await svc.pool.fetchval(
+        "SELECT state FROM assignments WHERE goal_id = $1 AND task_id = $2 AND employee_id = $3",
+        goal_id, task_id, employee_id)
+    return state

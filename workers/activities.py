@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio import activity
@@ -18,6 +18,7 @@ from infra.store.plan_diff import plan_diff
 from infra.store.plans import GoalPlan
 from infra.telemetry import current_trace_id
 from policies import capacity, ramp_store
+from workers import notify
 from workflows.activity_inputs import (
     AgentFailed,
     AgentStep,
@@ -30,6 +31,7 @@ from workflows.activity_inputs import (
     RouteDecision,
     SavePlan,
     StatusChange,
+    TaskUnstaffed,
 )
 
 
@@ -133,7 +135,7 @@ async def open_review(data: OpenReview) -> None:
             review_id=req.review_id, goal_id=req.goal_id, workflow_id=activity.info().workflow_id or "",
             action_type=req.action_type, arguments=req.arguments, args_hash=req.args_hash,
             evidence={"plan": data.plan.model_dump(mode="json"), "proposal": proposal},
-            explanation=data.proposal.explanation if data.proposal else data.plan.summary,
+            explanation=data.explanation or (data.proposal.explanation if data.proposal else data.plan.summary),
             risk_tier=req.risk_tier, policy_version=req.policy_version, routed_because=req.routed_because,
             requested_by=req.requested_by, due_at=req.due_at, sampled=data.sampled, fingerprint=data.fingerprint))
         await goals.set_status(conn, req.goal_id, data.goal_status)
@@ -219,31 +221,87 @@ async def apply_staffing(data: ApplyStaffing) -> None:
     one person past their capacity. If anyone would be, nothing is written and the activity fails with a
     non-retryable ``ApplicationError`` of type ``OverCapacity`` whose message names who and which weeks.
     """
-    reasons = {(t.task_id, c.employee_id): c for t in data.proposal.tasks for c in t.candidates}
-    rows = []
-    for a in data.arguments.assignments:
-        candidate = reasons.get((a.task_id, a.employee_id))
-        score = candidate.score if candidate else 0.0
-        reason = candidate.reason if candidate else "chosen by the reviewer"
-        rows.append(assignments.NewAssignment(task_id=a.task_id, employee_id=a.employee_id, fraction=a.fraction,
-                                              start_week=a.start_week, end_week=a.end_week, score=score,
-                                              reason=reason))
-    wanted = sorted({r.employee_id for r in rows})
+    rows = _new_rows(data)
     async with get_pool().acquire() as conn, conn.transaction():
-        known = await employees.existing(conn, wanted)
-        unknown = sorted(set(wanted) - known)
-        if unknown:
-            raise ApplicationError(f"unknown employees: {', '.join(unknown)}", non_retryable=True)
-        await capacity.lock_employees(conn, known)
-        overbooked = await capacity.check_goal(conn, data.goal_id, data.arguments.assignments)
-        if overbooked:
-            raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True)
-        await assignments.replace_for_goal(conn, data.goal_id, data.review_id, rows)
+        await _check_bookable(conn, data.goal_id, data.arguments.assignments)
+        await assignments.replace_for_goal(conn, data.goal_id, data.review_id, rows,
+                                           state="offered" if data.moves else "released")
         await goals.set_status(conn, data.goal_id, "staffed")
         await audit.append(conn, _event(
             "goal.staffed", goal_id=data.goal_id, args_hash=audit.args_hash(data.arguments.model_dump(mode="json")),
             payload={"review_id": data.review_id, "assignments": data.arguments.model_dump(mode="json")["assignments"]},
         ))
+
+
+def _new_rows(data: ApplyStaffing) -> list[assignments.NewAssignment]:
+    """The approved assignments with the matcher's score and reason (a reviewer's own choice has none)."""
+    reasons = {(t.task_id, c.employee_id): c for t in data.proposal.tasks for c in t.candidates}
+    rows = []
+    for a in data.arguments.assignments:
+        candidate = reasons.get((a.task_id, a.employee_id))
+        rows.append(assignments.NewAssignment(
+            task_id=a.task_id, employee_id=a.employee_id, fraction=a.fraction, start_week=a.start_week,
+            end_week=a.end_week, score=candidate.score if candidate else 0.0,
+            reason=candidate.reason if candidate else "chosen by the reviewer"))
+    return rows
+
+
+async def _check_bookable(conn: Connection, goal_id: str, wanted: Sequence[capacity.ProposedAssignment]) -> None:
+    """Refuse unknown people and anyone the assignments would book past their capacity (locks them first).
+
+    Raises:
+        ApplicationError: Non-retryable; ``OverCapacity`` names who and which weeks.
+    """
+    ids = sorted({a.employee_id for a in wanted})
+    known = await employees.existing(conn, ids)
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise ApplicationError(f"unknown employees: {', '.join(unknown)}", non_retryable=True)
+    await capacity.lock_employees(conn, known)
+    overbooked = await capacity.check_goal(conn, goal_id, wanted)
+    if overbooked:
+        raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True)
+
+
+@activity.defn
+async def offer_again(data: ApplyStaffing) -> None:
+    """Store the person a reviewer approved for a task proposed again; the goal's other people keep their moves.
+
+    The capacity check counts the goal's other open assignments too (the new person may be on another of its
+    tasks). Idempotent: a retry finds the row stored and writes nothing.
+    """
+    rows = _new_rows(data)
+    async with get_pool().acquire() as conn, conn.transaction():
+        others = [a for a in await assignments.booking_for_goal(conn, data.goal_id)
+                  if a.task_id not in {r.task_id for r in rows}]
+        await _check_bookable(conn, data.goal_id, [*others, *data.arguments.assignments])
+        stored = [r for r in rows if await assignments.add_offer(conn, data.goal_id, data.review_id, r)]
+        if stored:
+            await audit.append(conn, _event(
+                "goal.restaffed", goal_id=data.goal_id,
+                args_hash=audit.args_hash(data.arguments.model_dump(mode="json")),
+                payload={"review_id": data.review_id,
+                         "assignments": data.arguments.model_dump(mode="json")["assignments"]}))
+
+
+@activity.defn
+async def record_task_unstaffed(data: TaskUnstaffed) -> None:
+    """A task has nobody after a decline or a withdrawal: audit it and tell the goal's manager why."""
+    async with get_pool().acquire() as conn, conn.transaction():
+        goal = await goals.get(conn, data.goal_id)
+        if goal is None:
+            return
+        title = await conn.fetchval("SELECT title FROM tasks WHERE goal_id = $1 AND task_id = $2",
+                                    data.goal_id, data.task_id) or data.task_id
+        told = await notify.tell_login(conn, goal.manager_login, notify.Message(
+            subject=f"“{title}” has nobody now",
+            body=f"The task “{title}” of your goal “{goal.text}” has nobody on it: {data.reason}.",
+            link=f"/goals/{data.goal_id}", goal_id=data.goal_id,
+            key=f"task-unstaffed:{data.goal_id}:{data.task_id}:{data.employee_id}"))
+        if told:
+            await goals.set_status(conn, data.goal_id, "staffed", f"“{title}” has nobody: {data.reason}")
+            await audit.append(conn, _event("goal.task_unstaffed", goal_id=data.goal_id, payload={
+                "task_id": data.task_id, "after": data.employee_id, "reason": data.reason}))
 
 
 @activity.defn
@@ -281,6 +339,6 @@ async def _plan_under_review(conn: Connection, data: ApplyPlan) -> GoalPlan | No
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
     route_action, set_goal_status, save_plan, open_review, record_decision, escalate_review, apply_staffing,
-    apply_plan, record_agent_failure,
+    apply_plan, record_agent_failure, offer_again, record_task_unstaffed,
 ]
 """Registered by the worker."""

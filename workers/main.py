@@ -16,10 +16,12 @@ from infra import runtime
 from infra.settings import Settings, get_settings
 from workers.activities import ALL_ACTIVITIES
 from workers.agent_runs import AgentModels, build_agent_models
+from workers.move_activities import MOVE_ACTIVITIES
 from workers.planning import planning_activity
 from workers.staffing import staffing_activity
 from workflows import attestation
 from workflows.goal import GoalWorkflow
+from workflows.move import MoveWorkflow
 
 
 async def connect_client(address: str, namespace: str = "default") -> Client:
@@ -47,7 +49,7 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
     models = models or build_agent_models(settings)
     attestation.trust(attestation.decision_key(settings.secret()))
     runtime.set_pool(pool)
-    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow],
-                  activities=[*ALL_ACTIVITIES, planner or planning_activity(models.draft_tasks),
+    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow, MoveWorkflow],
+                  activities=[*ALL_ACTIVITIES, *MOVE_ACTIVITIES, planner or planning_activity(models.draft_tasks),
                               staffing_activity(models.propose_staffing)],
                   graceful_shutdown_timeout=timedelta(seconds=10))

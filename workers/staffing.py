@@ -49,6 +49,9 @@ def staffing_activity(model: AgentModel) -> Callable[..., Any]:
         """Propose who should do each task; a failure ends with a reason a manager can read."""
         async with heartbeating():
             found, calls = await find_people(data.plan, date.fromisoformat(data.starts_on))
+            if data.excluded:  # they declined the task or were not released for it
+                found = {task: [c for c in people if c.employee_id not in data.excluded]
+                         for task, people in found.items()}
             served: str | None = None
             if model.offline:
                 proposal = propose_staffing(data.plan, found)

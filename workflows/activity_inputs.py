@@ -84,6 +84,8 @@ class ProposeStaffing(BaseModel):
     """The plan to staff (as approved)."""
     starts_on: str
     """ISO date of the goal's week 0."""
+    excluded: list[str] = []
+    """People not to propose (they declined the task, or were not released for it)."""
 
 
 class StaffingResult(BaseModel):
@@ -127,6 +129,8 @@ class OpenReview(BaseModel):
     """Routed by the random draw (its outcome counts toward the trust ramp)."""
     fingerprint: str | None = None
     """Evidence fingerprint the outcome counts toward."""
+    explanation: str | None = None
+    """What the reviewer reads first (default: the proposal's explanation, else the plan's summary)."""
 
 
 class RecordDecision(BaseModel):
@@ -170,6 +174,8 @@ class ApplyStaffing(BaseModel):
     """The assignments to store."""
     proposal: StaffingProposal
     """For scores and reasons of the people assigned."""
+    moves: bool = False
+    """Each assignment becomes a move the person answers (False: final on approval, as before moves existed)."""
 
 
 class RouteAction(BaseModel):
@@ -220,3 +226,16 @@ class ApplyPlan(BaseModel):
     before: GoalPlan | None = None
     """The plan as proposed, for the audited diff; None (older histories, or not sent): the activity reads the
     reviewed plan from the review request."""
+
+
+class TaskUnstaffed(BaseModel):
+    """A task left without a person after a decline or a withdrawal: tell the goal's manager why."""
+
+    goal_id: str
+    """Goal."""
+    task_id: str
+    """Task."""
+    employee_id: str
+    """Who declined it (or was not released)."""
+    reason: str
+    """Why nobody new is on it."""

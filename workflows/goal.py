@@ -13,6 +13,7 @@ from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic_ai.messages import ModelMessage
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         SavePlan,
         StaffingResult,
         StatusChange,
+        TaskUnstaffed,
     )
     from workflows.goal_rules import (
         AGENT_STEP_TRIES,
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         DECIDE_UPDATE,
         GOAL_WORKFLOW,
+        Assignment,
         Decision,
         DecisionOutcome,
         GoalInput,
@@ -62,6 +65,15 @@ with workflow.unsafe.imports_passed_through():
         GoalStatus,
         ReviewRequest,
         StaffingArguments,
+    )
+    from workflows.move_messages import (
+        HR_DECIDED_SIGNAL,
+        MOVE_EVENT_SIGNAL,
+        MOVE_WORKFLOW,
+        HrDecided,
+        MoveEvent,
+        MoveInput,
+        move_workflow_id,
     )
 
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -101,6 +113,9 @@ class GoalWorkflow(PydanticAIWorkflow):
         self._timeout_default: TimeoutDefault = "park"
         self._agent_steps = False
         self._plan_step: AgentStep | None = None
+        self._move_events: list[MoveEvent] = []
+        self._open_moves: dict[tuple[str, str], Assignment] = {}
+        self._passed_over: dict[str, list[str]] = {}
 
     @workflow.run
     async def run(self, goal: GoalInput) -> GoalStatus:
@@ -151,10 +166,12 @@ class GoalWorkflow(PydanticAIWorkflow):
                 await self._set_status("rejected", decision.reason)
                 return self._status
             assert self._executed is not None and self._review is not None
+            staffed = StaffingArguments.model_validate(self._executed)
+            moves = workflow.patched("assignment-moves")
             try:
                 await self._activity("apply_staffing", ApplyStaffing(
-                    goal_id=goal.goal_id, review_id=self._review.review_id,
-                    arguments=StaffingArguments.model_validate(self._executed), proposal=proposal))
+                    goal_id=goal.goal_id, review_id=self._review.review_id, arguments=staffed, proposal=proposal,
+                    moves=moves))
             except ActivityError as err:
                 if not workflow.patched("staffing-over-capacity"):
                     raise
@@ -166,8 +183,93 @@ class GoalWorkflow(PydanticAIWorkflow):
                 await self._set_status("staffing", f"proposing again: {failure_reason(err)}")
                 continue
             self._status = "staffed"
+            if moves:
+                await self._run_moves(goal, plan, staffed)
             return self._status
         raise AssertionError("unreachable: every staffing round returns")
+
+    async def _run_moves(self, goal: GoalInput, plan: GoalPlan, staffed: StaffingArguments) -> None:
+        """Start a move per assignment, then act on what the moves report (a decline or a withdrawal: propose
+        someone else; a refusal: HR reviews it) until every open move has its person released."""
+        for a in staffed.assignments:
+            await self._start_move(goal, a)
+        while self._open_moves:
+            await workflow.wait_condition(lambda: bool(self._move_events))
+            event = self._move_events.pop(0)
+            key = (event.task_id, event.employee_id)
+            if key not in self._open_moves:
+                continue  # not a move of this goal's (a stray signal)
+            if event.kind == "refused":
+                await self._review_refusal(goal, plan, event)
+                continue
+            self._open_moves.pop(key)
+            if event.kind in ("declined", "withdrawn"):
+                await self._restaff(goal, plan, event)
+
+    async def _start_move(self, goal: GoalInput, assignment: Assignment) -> None:
+        await workflow.start_child_workflow(
+            MOVE_WORKFLOW, MoveInput(goal_id=goal.goal_id, goal_workflow_id=workflow.info().workflow_id,
+                                     task_id=assignment.task_id, employee_id=assignment.employee_id,
+                                     manager_login=goal.manager_login),
+            id=move_workflow_id(goal.goal_id, assignment.task_id, assignment.employee_id),
+            parent_close_policy=ParentClosePolicy.ABANDON)  # a move outlives its goal's workflow
+        self._open_moves[(assignment.task_id, assignment.employee_id)] = assignment
+
+    async def _restaff(self, goal: GoalInput, plan: GoalPlan, event: MoveEvent) -> None:
+        """Propose someone else for a task whose person declined (or was not released), through a review."""
+        passed = self._passed_over.setdefault(event.task_id, [])
+        passed.append(event.employee_id)
+        task_plan = plan.model_copy(update={"tasks": [t for t in plan.tasks if t.task_id == event.task_id]})
+        try:
+            proposal, step = await self._propose_staffing(goal, task_plan, excluded=passed)
+        except ActivityError as err:
+            await self._unstaffed(goal, event, f"no new proposal could be made: {failure_reason(err)}")
+            return
+        arguments = proposed_arguments(task_plan, proposal)
+        if not arguments.assignments:
+            await self._unstaffed(goal, event, "nobody else with the skills and the free time was found")
+            return
+        action = review_routing.REPROPOSE_DECLINED_TASK
+        route = await self._route(goal, action, step.prompt_version, model=step.model)
+        decision = await self._gate(goal, route, action, arguments.model_dump(mode="json"), plan=plan,
+                                    proposal=proposal, step=step, waiting="awaiting_review")
+        if decision.decision == "reject":
+            await self._unstaffed(goal, event, f"the reviewer rejected the new proposal: {decision.reason}")
+            return
+        assert self._executed is not None and self._review is not None
+        executed = StaffingArguments.model_validate(self._executed)
+        try:
+            await self._activity("offer_again", ApplyStaffing(
+                goal_id=goal.goal_id, review_id=self._review.review_id, arguments=executed, proposal=proposal,
+                moves=True))
+        except ActivityError as err:
+            await self._unstaffed(goal, event, f"the new person could not be booked: {failure_reason(err)}")
+            return
+        for a in executed.assignments:
+            await self._start_move(goal, a)
+        await self._set_status("staffed")
+
+    async def _unstaffed(self, goal: GoalInput, event: MoveEvent, why: str) -> None:
+        """The task has nobody now: the goal stays staffed, its manager is told why."""
+        await self._activity("record_task_unstaffed", TaskUnstaffed(
+            goal_id=goal.goal_id, task_id=event.task_id, employee_id=event.employee_id, reason=why))
+        self._status = "staffed"
+
+    async def _review_refusal(self, goal: GoalInput, plan: GoalPlan, event: MoveEvent) -> None:
+        """HR reviews a line manager's refusal: approve overrules it (the person moves), reject upholds it."""
+        assignment = self._open_moves[(event.task_id, event.employee_id)]
+        action = review_routing.OVERRIDE_RELEASE_REFUSAL
+        route = await self._route(goal, action, "release/1")
+        arguments = StaffingArguments(assignments=[assignment]).model_dump(mode="json")
+        explanation = (f"Their line manager ({event.actor}) refused to release {event.employee_id} for task "
+                       f"{event.task_id}: {event.reason}. Approve to release them anyway (the move goes ahead); "
+                       "reject to uphold the refusal (the task is proposed to someone else).")
+        await self._gate(goal, route, action, arguments, plan=plan, waiting="awaiting_review",
+                         requested_by=event.actor, explanation=explanation)
+        assert self._review is not None
+        move = workflow.get_external_workflow_handle(move_workflow_id(goal.goal_id, event.task_id, event.employee_id))
+        await move.signal(HR_DECIDED_SIGNAL, HrDecided(review_id=self._review.review_id))
+        await self._set_status("staffed")
 
     async def _planned(self, goal: GoalInput) -> GoalPlan | None:
         """Plan the goal and take the plan through its review gate; None when the goal ended on the way."""
@@ -206,13 +308,15 @@ class GoalWorkflow(PydanticAIWorkflow):
             goal_id=goal.goal_id, plan=result.plan, graph_steps=result.steps, step=self._plan_step))
         return result.plan
 
-    async def _propose_staffing(self, goal: GoalInput, plan: GoalPlan) -> tuple[StaffingProposal, AgentStep]:
+    async def _propose_staffing(self, goal: GoalInput, plan: GoalPlan,
+                                excluded: Sequence[str] = ()) -> tuple[StaffingProposal, AgentStep]:
         """The staffing proposal for ``plan`` (an activity; in older histories, the agent run in the workflow)."""
         if not self._agent_steps:
             staffing_run = await staffing.staffing_agent.run(staffing.staffing_prompt(plan, goal.submitted_on))
             return staffing_run.output, self._step(staffing_run.all_messages(), staffing.PROMPT_VERSION)
         result: StaffingResult = await workflow.execute_activity(
-            "propose_staffing", ProposeStaffing(goal_id=goal.goal_id, plan=plan, starts_on=goal.submitted_on),
+            "propose_staffing", ProposeStaffing(goal_id=goal.goal_id, plan=plan, starts_on=goal.submitted_on,
+                                                excluded=list(excluded)),
             result_type=StaffingResult, start_to_close_timeout=AGENT_STEP_TIMEOUT,
             heartbeat_timeout=AGENT_STEP_HEARTBEAT,
             retry_policy=RetryPolicy(maximum_attempts=AGENT_STEP_TRIES, non_retryable_error_types=NOT_RETRYABLE))
@@ -250,18 +354,23 @@ class GoalWorkflow(PydanticAIWorkflow):
 
     async def _gate(self, goal: GoalInput, route: RouteDecision, action: review_routing.ActionType,
                     arguments: dict[str, Any], *, plan: GoalPlan, waiting: GoalStatus,
-                    proposal: StaffingProposal | None = None, step: AgentStep | None = None) -> Decision:
-        """Open a review of ``arguments`` and wait for its decision (or the policy's default)."""
+                    proposal: StaffingProposal | None = None, step: AgentStep | None = None,
+                    requested_by: str | None = None, explanation: str | None = None) -> Decision:
+        """Open a review of ``arguments`` and wait for its decision (or the policy's default).
+
+        ``requested_by`` is who caused the action (by default whoever submitted the goal): they cannot decide it.
+        """
         self._decision, self._executed, self._decision_recorded = None, None, False
         self._review = ReviewRequest(
             review_id=f"r-{workflow.uuid4().hex[:12]}", goal_id=goal.goal_id, action_type=action.name,
             arguments=arguments, args_hash=args_hash(arguments), risk_tier=route.risk_tier,
             policy_version=route.policy_version, routed_because=route.because,
-            requested_by=goal.submitted_by or goal.manager_login, due_at=self._due_at(),
+            requested_by=requested_by or goal.submitted_by or goal.manager_login, due_at=self._due_at(),
         )
         await self._activity("open_review", OpenReview(
             request=self._review, plan=plan, proposal=proposal, step=step, goal_status=waiting,
-            sampled=route.review and not route.forced, fingerprint=route.fingerprint or None))
+            sampled=route.review and not route.forced, fingerprint=route.fingerprint or None,
+            explanation=explanation))
         self._status = waiting
         await self._wait_for_decision(goal)
         assert self._decision is not None
@@ -315,6 +424,11 @@ class GoalWorkflow(PydanticAIWorkflow):
                     self._executed = self._review.arguments if default == "approve" else None
                     self._decision_recorded = True
 
+    @workflow.signal(name=MOVE_EVENT_SIGNAL)
+    def move_event(self, event: MoveEvent) -> None:
+        """A move of this goal was released, declined, refused or withdrawn."""
+        self._move_events.append(event)
+
     @workflow.query
     def state(self) -> GoalState:
         """Where the goal is and the review waiting for a decision, if any."""
@@ -363,8 +477,11 @@ class GoalWorkflow(PydanticAIWorkflow):
         if decision.decision == "edit":
             if review.action_type == review_routing.DECOMPOSE_GOAL.name:
                 validate_plan_edit(review, decision.edited_arguments)
+            elif review.action_type == review_routing.OVERRIDE_RELEASE_REFUSAL.name:
+                raise ValueError("a refused release is approved (released anyway) or rejected (refusal upheld), "
+                                 "not edited; to propose someone else, reject it")
             else:
-                validate_staffing_edit(review, decision.edited_arguments)
+                validate_staffing_edit(review, decision.edited_arguments, passed_over=self._passed_over)
         # who decides: the application layer's signed facts, checked again here (role, separation of duties,
         # the people concerned, the bias policy); a decision sent to Temporal by another route is refused.
         # Validators are not replayed: the keys the worker trusts (workflows.attestation) may be read here.

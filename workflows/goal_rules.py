@@ -81,10 +81,16 @@ def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPl
         raise ValueError("; ".join(str(i) for i in issues))
 
 
-def validate_staffing_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
-    """A staffing edit changes only proposed tasks, each once, with ordered windows."""
+def validate_staffing_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None, *,
+                           passed_over: Mapping[str, list[str]] | None = None) -> None:
+    """A staffing edit changes only proposed tasks, each once, with ordered windows, and never gives a task back to
+    someone who declined it (or was not released for it): ``passed_over`` maps a task to those people."""
     if not isinstance(edited, StaffingArguments) or not edited.assignments:
         raise ValueError("an edit needs the edited assignments")
+    for a in edited.assignments:
+        if a.employee_id in (passed_over or {}).get(a.task_id, []):
+            raise ValueError(f"{a.employee_id} already declined task {a.task_id} (or was not released for it); "
+                             "choose someone else")
     proposed = StaffingArguments.model_validate(review.arguments)
     _check_task_ids([a.task_id for a in edited.assignments], {a.task_id for a in proposed.assignments}, "change")
     for a in edited.assignments:

@@ -79,7 +79,7 @@ task_window AS (SELECT $5::date + 7 * $3::int AS starts_on, $5::date + 7 * $4::i
 booked AS (
     -- peak weekly load would be exact; the sum of overlapping bookings is a safe upper bound
     SELECT a.employee_id, sum(a.fraction) AS used FROM assignments a JOIN pool USING (employee_id), task_window w
-    WHERE a.starts_on < w.ends_on AND w.starts_on < a.ends_on
+    WHERE a.starts_on < w.ends_on AND w.starts_on < a.ends_on AND a.state NOT IN ('declined', 'withdrawn')
     GROUP BY a.employee_id
 )
 SELECT emp.employee_id, emp.name, emp.title, emp.department,

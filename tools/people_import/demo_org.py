@@ -19,7 +19,7 @@ from tools.taxonomy.task_library import load_task_library
 DEMO_PASSWORD = "talentops-demo"
 """Password of every demo login (printed by ``talentops up``)."""
 DEMO_EMPLOYEES = ("E0103", "E0190")
-"""Employees who get a demo login (role employee) to see and correct their own skills."""
+"""Two employees the README and the tests sign in as (every employee of the demo organisation has a login)."""
 _GENERIC = frozenset({"Reading Comprehension", "Active Listening", "Speaking", "Writing", "English Language",
                       "Critical Thinking", "Monitoring", "Active Learning", "Social Perceptiveness", "Coordination"})
 
@@ -67,6 +67,20 @@ def evidence_rows(employee: dict[str, Any], now: datetime) -> list[tuple[str, st
     return rows
 
 
+def people_logins(org: dict[str, Any]) -> list[tuple[str, str, str, str, str | None]]:
+    """A login for every employee without one among the named demo logins: the e-mail's local part, role
+    ``manager`` for line managers (someone reports to them) and ``employee`` for everyone else.
+
+    Returns:
+        ``(login, name, role, employee_id, department)`` per employee, in employee order.
+    """
+    named = {u["employee_id"] for u in org["logins"] if u["employee_id"]}
+    line_managers = {e["manager_id"] for e in org["employees"] if e["manager_id"]}
+    return [(e["email"].split("@")[0], e["name"], "manager" if e["employee_id"] in line_managers else "employee",
+             e["employee_id"], e["department"])
+            for e in org["employees"] if e["employee_id"] not in named]
+
+
 async def seed_demo_org(conn: Connection) -> bool:
     """Load the demo organisation once; return False when it was already there."""
     async with conn.transaction():
@@ -100,11 +114,10 @@ async def seed_demo_org(conn: Connection) -> bool:
             [(u["login"], names.get(u["employee_id"], u["login"]), u["role"], demo_hash, u["employee_id"],
               u["department"]) for u in org["logins"]],
         )
-        by_id = {e["employee_id"]: e for e in employees}
         await conn.executemany(
             "INSERT INTO users (login, display_name, role, password_hash, employee_id, department)"
-            " VALUES ($1, $2, 'employee', $3, $4, $5)",
-            [(by_id[eid]["email"].split("@")[0], by_id[eid]["name"], demo_hash, eid, by_id[eid]["department"])
-             for eid in DEMO_EMPLOYEES if eid in by_id],
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            [(login, name, role, demo_hash, eid, department)
+             for login, name, role, eid, department in people_logins(org)],
         )
         return True
