@@ -19,7 +19,7 @@ GoalStatus = Literal["submitted", "planning", "awaiting_plan_review", "staffing"
 """Where a goal is: planned, waiting for a review, being staffed, or ended (staffed, rejected, failed)."""
 
 GOAL_COLUMNS = ("goal_id, text, manager_login, department, status, status_detail, workflow_id, model,"
-                " deadline_weeks, starts_on, submitted_by, plan, agent_models, created_at, updated_at")
+                " deadline_weeks, starts_on, submitted_by, plan, agent_models, created_at, updated_at, revision_of")
 
 
 class Goal(BaseModel):
@@ -55,15 +55,25 @@ class Goal(BaseModel):
     """When it was submitted."""
     updated_at: Timestamp
     """When it last changed."""
+    revision_of: str | None = None
+    """The rejected goal this one revises, if it is a revision."""
 
 
 async def insert(conn: Connection, *, goal_id: str, text: str, manager_login: str, department: str | None,
-                 workflow_id: str, model: str, starts_on: date, submitted_by: str) -> None:
-    """Store a newly submitted goal (status ``submitted``)."""
+                 workflow_id: str, model: str, starts_on: date, submitted_by: str,
+                 revision_of: str | None = None) -> None:
+    """Store a newly submitted goal (status ``submitted``); ``revision_of`` is the rejected goal it revises."""
     await conn.execute(
         "INSERT INTO goals (goal_id, text, manager_login, department, status, workflow_id, model, starts_on,"
-        " submitted_by) VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8)",
-        goal_id, text, manager_login, department, workflow_id, model, starts_on, submitted_by)
+        " submitted_by, revision_of) VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8, $9)",
+        goal_id, text, manager_login, department, workflow_id, model, starts_on, submitted_by, revision_of)
+
+
+async def revised_as(conn: Queryable, goal_id: str) -> str | None:
+    """The goal that revises this one, if it was revised."""
+    found: str | None = await conn.fetchval(
+        "SELECT goal_id FROM goals WHERE revision_of = $1 ORDER BY created_at LIMIT 1", goal_id)
+    return found
 
 
 async def get(conn: Queryable, goal_id: str) -> Goal | None:

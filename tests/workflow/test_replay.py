@@ -9,8 +9,9 @@ The committed histories are goals that were planned, reviewed, approved and staf
 decomposition agent), ``histories/goal_planning_graph.json`` planned by the planning graph, and
 ``histories/goal_agent_steps.json`` with every agent step (planning, staffing) an activity, and
 ``histories/goal_staffing_status.json`` where the workflow itself sets ``staffing`` when staffing starts (saving
-a plan no longer does). Record the newest
-one only on purpose (a change that is meant to be incompatible, e.g. behind ``workflow.patched``)::
+a plan no longer does), and ``histories/goal_moves.json`` where every staffed person's move runs as a child
+workflow until they accept and are released (``histories/move_released.json`` is one of those moves). Record the
+newest ones only on purpose (a change that is meant to be incompatible, e.g. behind ``workflow.patched``)::
 
     TALENTOPS_RECORD_HISTORY=1 .venv/bin/pytest tests/workflow/test_replay.py -k live -p no:cacheprovider
 """
@@ -31,24 +32,32 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Replayer
 
+from infra.store import users
 from workflows import usecases
+from workflows.usecases import moves
 from workflows.goal import GoalWorkflow
+from workflows.move import MoveWorkflow
+from workflows.move_messages import move_workflow_id
 from workflows.usecases import Services
 
 pytestmark = pytest.mark.integration
 
 HISTORIES = Path(__file__).parent / "histories"
-HISTORY_FILE = HISTORIES / "goal_staffing_status.json"
+HISTORY_FILE = HISTORIES / "goal_moves.json"
 """Where the live test records (the newest shape of the workflow)."""
+MOVE_HISTORY_FILE = HISTORIES / "move_released.json"
+"""Where the live test records one move of that goal."""
 RECORDED = [HISTORIES / "goal_approved.json", HISTORIES / "goal_plan_reviewed.json",
-            HISTORIES / "goal_planning_graph.json", HISTORIES / "goal_agent_steps.json", HISTORY_FILE]
+            HISTORIES / "goal_planning_graph.json", HISTORIES / "goal_agent_steps.json",
+            HISTORIES / "goal_staffing_status.json", HISTORY_FILE]
 RECORD = os.environ.get("TALENTOPS_RECORD_HISTORY") == "1"
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
 
 def replayer() -> Replayer:
     """A replayer configured like the worker: the pydantic-ai plugin (payload converter, sandbox) and tracing."""
-    return Replayer(workflows=[GoalWorkflow], plugins=[PydanticAIPlugin()], interceptors=[TracingInterceptor()])
+    return Replayer(workflows=[GoalWorkflow, MoveWorkflow], plugins=[PydanticAIPlugin()],
+                    interceptors=[TracingInterceptor()])
 
 
 def event_types(history: WorkflowHistory) -> list[int]:
@@ -91,9 +100,36 @@ async def run_approved_goal(svc: Services) -> str:
         raise AssertionError(f"goal stuck in {goal.status}")
     await usecases.decide_review(svc, review_id=review_id_of(goal), decision="approve",
                                 reviewer="hr.reviewer")
+    await accept_and_release_everyone(svc, goal.goal_id)
     handle = svc.temporal().get_workflow_handle(goal.workflow_id)
     assert await asyncio.wait_for(handle.result(), timeout=30) == "staffed"
     return goal.workflow_id
+
+
+async def accept_and_release_everyone(svc: Services, goal_id: str) -> None:
+    """Every person staffed accepts, and their line manager releases them (the goal's workflow then completes)."""
+    async def login_of(employee_id: str | None) -> users.User | None:
+        login = await svc.pool.fetchval("SELECT min(login) FROM users WHERE employee_id = $1", employee_id)
+        return await users.get(svc.pool, login) if login else None
+
+    for _ in range(600):
+        rows = await svc.pool.fetch(
+            "SELECT task_id, employee_id, state, line_manager_id, release_due_at, offered_at FROM assignments"
+            " WHERE goal_id = $1", goal_id)
+        if rows and all(r["state"] == "released" for r in rows):
+            return
+        for r in rows:
+            if r["state"] == "offered" and r["offered_at"] is not None:
+                person = await login_of(r["employee_id"])
+                assert person is not None, f"{r['employee_id']} has no demo login"
+                await moves.answer_assignment(svc, person, goal_id=goal_id, task_id=r["task_id"], accept=True)
+            elif r["state"] == "accepted" and r["release_due_at"] is not None:
+                manager = await login_of(r["line_manager_id"])
+                assert manager is not None, f"{r['line_manager_id']} has no demo login"
+                await moves.decide_release(svc, manager, goal_id=goal_id, task_id=r["task_id"],
+                                           employee_id=r["employee_id"], release=True)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the moves of goal {goal_id} did not all end released")
 
 
 async def test_live_history_replays_without_nondeterminism(services: Services) -> None:
@@ -106,9 +142,38 @@ async def test_live_history_replays_without_nondeterminism(services: Services) -
     result = await replayer().replay_workflow(history)
     assert result.replay_failure is None
 
+    names = activity_names(history)
+    assert "apply_staffing" in names and EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED in \
+        event_types(history), "the staffed people's moves start as child workflows"
+
+    goal_id = workflow_id.removeprefix("goal-")
+    first = await services.pool.fetchrow(
+        "SELECT task_id, employee_id FROM assignments WHERE goal_id = $1 ORDER BY task_id LIMIT 1", goal_id)
+    move = await services.temporal().get_workflow_handle(
+        move_workflow_id(goal_id, first["task_id"], first["employee_id"])).fetch_history()
+    assert_is_a_released_move(move)
+    assert (await replayer().replay_workflow(move)).replay_failure is None
+
     if RECORD:
         HISTORY_FILE.parent.mkdir(parents=True, exist_ok=True)
         HISTORY_FILE.write_text(history.to_json() + "\n")
+        MOVE_HISTORY_FILE.write_text(move.to_json() + "\n")
+
+
+def assert_is_a_released_move(history: WorkflowHistory) -> None:
+    """A move from the offer through the person's accept and the line manager's release."""
+    types = event_types(history)
+    assert types[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    names = activity_names(history)
+    for name in ("offer_move", "record_answer", "record_release"):
+        assert name in names
+
+
+@pytest.mark.skipif(not MOVE_HISTORY_FILE.exists(), reason="no recorded move; see the module docstring")
+async def test_recorded_move_still_replays() -> None:
+    history = WorkflowHistory.from_json("move-recorded", MOVE_HISTORY_FILE.read_text())
+    assert_is_a_released_move(history)
+    assert (await replayer().replay_workflow(history)).replay_failure is None
 
 
 @pytest.mark.parametrize("recorded", RECORDED, ids=[p.stem for p in RECORDED])

@@ -17,6 +17,7 @@ from workflows.usecases.goals import (
     employee_names,
     get_goal,
     list_goals,
+    resubmit_goal,
     submit_goal,
 )
 from workflows.usecases.plan_edits import (
@@ -94,6 +95,7 @@ __all__ = [
     "may_retry",
     "my_assignments",
     "next_task_ids",
+    "resubmit_goal",
     "retry_goal",
     "revoke_session",
     "search_audit",
