@@ -45,8 +45,10 @@ _ACTIVITY_TIMEOUT = timedelta(seconds=30)
 class MoveWorkflow:
     """One person's move onto one task: their answer, their line manager's release, HR's word on a refusal."""
 
-    def __init__(self) -> None:
-        self._move: MoveInput | None = None
+    @workflow.init
+    def __init__(self, move: MoveInput) -> None:
+        # the input is kept here, not in run: an answer may arrive before run starts, and its validator needs it
+        self._move = move
         self._state: MoveState = "offered"
         self._facts: OfferFacts | None = None
         self._due_at: str | None = None
@@ -57,7 +59,6 @@ class MoveWorkflow:
     @workflow.run
     async def run(self, move: MoveInput) -> MoveState:
         """Run the move until the person is released, declined or withdrawn."""
-        self._move = move
         facts = self._facts = await workflow.execute_activity(
             "offer_move", move, result_type=OfferFacts, start_to_close_timeout=_ACTIVITY_TIMEOUT)
         # the person's silence is never taken as a yes: the offer waits (the console shows it, reminders later)
@@ -111,7 +112,6 @@ class MoveWorkflow:
         return True
 
     async def _tell_goal(self, kind: MoveEventKind, reason: str | None, actor: str | None) -> None:
-        assert self._move is not None
         goal = workflow.get_external_workflow_handle(self._move.goal_workflow_id)
         await goal.signal(MOVE_EVENT_SIGNAL, MoveEvent(
             task_id=self._move.task_id, employee_id=self._move.employee_id, kind=kind, reason=reason, actor=actor))
@@ -135,7 +135,6 @@ class MoveWorkflow:
 
     @answer.validator
     def _validate_answer(self, act: MoveAct) -> None:
-        assert self._move is not None
         if act.kind not in ("accept", "decline"):
             raise ValueError("the person answers with accept or decline")
         if self._answer is not None or self._state != "offered":
@@ -155,7 +154,6 @@ class MoveWorkflow:
 
     @release.validator
     def _validate_release(self, act: MoveAct) -> None:
-        assert self._move is not None
         if act.kind not in ("release", "refuse"):
             raise ValueError("the line manager answers with release or refuse")
         if self._state != "accepted" or self._due_at is None:

@@ -168,3 +168,31 @@ async def test_a_refused_release_goes_to_hr_who_may_overrule_it(services: Servic
     assert "move.refusal_overruled" in await actions(services, goal_id)
     counts = await move_cases.my_release_counts(services, lm)
     assert counts is not None and counts.refused >= 1
+
+
+async def test_the_move_refuses_answers_not_sent_through_talentops_or_by_someone_else(services: Services) -> None:
+    """The workflow's own validators, reached directly (as the Temporal UI or the plain SDK would)."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from workflows import attestation, move_acts
+    from workflows.move_messages import ANSWER_UPDATE, MoveAct, move_workflow_id
+
+    person, login, _ = await unbooked_person(services)
+    goal_id, task_id = await staff_person(services, person, goal_text=GOAL)
+    workflow_id = move_workflow_id(goal_id, task_id, person)
+    handle = services.temporal().get_workflow_handle(workflow_id)
+    key = attestation.decision_key(services.settings.secret())
+    accept = MoveAct(kind="accept", actor=login)
+    refused = {
+        "not sent through talentops": accept,
+        "only the person staffed": move_acts.attest(workflow_id, accept, key=key, actor_employee_id="E0001"),
+        "does not verify": move_acts.attest(workflow_id, accept, key=key, actor_employee_id=person).model_copy(
+            update={"reason": "changed after signing"}),
+        "does not trust": move_acts.attest(workflow_id, accept, key=b"k" * 32, actor_employee_id=person),
+    }
+    for words, act in refused.items():
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(ANSWER_UPDATE, act, result_type=str)
+        assert words in str(err.value.cause), (words, err.value.cause)
+    assert await move_state(services, goal_id, task_id, person) == "offered"
+    assert not any(a in ("move.accepted", "move.declined") for a in await actions(services, goal_id))
