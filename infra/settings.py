@@ -17,7 +17,7 @@ OutputMode = Literal["tool", "native", "prompted"]
 """How a model is asked for structured output: a forced tool call, the server's JSON-schema response format, or
 the schema in the prompt with the answer parsed from plain text (for servers that do neither)."""
 
-AgentName = Literal["draft_tasks", "propose_staffing"]
+AgentName = Literal["draft_tasks", "propose_staffing", "draft_onboarding_plan"]
 """The agents a deployment can give a model of their own."""
 
 
@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     """Overrides for the planner's drafting agent (``TALENTOPS_DRAFT_TASKS__MODEL=…``)."""
     propose_staffing: AgentModelSettings = AgentModelSettings()
     """Overrides for the staffing agent (``TALENTOPS_PROPOSE_STAFFING__OUTPUT_MODE=prompted``)."""
+    draft_onboarding_plan: AgentModelSettings = AgentModelSettings()
+    """Overrides for the onboarding agent (``TALENTOPS_DRAFT_ONBOARDING_PLAN__MODEL=…``)."""
     review_sla_seconds: int = 2 * 24 * 3600
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None

@@ -134,11 +134,14 @@ async def open_review(data: OpenReview) -> None:
         await reviews.insert(conn, reviews.NewReview(
             review_id=req.review_id, goal_id=req.goal_id, workflow_id=activity.info().workflow_id or "",
             action_type=req.action_type, arguments=req.arguments, args_hash=req.args_hash,
-            evidence={"plan": data.plan.model_dump(mode="json"), "proposal": proposal},
-            explanation=data.explanation or (data.proposal.explanation if data.proposal else data.plan.summary),
+            evidence=(data.evidence or {}) if data.plan is None else {"plan": data.plan.model_dump(mode="json"),
+                                                               "proposal": proposal},
+            explanation=data.explanation or (data.proposal.explanation if data.proposal else
+                                             data.plan.summary if data.plan else ""),
             risk_tier=req.risk_tier, policy_version=req.policy_version, routed_because=req.routed_because,
             requested_by=req.requested_by, due_at=req.due_at, sampled=data.sampled, fingerprint=data.fingerprint))
-        await goals.set_status(conn, req.goal_id, data.goal_status)
+        if data.goal_status is not None:
+            await goals.set_status(conn, req.goal_id, data.goal_status)
         await audit.append(conn, _event(
             "review.requested", goal_id=req.goal_id, args_hash=req.args_hash, policy_version=req.policy_version,
             payload={"review_id": req.review_id, "action_type": req.action_type, "risk_tier": req.risk_tier,
@@ -179,7 +182,7 @@ async def escalate_review(data: Escalation) -> None:
     async with get_pool().acquire() as conn, conn.transaction():
         await reviews.record_escalation(conn, data.review_id, escalations=data.escalations, due_at=data.due_at,
                                         default_status=status)
-        if data.parked or default == "park":
+        if (data.parked or default == "park") and data.sets_goal_status:
             await goals.set_status(conn, data.goal_id, "parked",
                                    "review SLA missed; parked until a reviewer decides (never auto-approved)")
         notified = [] if decided else await _notify_escalation(conn, data)

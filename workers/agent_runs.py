@@ -28,6 +28,8 @@ class AgentModels:
     """Drafts a goal's tasks in the planning graph."""
     propose_staffing: AgentModel
     """Chooses people among the matcher's candidates."""
+    draft_onboarding_plan: AgentModel | None = None
+    """Drafts a person's 30-60-90 plan (None: the offline drafter)."""
 
 
 def build_agent_models(settings: Settings) -> AgentModels:
@@ -37,7 +39,8 @@ def build_agent_models(settings: Settings) -> AgentModels:
         agents.models.ModelConfigError: A model setting cannot work; the message says which and why.
     """
     return AgentModels(draft_tasks=build_agent_model(settings.agent_model("draft_tasks")),
-                       propose_staffing=build_agent_model(settings.agent_model("propose_staffing")))
+                       propose_staffing=build_agent_model(settings.agent_model("propose_staffing")),
+                       draft_onboarding_plan=build_agent_model(settings.agent_model("draft_onboarding_plan")))
 
 
 @asynccontextmanager

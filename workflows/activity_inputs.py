@@ -117,14 +117,16 @@ class OpenReview(BaseModel):
 
     request: ReviewRequest
     """The request."""
-    plan: GoalPlan
-    """The goal's plan."""
+    plan: GoalPlan | None = None
+    """The goal's plan (None: a review of something else, whose ``evidence`` is given)."""
+    evidence: dict[str, Any] | None = None
+    """What the reviewer judges it by, when it is not a goal's plan (an onboarding plan, a reminder)."""
     proposal: StaffingProposal | None = None
     """The staffing agent's full proposal (candidates, evidence); None for a plan review."""
     step: AgentStep | None = None
     """Provenance of the agent output under review, audited here (a plan's was audited when it was saved)."""
-    goal_status: GoalStatus = "awaiting_review"
-    """Status the goal shows while the review waits."""
+    goal_status: GoalStatus | None = "awaiting_review"
+    """Status the goal shows while the review waits (None: the goal's status stays as it is)."""
     sampled: bool = False
     """Routed by the random draw (its outcome counts toward the trust ramp)."""
     fingerprint: str | None = None
@@ -161,6 +163,8 @@ class Escalation(BaseModel):
     """New due time, ISO."""
     default_applied: TimeoutDefault | None = None
     """Set when the escalations ran out and the policy's default decided: park, approve or reject."""
+    sets_goal_status: bool = True
+    """Whether parking shows on the goal (False for reviews after staffing: onboarding plans, reminders)."""
 
 
 class ApplyStaffing(BaseModel):

@@ -17,12 +17,20 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as StepTimeout
 
 from infra.arguments import args_hash
+from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 from infra.store.staffing import StaffingProposal
 from policies.plan_checks import check_plan
 from policies.review_routing import DECOMPOSE_GOAL
 from workflows import attestation
-from workflows.messages import Assignment, Decision, GoalInput, ReviewRequest, StaffingArguments
+from workflows.messages import (
+    Assignment,
+    Decision,
+    DecisionAttestation,
+    GoalInput,
+    ReviewRequest,
+    StaffingArguments,
+)
 
 AGENT_STEP_TRIES = 3
 """Attempts of an agent step whose model server did not answer (or whose worker died)."""
@@ -66,7 +74,7 @@ def error_type(err: ActivityError) -> str | None:
     return "Timeout" if isinstance(err.cause, StepTimeout) else None
 
 
-def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None) -> None:
+def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> None:
     """A plan edit passes the same structural checks as the planner's plans (skills are checked by the console,
     which has the taxonomy; a workflow validator does no I/O)."""
     if not isinstance(edited, GoalPlan):
@@ -81,7 +89,7 @@ def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPl
         raise ValueError("; ".join(str(i) for i in issues))
 
 
-def validate_staffing_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | None, *,
+def validate_staffing_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | OnboardingPlan | None, *,
                            passed_over: Mapping[str, list[str]] | None = None) -> None:
     """A staffing edit changes only proposed tasks, each once, with ordered windows, and never gives a task back to
     someone who declined it (or was not released for it): ``passed_over`` maps a task to those people."""
@@ -125,20 +133,36 @@ def validate_authority(goal: GoalInput, review: ReviewRequest, decision: Decisio
     Raises:
         ValueError: With the sentence the sender gets back.
     """
-    facts = attestation.verify(decision, now=now, keys=keys)
-    if facts.reviewer_role not in DECIDING_ROLES:
-        raise ValueError(f"{decision.reviewer!r} is a {facts.reviewer_role}; only reviewers and admins decide reviews")
-    if decision.reviewer in {goal.manager_login, goal.submitted_by, review.requested_by}:
-        raise ValueError("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
-    executed = executed_arguments(review, decision)
-    if facts.executed_args_hash != (args_hash(executed) if executed is not None else None):
-        raise ValueError("the attested arguments are not the ones this decision executes")
     if review.action_type == DECOMPOSE_GOAL.name:
+        validate_attested(review, decision, now=now, excluded={goal.manager_login, goal.submitted_by}, keys=keys)
         return
     concerned = {a.employee_id for a in StaffingArguments.model_validate(review.arguments).assignments}
     if isinstance(decision.edited_arguments, StaffingArguments):
         concerned |= {a.employee_id for a in decision.edited_arguments.assignments}
-    if facts.reviewer_employee_id and facts.reviewer_employee_id in concerned:
-        raise ValueError("separation of duties: this decision concerns its reviewer (among the people staffed)")
+    facts = validate_attested(review, decision, now=now, excluded={goal.manager_login, goal.submitted_by},
+                              concerned=concerned, keys=keys)
     if decision.decision != "reject" and facts.bias_verdict == "block":
         raise ValueError("the bias audit blocks this staffing; swap people to widen who is selected, or reject it")
+
+
+def validate_attested(review: ReviewRequest, decision: Decision, *, now: datetime, excluded: set[str | None],
+                      concerned: set[str] | None = None,
+                      keys: Mapping[str, bytes] | None = None) -> DecisionAttestation:
+    """The checks every workflow's review gate makes on the attested facts: a deciding role, nobody in
+    ``excluded`` (nor whoever requested the review), the executed arguments as attested, and no reviewer among the
+    people ``concerned``. Returns the facts for further checks.
+
+    Raises:
+        ValueError: With the sentence the sender gets back.
+    """
+    facts = attestation.verify(decision, now=now, keys=keys)
+    if facts.reviewer_role not in DECIDING_ROLES:
+        raise ValueError(f"{decision.reviewer!r} is a {facts.reviewer_role}; only reviewers and admins decide reviews")
+    if decision.reviewer in excluded | {review.requested_by}:
+        raise ValueError("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
+    executed = executed_arguments(review, decision)
+    if facts.executed_args_hash != (args_hash(executed) if executed is not None else None):
+        raise ValueError("the attested arguments are not the ones this decision executes")
+    if facts.reviewer_employee_id and facts.reviewer_employee_id in (concerned or set()):
+        raise ValueError("separation of duties: this decision concerns its reviewer (among the people concerned)")
+    return facts

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 
 GOAL_WORKFLOW = "GoalWorkflow"
@@ -130,8 +131,9 @@ class Decision(BaseModel):
     """Required for reject (a reason code, free text or both); optional otherwise."""
     reason_code: str | None = None
     """For reject: one of ``policies.review_routing.REJECTION_REASONS``."""
-    edited_arguments: StaffingArguments | GoalPlan | None = None
-    """For edit: the arguments to execute instead (assignments for staffing, the plan for a decomposition)."""
+    edited_arguments: StaffingArguments | GoalPlan | OnboardingPlan | None = None
+    """For edit: the arguments to execute instead (assignments for staffing, the plan for a decomposition, the
+    onboarding plan for a drafted one)."""
     via: Via | None = None
     """How the reviewer authenticated (None in histories from before it was recorded)."""
     attestation: DecisionAttestation | None = None

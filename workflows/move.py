@@ -1,4 +1,5 @@
-"""The move workflow: one staffed person on one task, from the offer to their release (then their move runs).
+"""The move workflow: one staffed person on one task, from the offer to their release (then their onboarding runs,
+as a workflow of its own: ``workflows.onboarding``).
 
 Started by the goal workflow for every approved assignment. The person accepts or declines (a decline, with its
 reason, goes back to the goal, which proposes someone else through a review); once they accept, their line manager
@@ -14,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from infra.store.assignments import MoveState
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         RecordRelease,
         SettleRefusal,
     )
+    from workflows.onboarding_messages import ONBOARDING_WORKFLOW, OnboardingInput, onboarding_workflow_id
 
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
@@ -98,6 +101,12 @@ class MoveWorkflow:
                 reason="the line manager did not answer by the deadline; the policy counts silence as release"))
         self._state = "released"
         await self._tell_goal("released", None, None)
+        if workflow.patched("onboarding-after-release"):  # an AI worker now runs the person's move onto the task
+            await workflow.start_child_workflow(
+                ONBOARDING_WORKFLOW, OnboardingInput(goal_id=move.goal_id, task_id=move.task_id,
+                                                     employee_id=move.employee_id, manager_login=move.manager_login),
+                id=onboarding_workflow_id(move.goal_id, move.task_id, move.employee_id),
+                parent_close_policy=ParentClosePolicy.ABANDON)
         return self._state
 
     async def _release_answered(self, move: MoveInput, facts: OfferFacts) -> bool:

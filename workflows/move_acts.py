@@ -1,7 +1,9 @@
-"""A move act's attestation: the application layer signs who acts; the move workflow's validators verify it.
+"""An act's attestation: the application layer signs who acts (after checking they may); the validators of the
+move and onboarding workflows verify it.
 
-Same key as decision attestations (``workflows.attestation``), a statement of its own (``move-act/v1``): an update
-sent to a move by any other route than talentops (the Temporal UI, the plain SDK) is refused.
+Same key as decision attestations (``workflows.attestation``), a statement of its own (``act/v1``, bound to one
+workflow id and the whole act): an update sent by any other route than talentops (the Temporal UI, the plain SDK)
+is refused, and an act signed for one workflow is refused by every other.
 """
 
 from __future__ import annotations
@@ -10,17 +12,31 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from infra.arguments import canonical_json
 from infra.keys import key_id
 from workflows import attestation
-from workflows.move_messages import ActAttestation, MoveAct
+from workflows.move_messages import ActAttestation
 
 
-def _statement(workflow_id: str, act: MoveAct, a: ActAttestation) -> bytes:
+class Act(Protocol):
+    """An update's message that carries an attestation (``MoveAct``, ``ItemTick``)."""
+
+    attestation: ActAttestation | None
+
+    def model_dump(self, *, mode: str = ..., exclude: set[str] | None = ...) -> dict[str, object]: ...
+
+    def model_copy(self: ActT, *, update: dict[str, object] | None = ..., deep: bool = ...) -> ActT: ...
+
+
+ActT = TypeVar("ActT", bound=Act)
+
+
+def _statement(workflow_id: str, act: Act, a: ActAttestation) -> bytes:
     return canonical_json({
-        "v": "move-act/v1", "workflow_id": workflow_id, "kind": act.kind, "actor": act.actor, "reason": act.reason,
-        "via": act.via, "actor_employee_id": a.actor_employee_id, "expires_at": a.expires_at, "key_id": a.key_id,
+        "v": "act/v1", "workflow_id": workflow_id, "act": act.model_dump(mode="json", exclude={"attestation"}),
+        "actor_employee_id": a.actor_employee_id, "expires_at": a.expires_at, "key_id": a.key_id,
     }).encode()
 
 
@@ -28,9 +44,9 @@ def _sign(key: bytes, statement: bytes) -> str:
     return hmac.new(key, statement, hashlib.sha256).hexdigest()
 
 
-def attest(workflow_id: str, act: MoveAct, *, key: bytes, actor_employee_id: str | None,
-           now: datetime | None = None) -> MoveAct:
-    """``act`` signed for the move ``workflow_id``, stating the actor's employee id."""
+def attest(workflow_id: str, act: ActT, *, key: bytes, actor_employee_id: str | None,
+           now: datetime | None = None) -> ActT:
+    """``act`` signed for the workflow ``workflow_id``, stating the actor's employee id."""
     expires = (now or datetime.now(UTC)).astimezone(UTC) + attestation.TTL
     unsigned = ActAttestation(actor_employee_id=actor_employee_id, expires_at=expires.isoformat(),
                               key_id=key_id(key), signature="")
@@ -38,9 +54,9 @@ def attest(workflow_id: str, act: MoveAct, *, key: bytes, actor_employee_id: str
     return act.model_copy(update={"attestation": signed})
 
 
-def verify(workflow_id: str, act: MoveAct, *, now: datetime,
+def verify(workflow_id: str, act: Act, *, now: datetime,
            keys: Mapping[str, bytes] | None = None) -> ActAttestation:
-    """The act's attestation when signed by a trusted key for this move, untouched and not expired.
+    """The act's attestation when signed by a trusted key for this workflow, untouched and not expired.
 
     Raises:
         ValueError: With a sentence saying why the act is refused.

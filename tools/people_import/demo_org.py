@@ -13,6 +13,9 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from infra.db import Connection
+from tools.learning import catalogue_import
+from tools.learning.demo_catalogue import SOURCE as DEMO_CATALOGUE_SOURCE
+from tools.learning.demo_catalogue import demo_catalogue
 from tools.people.skill_levels import recompute_employee_skills
 from tools.taxonomy.task_library import load_task_library
 
@@ -120,4 +123,5 @@ async def seed_demo_org(conn: Connection) -> bool:
             [(login, name, role, demo_hash, eid, department)
              for login, name, role, eid, department in people_logins(org)],
         )
+        await catalogue_import.store(conn, list(demo_catalogue()), source=DEMO_CATALOGUE_SOURCE)
         return True

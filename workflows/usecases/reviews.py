@@ -10,11 +10,22 @@ from temporalio.service import RPCError
 
 from infra.arguments import args_hash as hash_of
 from infra.store import employees, reviews
+from infra.store import learning as learning_store
+from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 from infra.store.reviews import QueuedReview, Review, ReviewFilters
 from policies import bias_review as bias
 from policies import capacity
-from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
+from policies.onboarding_checks import check_onboarding_plan
+from policies.review_routing import (
+    ACTION_TYPES,
+    ACTION_WORDS,
+    DECOMPOSE_GOAL,
+    DRAFT_ONBOARDING_PLAN,
+    REJECTION_REASONS,
+    STAFFING_LIKE,
+    bulk_approvable,
+)
 from workflows import attestation
 from workflows.messages import DECIDE_UPDATE, Decision, DecisionOutcome, StaffingArguments, Via
 from workflows.usecases.context import Services
@@ -62,6 +73,7 @@ async def decide_review(
     open_questions: list[str] | None = None,
     args_hash: str | None = None,
     via: Via | None = None,
+    onboarding_edits: dict[str, int | None] | None = None,
 ) -> DecisionOutcome:
     """Send a reviewer's decision to the goal's workflow.
 
@@ -79,6 +91,7 @@ async def decide_review(
         open_questions: For ``edit`` of a plan: its questions for the manager as they should read (None: unchanged).
         args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
         via: How the reviewer authenticated (``console``, ``api``, ``cli``), recorded in the decision's audit event.
+        onboarding_edits: For ``edit`` of an onboarding plan: item id → its new due day, or None to drop it.
 
     The decision goes to the workflow with a signed attestation of what was checked here (role, employee id,
     bias verdict, what executes): the workflow refuses decisions that lack one (``workflows.attestation``).
@@ -88,7 +101,7 @@ async def decide_review(
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
     plan_text_changed = assumptions is not None or open_questions is not None
-    if (edits or task_edits or new_tasks or plan_text_changed) and decision != "edit":
+    if (edits or task_edits or new_tasks or plan_text_changed or onboarding_edits) and decision != "edit":
         raise Invalid(f"changes were given with {decision!r}; use 'edit' (approve with changes) to apply them")
     if reason_code is not None and reason_code not in REJECTION_REASONS:
         raise Invalid(f"unknown reason {reason_code!r}; use one of {', '.join(REJECTION_REASONS)}")
@@ -106,14 +119,22 @@ async def decide_review(
     if decision == "reject" and not text:
         raise Invalid("a rejection needs a reason")
     is_plan = review.action_type == DECOMPOSE_GOAL.name
-    edited: StaffingArguments | GoalPlan | None = None
+    is_staffing = review.action_type in STAFFING_LIKE
+    edited: StaffingArguments | GoalPlan | OnboardingPlan | None = None
     if decision == "edit":
-        edited = (await asyncio.to_thread(edited_plan, review, task_edits or {}, new_tasks or [], assumptions,
-                                          open_questions)
-                  if is_plan
-                  else await _edited_arguments(svc, review, edits or {}))
+        if is_plan:
+            edited = await asyncio.to_thread(edited_plan, review, task_edits or {}, new_tasks or [], assumptions,
+                                             open_questions)
+        elif is_staffing:
+            edited = await _edited_arguments(svc, review, edits or {})
+        elif review.action_type == DRAFT_ONBOARDING_PLAN.name and onboarding_edits:
+            edited = await _edited_onboarding(svc, review, onboarding_edits)
+        else:
+            raise Invalid(f"a {ACTION_WORDS.get(review.action_type, review.action_type).lower()} review is approved "
+                          "or rejected" + (" (an edit lists items to drop or move)" if review.action_type ==
+                                           DRAFT_ONBOARDING_PLAN.name else ""))
     verdict: str | None = None
-    if not is_plan:
+    if is_staffing:
         concerned = {a.employee_id for a in StaffingArguments.model_validate(review.arguments).assignments}
         if isinstance(edited, StaffingArguments):
             concerned |= {a.employee_id for a in edited.assignments}
@@ -141,7 +162,8 @@ async def decide_review(
         raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
 
 
-async def _check_capacity(svc: Services, review: Review, edited: StaffingArguments | GoalPlan | None) -> None:
+async def _check_capacity(svc: Services, review: Review,
+                          edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> None:
     """Refuse a staffing (as proposed, or as edited) that would book anyone past their capacity in any week.
 
     A pre-check for the reviewer: ``apply_staffing`` checks again under a lock per employee when it executes.
@@ -154,8 +176,8 @@ async def _check_capacity(svc: Services, review: Review, edited: StaffingArgumen
         raise Conflict(capacity.refusal(found))
 
 
-async def _check_bias_policy(svc: Services, review_id: str, edited: StaffingArguments | GoalPlan | None,
-                             ) -> str | None:
+async def _check_bias_policy(svc: Services, review_id: str,
+                             edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> str | None:
     """Refuse to execute a staffing the bias audit blocks (an admin's policy); an edit is audited as edited.
 
     Returns the audit's verdict (None: nothing to audit), which the decision's attestation carries."""
@@ -223,3 +245,26 @@ async def _edited_arguments(svc: Services, review: Review, edits: dict[str, str]
         raise Invalid(f"unknown employee(s): {', '.join(missing)}")
     return StaffingArguments(assignments=[
         a.model_copy(update={"employee_id": edits.get(a.task_id, a.employee_id)}) for a in current.assignments])
+
+
+async def _edited_onboarding(svc: Services, review: Review, changes: dict[str, int | None]) -> OnboardingPlan:
+    """The drafted onboarding plan with items dropped (None) or moved to another due day, checked like a draft."""
+    plan = OnboardingPlan.model_validate(review.arguments)
+    unknown = sorted(set(changes) - {i.item_id for i in plan.items})
+    if unknown:
+        raise Invalid(f"the plan has no item(s) {', '.join(unknown)}")
+    dropped = {k for k, v in changes.items() if v is None}
+    items = [i.model_copy(update={"due_day": changes[i.item_id]}) if changes.get(i.item_id) is not None else i
+             for i in plan.items if i.item_id not in dropped]
+    items = [i.model_copy(update={"depends_on": [d for d in i.depends_on if d not in dropped]}) for i in items]
+    if not items:
+        raise Invalid("an onboarding plan keeps at least one item; reject it instead")
+    edited = plan.model_copy(update={"items": sorted(items, key=lambda i: (i.due_day, i.item_id))})
+    learning = [i.learning_item_id for i in items if i.learning_item_id]
+    async with svc.pool.acquire() as conn:
+        known = await learning_store.existing_ids(conn, learning)
+    person = review.evidence.get("employee_id") if isinstance(review.evidence, dict) else None
+    problems = check_onboarding_plan(edited, person_id=str(person or ""), catalogue_ids=known)
+    if problems:
+        raise Invalid("; ".join(problems))
+    return edited
