@@ -4,7 +4,7 @@ finishing a person's plan, each with its audit event and notifications (business
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic_ai.exceptions import AgentRunError
@@ -144,7 +144,9 @@ async def record_onboarding_tick(data: RecordTick) -> None:
     o, tick = data.onboarding, data.tick
     key = _key(o)
     async with get_pool().acquire() as conn, conn.transaction():
-        today = datetime.now(UTC).date()
+        plan = await onboarding.get(conn, key)
+        # the workflow's day, not this machine's: a replayed or late activity records the day it happened
+        today = plan.starts_on + timedelta(days=data.day) if plan and plan.starts_on else datetime.now(UTC).date()
         productive = tick.outcome == "productive"
         if tick.item_id == "-":
             if await onboarding.mark_productive(conn, key, on=today, by=tick.actor):

@@ -91,7 +91,7 @@ class OnboardingWorkflow:
                 route, action, plan.model_dump(mode="json"), explanation=plan.summary,
                 evidence={"onboarding_plan": plan.model_dump(mode="json"), "step": drafted.step.model_dump(),
                           "employee_id": onboarding.employee_id, "task_id": onboarding.task_id})
-            if decision is None or executed is None:
+            if executed is None:  # rejected by its reviewer, or by the policy's default
                 reason = decision.reason if decision is not None else "the policy's default"
                 return await self._finish("rejected", f"the drafted plan was rejected: {reason}")
             plan = OnboardingPlan.model_validate(executed)
@@ -133,11 +133,11 @@ class OnboardingWorkflow:
             title = item.title if item else due.item_id
             words = (f"Remind the owner of “{title}” {due.step} day(s) before it is due" if due.kind == "reminder"
                      else f"Tell the level-{due.step} escalation contact that “{title}” was missed")
-            _, decision, executed = await self._gate(route, action, arguments, explanation=words,
+            _, _, executed = await self._gate(route, action, arguments, explanation=words,
                                                      evidence={"nudge": arguments, "item": title,
                                                                "employee_id": self._in.employee_id,
                                                                "task_id": self._in.task_id})
-            if decision is None or executed is None or due.item_id in self._done:
+            if executed is None or due.item_id in self._done:  # rejected, or done while it waited
                 return
         if due.item_id not in self._done:
             await self._activity("send_onboarding_nudge", Nudge(
