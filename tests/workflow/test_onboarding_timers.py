@@ -28,7 +28,6 @@ from workflows import attestation, move_acts
 from workflows.messages import DECIDE_UPDATE, Decision
 from workflows.onboarding import OnboardingWorkflow
 from workflows.onboarding_messages import (
-    PRODUCTIVE_UPDATE,
     TICK_UPDATE,
     ItemTick,
     OnboardingInput,
@@ -241,3 +240,4 @@ async def test_everything_done_early_finishes_early(pool: asyncpg.Pool[Any]) -> 
             assert await handle.result() == "completed"
     row = await pool.fetchrow("SELECT status, finish_reason FROM onboarding_plans WHERE goal_id = $1", o.goal_id)
     assert row["status"] == "completed" and "an early finish" in row["finish_reason"]
+
