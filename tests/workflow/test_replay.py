@@ -34,11 +34,10 @@ from temporalio.worker import Replayer
 
 from infra.store import users
 from workflows import usecases
-from workflows.usecases import moves
 from workflows.goal import GoalWorkflow
 from workflows.move import MoveWorkflow
 from workflows.move_messages import move_workflow_id
-from workflows.usecases import Services
+from workflows.usecases import Services, moves
 
 pytestmark = pytest.mark.integration
 
