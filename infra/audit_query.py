@@ -138,3 +138,32 @@ async def for_goal(pool: asyncpg.Pool[Any], goal_id: str) -> list[AuditRecord]:
     rows = await pool.fetch(f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events WHERE goal_id = $1 ORDER BY seq",
                             goal_id)
     return [AuditRecord.model_validate(dict(r)) for r in rows]
+
+
+class UnreviewedAction(BaseModel):
+    """An agent action the trust ramp let go ahead without review (not sampled), with what the agent produced."""
+
+    routed: AuditRecord
+    """The routing event: the share in force, the random draw, the policy."""
+    output: AuditRecord | None
+    """The agent's output event for it (its plan, its onboarding draft), when the action has one."""
+
+
+async def unreviewed(pool: asyncpg.Pool[Any], *, action_type: str | None = None, before_seq: int | None = None,
+                     limit: int = 50) -> list[UnreviewedAction]:
+    """The latest actions that went ahead unreviewed (newest first), optionally of one type; keyset paging by
+    ``before_seq``."""
+    routed = await pool.fetch(
+        f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events WHERE action = 'review.routed'"
+        " AND payload->>'review' = 'false' AND ($1::text IS NULL OR payload->>'action_type' = $1)"
+        " AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3", action_type, before_seq, limit)
+    found = []
+    for row in routed:
+        record = AuditRecord.model_validate(dict(row))
+        output = await pool.fetchrow(
+            f"SELECT {', '.join(EXPORT_COLUMNS)} FROM audit_events WHERE workflow_id = $1 AND action = $2"
+            " AND seq < $3 ORDER BY seq DESC LIMIT 1",
+            record.workflow_id, f"agent.{record.payload.get('action_type')}", record.seq)
+        found.append(UnreviewedAction(routed=record,
+                                      output=AuditRecord.model_validate(dict(output)) if output else None))
+    return found

@@ -142,7 +142,10 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
 
         events = cli_json(env, "audit", "show", goal_id)
         assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
-        assert events[0]["action"] == "goal.submitted" and events[-1]["action"] == "goal.staffed"
+        actions = [e["action"] for e in events]
+        assert actions[0] == "goal.submitted" and "goal.staffed" in actions
+        after = actions[actions.index("goal.staffed") + 1:]  # then each person staffed is offered their task
+        assert after and set(after) <= {"move.offered"} and len(after) == len(staffed["assignments"])
         decided = [e for e in events if e["action"] == "review.decided"]
         assert [e["payload"]["via"] for e in decided] == ["cli", "cli"], "how the reviewer authenticated"
         assert "audit chain intact" in cli(env, "audit", "verify").stdout
@@ -153,6 +156,17 @@ def test_up_cli_flow_and_restart_keeps_data(env: dict[str, str], taken_port: int
         assert checkpoint["seq"] >= events[-1]["seq"]
         assert f"latest checkpoint (row {checkpoint['seq']}," in cli(env, "audit", "verify").stdout
         assert cli(env, "audit", "export", "--format", "xml", check=False).returncode == 2
+
+        catalogue = Path(env["TALENTOPS_DATA_DIR"]) / "lms.csv"
+        catalogue.write_text("item_id,title,provider,skills,hours,format\n"
+                             "LMS-1,PCI DSS essentials,Acme LMS,Payment card industry;Compliance,6,course\n"
+                             "LMS-2,Broken line,Acme LMS,,-3,course\n")
+        refused = cli(env, "learning", "import", str(catalogue), check=False)
+        assert refused.returncode == 1 and "line 3" in refused.stderr and "nothing was imported" in refused.stderr
+        catalogue.write_text("item_id,title,provider,skills,hours,format\n"
+                             "LMS-1,PCI DSS essentials,Acme LMS,Payment card industry;Compliance,6,course\n")
+        assert cli_json(env, "learning", "import", str(catalogue)) == {"added": 1, "updated": 0, "items": 1}
+        assert cli_json(env, "learning", "import", str(catalogue)) == {"added": 0, "updated": 1, "items": 1}
 
         listed = subprocess.run([str(Path(sys.executable).parent / "temporal"), "workflow", "list", "--address",
                                  status["temporal_address"]], capture_output=True, text=True, timeout=60)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -96,8 +97,13 @@ def parse(text: str, file_format: FileFormat) -> list[LearningItem]:
     if not rows and not problems:
         problems.append("the file has no items")
     if problems:
-        raise CatalogueFileError(problems)
+        raise CatalogueFileError(sorted(problems, key=_line_number))
     return items
+
+
+def _line_number(problem: str) -> int:
+    found = re.match(r"line (\d+)", problem)
+    return int(found.group(1)) if found else 0
 
 
 async def store(conn: Connection, items: list[LearningItem], *, source: str) -> ImportResult:

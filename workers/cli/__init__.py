@@ -8,6 +8,7 @@ from workers.cli import processes
 from workers.cli.audit import audit_app
 from workers.cli.employees import employees_app
 from workers.cli.goals import goal_app
+from workers.cli.learning import learning_app
 from workers.cli.matching import match_app, occupations_app, skills_app
 from workers.cli.reviews import review_app
 from workers.cli.users import users_app
@@ -22,6 +23,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(employees_app, name="employees")
+app.add_typer(learning_app, name="learning")
 app.add_typer(match_app, name="match")
 app.add_typer(occupations_app, name="occupations")
 app.add_typer(skills_app, name="skills")
