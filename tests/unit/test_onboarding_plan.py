@@ -111,8 +111,9 @@ def answering(*answers: dict[str, Any]) -> tuple[AgentModel, list[list[ModelMess
 
 async def test_a_model_plan_that_invents_a_course_goes_back_with_the_reason() -> None:
     good = draft_offline(context()).model_dump(mode="json")
-    invented = {**good, "items": [*good["items"], {"item_id": "L9", "kind": "learning", "title": "Made up",
-                                                   "owner_role": "person", "due_day": 20, "learning_item_id": "L-FAKE"}]}
+    made_up = {"item_id": "L9", "kind": "learning", "title": "Made up", "owner_role": "person", "due_day": 20,
+               "learning_item_id": "L-FAKE"}
+    invented = {**good, "items": [*good["items"], made_up]}
     model, seen = answering(invented, good)
     deps = DraftDeps(context=context())
     result = await drafting_agent(model).run(draft_prompt(deps.context), deps=deps)
