@@ -10,8 +10,10 @@ decomposition agent), ``histories/goal_planning_graph.json`` planned by the plan
 ``histories/goal_agent_steps.json`` with every agent step (planning, staffing) an activity, and
 ``histories/goal_staffing_status.json`` where the workflow itself sets ``staffing`` when staffing starts (saving
 a plan no longer does), and ``histories/goal_moves.json`` where every staffed person's move runs as a child
-workflow until they accept and are released (``histories/move_released.json`` is one of those moves). Record the
-newest ones only on purpose (a change that is meant to be incompatible, e.g. behind ``workflow.patched``)::
+workflow until they accept and are released (``histories/move_released.json`` is one of those moves;
+``histories/move_onboarding.json`` one that then starts its onboarding, and ``histories/onboarding_started.json``
+that onboarding, drafted, reviewed and running). Record the newest ones only on purpose (a change that is meant
+to be incompatible, e.g. behind ``workflow.patched``)::
 
     TALENTOPS_RECORD_HISTORY=1 .venv/bin/pytest tests/workflow/test_replay.py -k live -p no:cacheprovider
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from support import approve_plan, review_id_of
+from support import approve_plan, eventually, review_id_of
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
@@ -37,6 +39,8 @@ from workflows import usecases
 from workflows.goal import GoalWorkflow
 from workflows.move import MoveWorkflow
 from workflows.move_messages import move_workflow_id
+from workflows.onboarding import OnboardingWorkflow
+from workflows.onboarding_messages import onboarding_workflow_id
 from workflows.usecases import Services, moves
 
 pytestmark = pytest.mark.integration
@@ -44,8 +48,11 @@ pytestmark = pytest.mark.integration
 HISTORIES = Path(__file__).parent / "histories"
 HISTORY_FILE = HISTORIES / "goal_moves.json"
 """Where the live test records (the newest shape of the workflow)."""
-MOVE_HISTORY_FILE = HISTORIES / "move_released.json"
-"""Where the live test records one move of that goal."""
+MOVE_HISTORY_FILE = HISTORIES / "move_onboarding.json"
+"""Where the live test records one move of that goal (released, its onboarding started)."""
+ONBOARDING_HISTORY_FILE = HISTORIES / "onboarding_started.json"
+"""Where the live test records that move's onboarding: drafted, reviewed, running on its timers."""
+RECORDED_MOVES = [HISTORIES / "move_released.json", MOVE_HISTORY_FILE]
 RECORDED = [HISTORIES / "goal_approved.json", HISTORIES / "goal_plan_reviewed.json",
             HISTORIES / "goal_planning_graph.json", HISTORIES / "goal_agent_steps.json",
             HISTORIES / "goal_staffing_status.json", HISTORY_FILE]
@@ -55,7 +62,7 @@ GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 
 
 def replayer() -> Replayer:
     """A replayer configured like the worker: the pydantic-ai plugin (payload converter, sandbox) and tracing."""
-    return Replayer(workflows=[GoalWorkflow, MoveWorkflow], plugins=[PydanticAIPlugin()],
+    return Replayer(workflows=[GoalWorkflow, MoveWorkflow, OnboardingWorkflow], plugins=[PydanticAIPlugin()],
                     interceptors=[TracingInterceptor()])
 
 
@@ -151,12 +158,43 @@ async def test_live_history_replays_without_nondeterminism(services: Services) -
     move = await services.temporal().get_workflow_handle(
         move_workflow_id(goal_id, first["task_id"], first["employee_id"])).fetch_history()
     assert_is_a_released_move(move)
+    assert EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED in event_types(move), "its onboarding"
     assert (await replayer().replay_workflow(move)).replay_failure is None
+
+    onboarding = services.temporal().get_workflow_handle(
+        onboarding_workflow_id(goal_id, first["task_id"], first["employee_id"]))
+    review_id = await eventually(lambda: services.pool.fetchval(
+        "SELECT review_id FROM review_requests WHERE workflow_id = $1 AND status = 'pending'", onboarding.id),
+        "the onboarding plan's review")
+    await usecases.decide_review(services, review_id=review_id, decision="approve", reviewer="hr.reviewer")
+    await eventually(lambda: services.pool.fetchval(
+        "SELECT status = 'active' FROM onboarding_plans WHERE goal_id = $1 AND task_id = $2 AND employee_id = $3",
+        goal_id, first["task_id"], first["employee_id"]), "the onboarding to start")
+    started = await onboarding.fetch_history()
+    assert_is_a_started_onboarding(started)
+    assert (await replayer().replay_workflow(started)).replay_failure is None
 
     if RECORD:
         HISTORY_FILE.parent.mkdir(parents=True, exist_ok=True)
         HISTORY_FILE.write_text(history.to_json() + "\n")
         MOVE_HISTORY_FILE.write_text(move.to_json() + "\n")
+        ONBOARDING_HISTORY_FILE.write_text(started.to_json() + "\n")
+
+
+def assert_is_a_started_onboarding(history: WorkflowHistory) -> None:
+    """An onboarding drafted, reviewed by update and started, waiting on its timers."""
+    names = activity_names(history)
+    for name in ("draft_onboarding_plan", "route_action", "open_review", "record_decision", "start_onboarding"):
+        assert name in names
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED in event_types(history)
+    assert EventType.EVENT_TYPE_TIMER_STARTED in event_types(history)
+
+
+@pytest.mark.skipif(not ONBOARDING_HISTORY_FILE.exists(), reason="no recorded onboarding; see the module docstring")
+async def test_recorded_onboarding_still_replays() -> None:
+    history = WorkflowHistory.from_json("onboarding-recorded", ONBOARDING_HISTORY_FILE.read_text())
+    assert_is_a_started_onboarding(history)
+    assert (await replayer().replay_workflow(history)).replay_failure is None
 
 
 def assert_is_a_released_move(history: WorkflowHistory) -> None:
@@ -168,9 +206,11 @@ def assert_is_a_released_move(history: WorkflowHistory) -> None:
         assert name in names
 
 
-@pytest.mark.skipif(not MOVE_HISTORY_FILE.exists(), reason="no recorded move; see the module docstring")
-async def test_recorded_move_still_replays() -> None:
-    history = WorkflowHistory.from_json("move-recorded", MOVE_HISTORY_FILE.read_text())
+@pytest.mark.parametrize("recorded", RECORDED_MOVES, ids=[p.stem for p in RECORDED_MOVES])
+async def test_recorded_move_still_replays(recorded: Path) -> None:
+    if not recorded.exists():
+        pytest.skip(f"{recorded.name} is not recorded; see the module docstring")
+    history = WorkflowHistory.from_json("move-recorded", recorded.read_text())
     assert_is_a_released_move(history)
     assert (await replayer().replay_workflow(history)).replay_failure is None
 
