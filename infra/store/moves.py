@@ -116,7 +116,8 @@ async def mark_offered(conn: Connection, key: MoveKey) -> bool:
 async def answer(conn: Connection, key: MoveKey, *, accepted: bool, reason: str | None) -> bool:
     """The person's answer to an offer; False when it was already answered."""
     done = await conn.execute(
-        "UPDATE assignments SET state = $4, answered_at = now(), decline_reason = $5"
+        "UPDATE assignments SET state = $4, answered_at = now(),"
+        " decline_reason = CASE WHEN $4 = 'declined' THEN $5 END"
         " WHERE goal_id = $1 AND task_id = $2 AND employee_id = $3 AND state = 'offered'",
         key.goal_id, key.task_id, key.employee_id, "accepted" if accepted else "declined", reason)
     return bool(done == "UPDATE 1")
@@ -220,8 +221,8 @@ async def release_counts(conn: Queryable, manager_id: str | None = None) -> list
     rows = await conn.fetch(
         "SELECT a.line_manager_id AS manager_id, m.name,"
         " count(*) FILTER (WHERE a.state = 'accepted') AS waiting,"
-        " count(*) FILTER (WHERE a.release_decided_by IS NOT NULL AND a.refusal_reason IS NULL"
-        "   AND NOT a.released_by_silence) AS released,"
+        " count(*) FILTER (WHERE a.release_decided_by IS NOT NULL AND a.release_decided_by <> 'policy'"
+        "   AND a.refusal_reason IS NULL) AS released,"
         " count(*) FILTER (WHERE a.released_by_silence) AS released_by_silence,"
         " count(*) FILTER (WHERE a.refusal_reason IS NOT NULL) AS refused"
         " FROM assignments a JOIN employees m ON m.employee_id = a.line_manager_id"

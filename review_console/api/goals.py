@@ -7,7 +7,15 @@ from fastapi import APIRouter, HTTPException, status
 from infra.store.users import User
 from review_console.api.models.audit import GoalAuditEventPublic
 from review_console.api.models.common import GoalIdPath, ListOf
-from review_console.api.models.goals import GoalCreate, GoalCreated, GoalPublic, GoalRetried, GoalSummary
+from review_console.api.models.goals import (
+    GoalCreate,
+    GoalCreated,
+    GoalPublic,
+    GoalResubmitted,
+    GoalRetried,
+    GoalRevision,
+    GoalSummary,
+)
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from workflows import usecases
 
@@ -53,6 +61,16 @@ async def retry_goal(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> Goa
     """Try a failed goal again (its manager, its submitter or an admin), once what failed it is fixed."""
     starts_from = await usecases.retry_goal(svc, goal_id, user=user)
     return GoalRetried(goal_id=goal_id, status="submitted", starts_from=starts_from)
+
+
+@router.post("/goals/{goal_id}/resubmit", status_code=status.HTTP_201_CREATED, tags=["goals"])
+async def resubmit_goal(goal_id: GoalIdPath, body: GoalRevision, svc: SvcDep, user: CurrentUser) -> GoalResubmitted:
+    """Submit a rejected goal again with a revised text, as a new goal that points back at it (its manager, its
+    submitter or an admin; once per rejected goal). 409 when the goal is not rejected or was revised already, 422
+    when the revised text cannot be planned."""
+    await _visible_goal(svc, user, goal_id)
+    new_id = await usecases.resubmit_goal(svc, goal_id=goal_id, text=body.text, by=user)
+    return GoalResubmitted(goal_id=new_id)
 
 
 @router.get("/goals/{goal_id}/audit", tags=["audit"])

@@ -1,5 +1,5 @@
-"""HTML pages for admins: the trust ramp per action type (levels, pins, policies), whether each model answers, and
-the console sessions in force (revocable)."""
+"""HTML pages for admins: the trust ramp per action type (levels, pins, policies), whether each model answers, how
+line managers answer release requests, and the console sessions in force (revocable)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from policies.ramp_store import LevelChange
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages.rendering import render
 from workflows import usecases
+from workflows.usecases import moves
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -91,12 +92,13 @@ def level_chart(history: list[LevelChange], width: int = 320, height: int = 60) 
 
 @router.get("/trust-ramp")
 async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str | None = None) -> Response:
-    """The admin page."""
+    """The admin page: the trust ramp, the models, and the releases per line manager."""
     async with svc.pool.acquire() as conn:
         views = await ramp_store.admin_view(conn)
         models = model_rows(await model_health.latest(conn))
+    releases = await moves.release_counts(svc, user)
     return render(request, "admin_ramp.html", user=user, views=views, chart=level_chart, error=error,
-                  models=models)
+                  models=models, releases=releases)
 
 
 @router.post("/trust-ramp/{action_type}/pin")

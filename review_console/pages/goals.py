@@ -1,4 +1,5 @@
-"""HTML pages: goals (list and the form to write one), a goal with its live status, trying it again, its audit trail."""
+"""HTML pages: goals (list and the form to write one), a goal with its live status, trying it again, revising a
+rejected one, its audit trail."""
 
 from __future__ import annotations
 
@@ -45,12 +46,26 @@ async def _goal_for(svc: usecases.Services, user: User, goal_id: str) -> usecase
     return goal
 
 
+def may_resubmit(user: User, goal: usecases.GoalDetail) -> bool:
+    """Whether ``user`` may revise the rejected goal and submit it again (its manager, its submitter or an admin;
+    once: a goal revised already is not revised again)."""
+    return (goal.status == "rejected" and goal.revised_as is None
+            and (user.login in (goal.manager_login, goal.submitted_by) or user.role == "admin"))
+
+
+def _render_goal(request: Request, user: User, goal: usecases.GoalDetail, template: str = "goal.html", *,
+                 status_code: int = 200, retry_error: str | None = None, resubmit_error: str | None = None,
+                 resubmit_text: str | None = None) -> Response:
+    return render(request, template, status_code=status_code, user=user, goal=goal,
+                  final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
+                  retry_error=retry_error, may_resubmit=may_resubmit(user, goal), resubmit_error=resubmit_error,
+                  resubmit_text=resubmit_text)
+
+
 @router.get("/goals/{goal_id}")
 async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
-    """A goal: status (live), tasks, assignments."""
-    goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal.html", user=user, goal=goal, final=goal.status in FINAL_STATUSES,
-                  may_retry=usecases.may_retry(user, goal), retry_error=None)
+    """A goal: status (live), tasks, assignments and where each move stands; a rejected goal can be revised."""
+    return _render_goal(request, user, await _goal_for(svc, user, goal_id))
 
 
 @router.post("/goals/{goal_id}/retry")
@@ -60,18 +75,30 @@ async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
         await usecases.retry_goal(svc, goal_id, user=user)
     except usecases.ServiceError as err:
         goal = await _goal_for(svc, user, goal_id)
-        return render(request, "goal.html", status_code=err.status, user=user, goal=goal,
-                      final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
-                      retry_error=err.message)
+        return _render_goal(request, user, goal, status_code=err.status, retry_error=err.message)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
+
+
+@router.post("/goals/{goal_id}/resubmit")
+async def goal_resubmit(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser,
+                        text: Annotated[str, Form()] = "") -> Response:
+    """Submit a rejected goal again with its text revised, as a new goal (then its page). A text the planner cannot
+    take, or a goal that cannot be revised (any more), comes back as the goal's page with the error next to the text
+    and the text as typed; somebody who may not revise it gets the error page."""
+    await _goal_for(svc, user, goal_id)
+    try:
+        new_id = await usecases.resubmit_goal(svc, goal_id=goal_id, text=text, by=user)
+    except (usecases.Invalid, usecases.Conflict) as err:
+        goal = await _goal_for(svc, user, goal_id)
+        return _render_goal(request, user, goal, status_code=err.status, resubmit_error=err.message,
+                            resubmit_text=text)
+    return RedirectResponse(f"/goals/{new_id}", status_code=303)
 
 
 @router.get("/goals/{goal_id}/live")
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
-    goal = await _goal_for(svc, user, goal_id)
-    return render(request, "goal_live.html", user=user, goal=goal, final=goal.status in FINAL_STATUSES,
-                  may_retry=usecases.may_retry(user, goal), retry_error=None)
+    return _render_goal(request, user, await _goal_for(svc, user, goal_id), "goal_live.html")
 
 
 @router.get("/goals/{goal_id}/audit")

@@ -14,7 +14,15 @@ from infra.store.plans import GoalPlan
 from infra.store.reviews import Review
 from infra.store.users import User
 from policies import bias_review as bias
-from policies.review_routing import ACTION_TYPES, DECOMPOSE_GOAL, REJECTION_REASONS, bulk_approvable
+from policies.review_routing import (
+    ACTION_TYPES,
+    DECOMPOSE_GOAL,
+    OVERRIDE_RELEASE_REFUSAL,
+    REJECTION_REASONS,
+    REPROPOSE_DECLINED_TASK,
+    STAFFING_LIKE,
+    bulk_approvable,
+)
 from review_console.api.models.reviews import ReviewQueueParams
 from review_console.deps import ReviewerUser, SvcDep
 from review_console.pages.plan_form import PlanChanges, PlanForm, plan_changes, plan_form_for
@@ -37,7 +45,8 @@ async def reviews_page(request: Request, svc: SvcDep, user: ReviewerUser) -> Res
         return "/reviews?" + urlencode({**query, "offset": offset})
 
     return render(request, "reviews.html", user=user, reviews=rows, total=total, params=params, state=params.state,
-                  departments=departments, bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)},
+                  departments=departments, action_types=list(ACTION_TYPES),
+                  bulk_types={n for n, a in ACTION_TYPES.items() if bulk_approvable(a)},
                   prev_url=page_link(max(0, params.offset - params.limit)) if params.offset else None,
                   next_url=page_link(params.offset + params.limit) if params.offset + len(rows) < total else None)
 
@@ -61,7 +70,7 @@ async def _review_context(svc: usecases.Services, review: Review,
                           plan_form: PlanForm | None = None) -> dict[str, Any]:
     """What review.html needs besides the review: the plan, the proposal by task, people's names; for a plan review
     the plan's form (the planned values, or ``plan_form``: what the reviewer typed, with what is wrong in it)."""
-    plan = review.evidence["plan"]
+    plan = review.evidence.get("plan") or {"tasks": []}  # reviews of a goal's plan or staffing carry its plan
     proposal_doc = review.evidence.get("proposal") or {"tasks": []}
     proposal = {t["task_id"]: t for t in proposal_doc["tasks"]}
     ids: list[str] = []
@@ -73,10 +82,25 @@ async def _review_context(svc: usecases.Services, review: Review,
         bias_audit = await bias.audit_review(conn, review.review_id)
         occupations = await occupation_titles(conn, codes)
     is_plan = review.action_type == DECOMPOSE_GOAL.name
+    is_override = review.action_type == OVERRIDE_RELEASE_REFUSAL.name
+    is_other = not is_plan and review.action_type not in STAFFING_LIKE  # onboarding plans, reminders: approve or reject
     return {"plan": plan, "proposal": proposal, "names": await usecases.employee_names(svc, ids),
             "occupations": occupations,
-            "reasons": REJECTION_REASONS, "is_plan": is_plan,
-            "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {})}
+            "reasons": REJECTION_REASONS, "is_plan": is_plan, "is_override": is_override, "is_other": is_other,
+            "bias_audit": bias_audit, **(_plan_context(review, plan_form) if is_plan else {}),
+            **(await _move_context(svc, review) if is_override or review.action_type == REPROPOSE_DECLINED_TASK.name
+               else {})}
+
+
+async def _move_context(svc: usecases.Services, review: Review) -> dict[str, Any]:
+    """For a review that follows a move (a refused release, a task proposed again): the goal's assignments of the
+    review's tasks as they stand, so the page says who refused or declined, and why."""
+    tasks = {a["task_id"] for a in review.arguments.get("assignments", [])}
+    goal = await usecases.get_goal(svc, review.goal_id)
+    rows = [a for a in goal.assignments if a.task_id in tasks]
+    people = {a["employee_id"] for a in review.arguments.get("assignments", [])}
+    return {"refused": [a for a in rows if a.employee_id in people and a.refusal_reason],
+            "passed_over": [a for a in rows if a.state in ("declined", "withdrawn")]}
 
 
 @router.get("/reviews/{review_id}")

@@ -1,11 +1,13 @@
-"""The HTML console's pages: one router per resource (none of them in the OpenAPI schema)."""
+"""The HTML console's pages: one router per resource (none of them in the OpenAPI schema); every page resolves the
+header's facts (``rendering.nav_facts``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from review_console.pages import admin, audit, goals, profile, reviews, session, skills, work
+from review_console.pages import admin, audit, goals, inbox, profile, reviews, session, skills, team, work
+from review_console.pages.rendering import nav_facts
 
-router = APIRouter()
-for resource in (admin, profile, session, goals, audit, reviews, skills, work):
+router = APIRouter(dependencies=[Depends(nav_facts)])
+for resource in (admin, profile, session, goals, audit, reviews, skills, work, team, inbox):
     router.include_router(resource.router)

@@ -63,6 +63,9 @@ class Access:
     """Status a role in ``allowed`` gets (with the body below)."""
     hidden: bool = False
     """Signed-in roles outside ``allowed`` get 404 (existence hidden) instead of 403."""
+    forbidden: frozenset[str] = frozenset()
+    """Signed-in roles outside ``allowed`` that see the resource (so nothing is hidden from them) but may not act on
+    it: they get 403 even where ``hidden`` hides it from the others."""
 
 
 MATRIX: dict[tuple[str, str], Access] = {
@@ -87,6 +90,18 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/me/skills/feedback"): Access(SIGNED_IN),
     ("GET", "/api/me/bridges"): Access(SIGNED_IN),
     ("GET", "/api/me/assignments"): Access(SIGNED_IN),
+    # nobody of the matrix is staffed on the goal's task, nor asked to release someone for it: whoever asks gets the
+    # 404 of an assignment that is not theirs (which assignment is whose is tested in test_moves_api)
+    ("POST", "/api/me/assignments/{goal_id}/{task_id}/answer"): Access(SIGNED_IN, ok=404),
+    ("GET", "/api/me/team/releases"): Access(SIGNED_IN),
+    ("POST", "/api/me/team/releases/{goal_id}/{task_id}/{employee_id}"): Access(SIGNED_IN, ok=404),
+    ("GET", "/api/me/inbox"): Access(SIGNED_IN),
+    ("POST", "/api/me/inbox/read"): Access(SIGNED_IN),
+    ("GET", "/api/admin/releases"): Access(REVIEWERS),
+    # the goal is awaiting review, not rejected: its manager and admins get the conflict, nothing is submitted;
+    # reviewers read the goal but may not revise it
+    ("POST", "/api/goals/{goal_id}/resubmit"): Access(frozenset({OWNER, ADMIN}), ok=409, hidden=True,
+                                                     forbidden=frozenset({REVIEWER})),
     ("GET", "/api/employees/{employee_id}/bridges"): Access(REVIEWERS),
     ("GET", "/api/admin/sessions"): Access(frozenset({ADMIN})),
     ("DELETE", "/api/admin/sessions/{session_id}"): Access(frozenset({ADMIN})),
@@ -118,6 +133,13 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/admin/sessions/{session_id}/revoke"): Access(frozenset({ADMIN}), ok=303),
     ("GET", "/me/skills"): Access(SIGNED_IN),
     ("GET", "/me/work"): Access(SIGNED_IN),
+    ("POST", "/me/work/{goal_id}/{task_id}/answer"): Access(SIGNED_IN, ok=404),
+    ("GET", "/me/team"): Access(SIGNED_IN),
+    ("POST", "/me/team/{goal_id}/{task_id}/{employee_id}"): Access(SIGNED_IN, ok=404),
+    ("GET", "/me/inbox"): Access(SIGNED_IN),
+    ("POST", "/me/inbox/read"): Access(SIGNED_IN, ok=303),
+    ("POST", "/goals/{goal_id}/resubmit"): Access(frozenset({OWNER, ADMIN}), ok=409, hidden=True,
+                                                 forbidden=frozenset({REVIEWER})),
     ("POST", "/me/skills"): Access(SIGNED_IN, ok=303),
     ("POST", "/admin/trust-ramp/{action_type}/pin"): Access(frozenset({ADMIN}), ok=303),
     ("POST", "/admin/trust-ramp/{action_type}/policy"): Access(frozenset({ADMIN}), ok=303),
@@ -153,6 +175,12 @@ def json_body(route: tuple[str, str], role: str) -> dict[str, Any] | None:
             return {"enabled": True}
         case ("POST", "/api/me/skills/feedback"):
             return {"skill": "Authorization matrix testing", "verdict": "add"}
+        case ("POST", "/api/me/assignments/{goal_id}/{task_id}/answer"):
+            return {"accept": True}
+        case ("POST", "/api/me/team/releases/{goal_id}/{task_id}/{employee_id}"):
+            return {"release": True}
+        case ("POST", "/api/goals/{goal_id}/resubmit"):
+            return {"text": GOAL}
         case ("POST", _):
             return {}
     return None
@@ -173,6 +201,12 @@ def form_body(route: tuple[str, str]) -> dict[str, str] | None:
             return {"enabled": "on"}
         case ("POST", "/me/skills"):
             return {"skill": "Authorization matrix testing", "verdict": "add"}
+        case ("POST", "/me/work/{goal_id}/{task_id}/answer"):
+            return {"answer": "accept"}
+        case ("POST", "/me/team/{goal_id}/{task_id}/{employee_id}"):
+            return {"decision": "release"}
+        case ("POST", "/goals/{goal_id}/resubmit"):
+            return {"text": GOAL}
         case ("POST", "/admin/trust-ramp/{action_type}/policy"):
             return {"levels": "100, 50, 10", "max_error_rate": "2", "floor": "10", "max_escalations": "1"}
         case ("POST", _):
@@ -283,6 +317,7 @@ def test_matrix_is_consistent() -> None:
         assert access.allowed <= EVERYONE, route
         if access.hidden:
             assert ANON not in access.allowed and OTHER not in access.allowed, route
+        assert access.forbidden <= SIGNED_IN - access.allowed, route
 
 
 Call = Callable[[tuple[str, str], str], Awaitable[httpx.Response]]
@@ -294,7 +329,8 @@ def call(world: World) -> Call:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
-                          source="project", employee_id="E0103", session_id=world.revocable.get((route, role), ""))
+                          source="project", employee_id="E0103", task_id="T1",
+                          session_id=world.revocable.get((route, role), ""))
         own = await world.own_session(role) if route in SIGN_IN_OUT_ROUTES and role != ANON else None
         async with world.client(role, own) as c:
             if path == "/api/reviews/bulk-approve":
@@ -331,7 +367,7 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
             assert login_redirect, where
             assert resp.headers["location"] == "/login?" + urlencode({"next": resp.request.url.path}), where
     else:
-        assert resp.status_code == (404 if access.hidden else 403), where
+        assert resp.status_code == (404 if access.hidden and role not in access.forbidden else 403), where
         if api:
             assert isinstance(resp.json()["detail"], str), where
         else:
@@ -361,7 +397,9 @@ async def test_hidden_goal_routes_look_like_missing_goals(world: World) -> None:
     assert hidden
     async with world.client(OTHER) as c:
         for method, path in hidden:
-            real = await c.request(method, path.format(goal_id=world.goal_id))
-            fake = await c.request(method, path.format(goal_id="g-000000000000"))
+            body: dict[str, Any] = ({"json": json_body((method, path), OTHER)} if path.startswith("/api/")
+                                    else {"data": form_body((method, path))})
+            real = await c.request(method, path.format(goal_id=world.goal_id), **body)
+            fake = await c.request(method, path.format(goal_id="g-000000000000"), **body)
             assert real.status_code == fake.status_code == 404, path
             assert real.text.replace(world.goal_id, "ID") == fake.text.replace("g-000000000000", "ID"), path

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from support import approve_plan, eventually, review_id_of
+from support import approve_plan, eventually, review_id_of, unbooked_person
 
 from workflows import usecases
-from workflows.usecases import GoalDetail, Services
+from workflows.usecases import GoalDetail, Services, moves
 
 pytestmark = pytest.mark.integration
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -19,25 +19,9 @@ PASSWORD = "a-long-password-for-tests"
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
 
-async def unbooked_employee(svc: Services) -> str:
-    """Someone of the demo organisation booked nowhere, at full capacity, without a login yet."""
-    employee_id: str | None = await svc.pool.fetchval(
-        "SELECT employee_id FROM employees e WHERE capacity_pct = 100"
-        " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.employee_id = e.employee_id)"
-        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id) ORDER BY employee_id DESC LIMIT 1")
-    assert employee_id is not None, "the demo organisation has nobody left unbooked"
-    return employee_id
-
-
 async def test_a_staffed_person_sees_their_task_and_nobody_elses(services: Services, connect: ClientFactory) -> None:
-    employee_id = await unbooked_employee(services)
-    login = f"worker-{uuid.uuid4().hex[:6]}"
-    await usecases.create_user(services, login=login, display_name="Staffed Person", role="employee",
-                               password=PASSWORD, by="test", employee_id=employee_id)
-    person = await connect()
-    signed_in = await person.post("/api/login", json={"login": login, "password": PASSWORD})
-    assert signed_in.status_code == 200
-    person.headers["X-CSRF-Token"] = signed_in.headers["X-CSRF-Token"]
+    employee_id, login, _ = await unbooked_person(services)  # booked nowhere, signing in with their own demo login
+    person = await connect(login)
     before = (await person.get("/api/me/assignments")).json()
     assert before == {"data": [], "count": 0}
     assert "Nobody has staffed you" in (await person.get("/me/work")).text
@@ -68,9 +52,11 @@ async def test_a_staffed_person_sees_their_task_and_nobody_elses(services: Servi
     assert (only["goal_id"], only["task_id"], only["title"]) == (goal_id, task_id, task.title)
     assert only["starts_on"] == task.starts_on.isoformat() and only["last_day"] == task.ends_on.isoformat()
     assert 0 < only["fraction"] <= 1 and only["reason"] == "chosen by the reviewer"
+    assert only["state"] == "offered" and only["release_due_at"] is None and only["line_manager"] is None
     page = await person.get("/me/work")
     assert page.status_code == 200 and task.title in page.text and f"{round(only['fraction'] * 100)}% of your time" \
         in page.text
+    assert moves.STATE_WORDS["offered"] in page.text and 'value="accept">Accept</button>' in page.text
 
     # another person's work stays theirs
     other = await connect("mgr.data")

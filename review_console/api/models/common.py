@@ -12,8 +12,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from infra.store.timestamps import Timestamp
 
 __all__ = ["BIGINT_MAX", "ERROR_RESPONSES", "ID_MAX", "NAME_MAX", "ActionTypePath", "EmployeeIdPath", "FieldProblem",
-           "FilterTime", "GoalIdPath", "Id", "ListOf", "Name", "Refusal", "ReviewIdPath", "SourcePath", "Timestamp",
-           "Unprocessable"]
+           "FilterTime", "GoalIdPath", "Id", "ListOf", "Name", "Refusal", "ReviewIdPath", "SourcePath", "TaskIdPath",
+           "Timestamp", "Unprocessable"]
 
 T = TypeVar("T")
 
@@ -56,6 +56,7 @@ Id = Annotated[str, Field(max_length=ID_MAX)]
 Name = Annotated[str, Field(max_length=NAME_MAX)]
 """A login, actor, department or prefix in a request body or query."""
 GoalIdPath = Annotated[str, Path(max_length=ID_MAX, description="Goal id (``g-…``).")]
+TaskIdPath = Annotated[str, Path(max_length=ID_MAX, description="Task id within its goal (``T1``).")]
 ReviewIdPath = Annotated[str, Path(max_length=ID_MAX, description="Review id (``r-…``).")]
 EmployeeIdPath = Annotated[str, Path(max_length=ID_MAX, description="Employee id (``E0103``).")]
 ActionTypePath = Annotated[str, Path(max_length=ID_MAX, description="Action type (``decompose_goal``).")]

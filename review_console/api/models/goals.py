@@ -26,6 +26,20 @@ class GoalCreated(BaseModel):
     """Initial status."""
 
 
+class GoalRevision(BaseModel):
+    """A rejected goal's text, revised."""
+
+    text: str = Field(max_length=5000)
+    """The goal as it should read now (checked like a new goal)."""
+
+
+class GoalResubmitted(BaseModel):
+    """The new goal a revision became."""
+
+    goal_id: str
+    """The new goal's id (it points back at the rejected one)."""
+
+
 class GoalRetried(BaseModel):
     """A failed goal started again."""
 
