@@ -128,7 +128,8 @@ async def record_release(data: RecordRelease) -> None:
         action = "move.released" if data.released else "move.release_refused"
         await audit.append(conn, _event(
             action, move, actor_type="human" if human else "system", actor=data.by, policy_version=POLICY_VERSION,
-            payload={"reason": data.reason, "by_silence": data.by_silence, "line_manager_id": data.line_manager_id}))
+            payload={"reason": data.reason, "by_silence": data.by_silence, "line_manager_id": data.line_manager_id,
+                     "via": data.via}))
         if not data.released:
             await tell_login(conn, move.manager_login, Message(
                 subject=f"{m.person_name}'s line manager refused to release them",

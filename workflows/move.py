@@ -82,7 +82,7 @@ class MoveWorkflow:
             released = self._release.kind == "release"
             await self._activity("record_release", RecordRelease(
                 move=move, released=released, by=self._release.actor, reason=self._release.reason,
-                line_manager_id=facts.line_manager_id))
+                line_manager_id=facts.line_manager_id, via=self._release.via))
             if not released:
                 self._state = "refused"
                 await self._tell_goal("refused", self._release.reason, self._release.actor)

@@ -154,6 +154,8 @@ class RecordRelease(BaseModel):
     """Released because the deadline passed without an answer."""
     line_manager_id: str | None = None
     """Who was asked."""
+    via: Via | None = None
+    """How the line manager authenticated (None: the policy decided)."""
 
 
 class SettleRefusal(BaseModel):

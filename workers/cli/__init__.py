@@ -10,8 +10,10 @@ from workers.cli.employees import employees_app
 from workers.cli.goals import goal_app
 from workers.cli.learning import learning_app
 from workers.cli.matching import match_app, occupations_app, skills_app
+from workers.cli.onboarding import onboarding_app
 from workers.cli.reviews import review_app
 from workers.cli.users import users_app
+from workers.cli.work import work_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="talentops: internal talent mobility.")
 app.command()(processes.up)
@@ -20,6 +22,8 @@ app.command()(processes.console)
 app.command()(processes.status)
 app.add_typer(goal_app, name="goal")
 app.add_typer(review_app, name="review")
+app.add_typer(work_app, name="work")
+app.add_typer(onboarding_app, name="onboarding")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(employees_app, name="employees")

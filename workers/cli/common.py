@@ -18,12 +18,16 @@ from pydantic import BaseModel
 from infra import db
 from infra.embedded import EmbeddedError, start_postgres
 from infra.settings import get_settings
+from infra.store.users import User
 from tools.taxonomy.store import sync_taxonomy
 from workers import runtime_file
-from workflows.usecases import ServiceError, Services
+from workflows.usecases import ServiceError, Services, check_password
 
 T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+AsOpt = Annotated[str, typer.Option("--as", help="Your login; you are asked for its password.")]
+PasswordStdinOpt = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from standard input (default: prompt for it, hidden).")]
 
 
 def _default(value: Any) -> Any:
@@ -37,6 +41,14 @@ def _default(value: Any) -> Any:
 def emit_json(value: Any) -> None:
     """Print JSON for machines."""
     print(json.dumps(value, indent=2, default=_default))
+
+
+def day(value: date | datetime) -> str:
+    """A date as people read it: ``3 Mar 2025`` (a moment with its time of day)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone()  # the reader's own clock
+    text = f"{value.day} {value:%b %Y}"
+    return f"{text} {value:%H:%M}" if isinstance(value, datetime) else text
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -57,6 +69,29 @@ def run(make: Callable[[], Awaitable[T]]) -> T:
     except OSError as err:
         fail(f"cannot reach a service: {err}")
     raise AssertionError("unreachable")
+
+
+def read_password(login: str, *, from_stdin: bool) -> str:
+    """The password of ``login``: one line of standard input, or typed at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt(f"password for {login}", hide_input=True)
+    return password
+
+
+async def authenticate(svc: Services, login: str, password: str, *, unchanged: str = "nothing was changed") -> User:
+    """The user whose password this is, checked with the console's sign-in throttle (so guessing a password here is
+    no easier), audited with ``via="cli"``.
+
+    Raises:
+        ServiceError: A wrong login or password (the sentence ends with ``unchanged``).
+        Throttled: The login or this address is locked after too many failures.
+        Busy: Too many password checks at once.
+    """
+    user = await check_password(svc, login, password, address="cli", via="cli")
+    if user is None:
+        raise ServiceError(f"wrong login or password for {login!r}; {unchanged}")
+    return user
 
 
 def finish() -> None:

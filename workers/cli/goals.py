@@ -1,4 +1,4 @@
-"""``talentops goal ...``: submit a goal, try a failed one again, show one, list them."""
+"""``talentops goal ...``: submit a goal, try a failed one again, revise a rejected one, show one, list them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from infra.store.goals import Goal
-from workers.cli.common import JsonOpt, connect, emit_json, finish, run
+from workers.cli.common import (
+    AsOpt,
+    JsonOpt,
+    PasswordStdinOpt,
+    authenticate,
+    connect,
+    emit_json,
+    finish,
+    read_password,
+    run,
+)
 from workflows import usecases
 
 goal_app = typer.Typer(no_args_is_help=True, help="Submit and inspect goals.")
@@ -40,6 +50,25 @@ def goal_retry(goal_id: str,
         emit_json({"goal_id": goal_id, "status": "submitted", "starts_from": starts_from})
     else:
         print(f"{goal_id} tried again from {starts_from}")
+    finish()
+
+
+@goal_app.command("resubmit", epilog="Exit codes: 1 refused (wrong login or password, not the goal's manager, the goal "
+                                       "not rejected or revised already, a text that cannot be planned); 4 no such "
+                                       "goal; 2 a usage error.")
+def goal_resubmit(goal_id: str, text: Annotated[str, typer.Argument(help="The revised goal.")], login: AsOpt,
+                  password_stdin: PasswordStdinOpt = False, as_json: JsonOpt = False) -> None:
+    """Submit a revised text of a rejected goal as a new goal that points at it, as its manager (or an admin) who
+    signs in with their password; prints the new goal's id."""
+    password = read_password(login, from_stdin=password_stdin)
+
+    async def go() -> str:
+        async with connect(temporal=True) as svc:
+            user = await authenticate(svc, login, password, unchanged="nothing was submitted")
+            return await usecases.resubmit_goal(svc, goal_id=goal_id, text=text, by=user)
+
+    new_id = run(go)
+    emit_json({"goal_id": new_id, "revision_of": goal_id}) if as_json else print(new_id)
     finish()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +9,17 @@ from pydantic import ValidationError
 
 from infra.store.reviews import QueuedReview
 from policies.review_routing import REJECTION_REASONS
-from workers.cli.common import JsonOpt, connect, emit_json, fail, finish, run
+from workers.cli.common import (
+    JsonOpt,
+    PasswordStdinOpt,
+    authenticate,
+    connect,
+    emit_json,
+    fail,
+    finish,
+    read_password,
+    run,
+)
 from workflows import usecases
 
 review_app = typer.Typer(no_args_is_help=True, help="The review queue.")
@@ -57,9 +66,7 @@ def review_decide(
         help="For edit of a plan: the plan's assumptions become these, repeatable.")] = None,
     question: Annotated[list[str] | None, typer.Option(
         help="For edit of a plan: its questions for the manager become these, repeatable.")] = None,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the reviewer's password from standard input (default: prompt for it).")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide a review as a reviewer, who signs in with their console password (prompted for, or read from
@@ -73,16 +80,11 @@ def review_decide(
     task_edits = _plan_changes(drop=drop or [], rename=rename or [], effort=effort or [], window=window or [],
                                skills=skills or [], after=after or [])
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt(f"password for {reviewer}", hide_input=True)
+    password = read_password(reviewer, from_stdin=password_stdin)
 
     async def go() -> Any:
         async with connect(temporal=True) as svc:
-            # the same throttle as the console's sign-in: guessing a reviewer's password here is no easier
-            if await usecases.check_password(svc, reviewer, password, address="cli", via="cli") is None:
-                raise usecases.ServiceError(f"wrong login or password for {reviewer!r}; nothing was decided")
+            await authenticate(svc, reviewer, password, unchanged="nothing was decided")
             return await usecases.decide_review(svc, review_id=review_id, decision=decision, reviewer=reviewer,
                                                reason=reason, reason_code=reason_code, edits=edits or None,
                                                task_edits=task_edits or None, assumptions=assumption,
