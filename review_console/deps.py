@@ -7,7 +7,9 @@ Basic, and no answer carries a ``WWW-Authenticate`` challenge, so a browser neve
 
 CSRF: every state-changing request from another origin is refused (``security.is_same_origin``); HTML routes also
 need the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``) whenever a session is in force.
-API calls need no token: they accept only JSON bodies, and a foreign Origin is refused.
+API calls with a JSON body need no token (a foreign Origin is refused, and no browser form sends JSON); the one API
+call that takes a file upload (a form body a browser could send from another site) needs the ``X-CSRF-Token`` header
+whenever a session is in force (``api_form_guard``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,21 @@ async def csrf_guard(request: Request, svc: SvcDep, session: SessionDep) -> None
         sent = field if isinstance(field, str) else None
     if sent is None or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, STALE_FORM)
+
+
+API_FORM_WITHOUT_TOKEN = ("An upload to the API with a session cookie needs the session's CSRF token in the "
+                          "X-CSRF-Token header (POST /api/login answers with it), or HTTP Basic credentials "
+                          "without the cookie.")
+
+
+async def api_form_guard(request: Request, session: SessionDep) -> None:
+    """For an ``/api`` route that takes a form body (a file upload): with a session in force, the session's CSRF
+    token must come in the ``X-CSRF-Token`` header (403), as a form from another site cannot send a header."""
+    if session is None:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None or not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, API_FORM_WITHOUT_TOKEN)
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:

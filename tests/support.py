@@ -9,9 +9,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from infra.store import users
+from infra.store.moves import MoveKey
 from infra.store.reviews import Review
+from infra.store.users import User
 from workflows import usecases
 from workflows.usecases import GoalDetail, Services
+from workflows.usecases import moves as move_cases
 
 T = TypeVar("T")
 
@@ -141,3 +145,35 @@ async def move_state(svc: Services, goal_id: str, task_id: str, employee_id: str
         "SELECT state FROM assignments WHERE goal_id = $1 AND task_id = $2 AND employee_id = $3",
         goal_id, task_id, employee_id)
     return state
+
+
+async def user_of(svc: Services, login: str) -> User:
+    """The user record of a login (failing when there is none)."""
+    found = await users.get(svc.pool, login)
+    assert found is not None, login
+    return found
+
+
+async def released_person(svc: Services, *, goal_text: str) -> tuple[MoveKey, str, str]:
+    """Someone staffed (``staff_person``), who accepted and whose line manager released them, through the use cases:
+    ``(their assignment, their login, their line manager's login)``. Their onboarding starts being drafted."""
+    person, login, line_manager = await unbooked_person(svc)
+    goal_id, task_id = await staff_person(svc, person, goal_text=goal_text)
+    await move_cases.answer_assignment(svc, await user_of(svc, login), goal_id=goal_id, task_id=task_id, accept=True)
+    lm = await user_of(svc, line_manager)
+
+    async def asked() -> bool:
+        return any(r.employee_id == person and r.state == "accepted" for r in await move_cases.team_releases(svc, lm))
+    await eventually(asked, "the release request")
+    await move_cases.decide_release(svc, lm, goal_id=goal_id, task_id=task_id, employee_id=person, release=True)
+    return MoveKey(goal_id=goal_id, task_id=task_id, employee_id=person), login, line_manager
+
+
+async def onboarding_review_id(svc: Services, goal_id: str, *, status: str = "pending") -> str:
+    """The id of the goal's onboarding plan review once it is opened (and in ``status``)."""
+    async def probe() -> str | None:
+        found: str | None = await svc.pool.fetchval(
+            "SELECT review_id FROM review_requests WHERE goal_id = $1 AND action_type = 'draft_onboarding_plan'"
+            " AND status = $2 ORDER BY created_at DESC LIMIT 1", goal_id, status)
+        return found
+    return await eventually(probe, "the onboarding plan's review")

@@ -1,10 +1,11 @@
-"""JSON API: the trust ramp per action type (levels, evidence, pins) and its versioned review policies."""
+"""JSON API: the trust ramp per action type (levels, evidence, pins), its versioned review policies, and the
+learning catalogue's import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
 
 from policies import ramp_store
 from review_console.api.models.admin import (
@@ -16,7 +17,9 @@ from review_console.api.models.admin import (
     TrustRampPublic,
 )
 from review_console.api.models.common import ActionTypePath, ListOf
-from review_console.deps import AdminUser, SvcDep
+from review_console.api.models.onboarding import CatalogueImported, LearningItemPublic
+from review_console.deps import AdminUser, SvcDep, api_form_guard
+from workflows.usecases import learning
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -58,3 +61,17 @@ async def pin_level(action_type: ActionTypePath, body: PinIn, svc: SvcDep, user:
         except ramp_store.PolicyError as err:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
     return PinSaved(action_type=action_type, pinned=state.pinned)
+
+
+@router.post("/learning", dependencies=[Depends(api_form_guard)])
+async def import_learning(file: Annotated[UploadFile, File(description="An LMS export: JSON Lines (.jsonl) or CSV "
+                                                                  "(.csv), one item a line.")],
+                          svc: SvcDep, user: AdminUser) -> CatalogueImported:
+    """Import a learning catalogue file (admins): every line an item (``item_id``, ``title``, ``provider``, ``url``,
+    ``skills``, ``hours``, ``format``); importing it again updates the items. A file with any bad line is refused
+    whole with 422 naming every bad line, and nothing is imported. With a session cookie the request needs the
+    session's CSRF token in the ``X-CSRF-Token`` header (a form from another site cannot send it)."""
+    content = await file.read()
+    result = await learning.import_catalogue(svc, user, filename=file.filename or "the file", content=content)
+    return CatalogueImported(added=result.added, updated=result.updated,
+                             items=[LearningItemPublic.model_validate(i, from_attributes=True) for i in result.items])

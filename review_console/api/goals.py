@@ -1,4 +1,4 @@
-"""JSON API: goals (submit, list, read, try again) and a goal's audit trail."""
+"""JSON API: goals (submit, list, read, try again), a goal's audit trail and its people's onboarding."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from review_console.api.models.goals import (
     GoalRevision,
     GoalSummary,
 )
+from review_console.api.models.onboarding import OnboardingRecordPublic
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from workflows import usecases
+from workflows.usecases import onboarding
 
 router = APIRouter()
 
@@ -79,3 +81,13 @@ async def goal_audit(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> Lis
     await _visible_goal(svc, user, goal_id)
     rows = await usecases.audit_for_goal(svc, goal_id)
     return ListOf(data=[GoalAuditEventPublic.model_validate(r, from_attributes=True) for r in rows], count=len(rows))
+
+
+@router.get("/goals/{goal_id}/onboarding", tags=["onboarding"])
+async def goal_onboarding(goal_id: GoalIdPath, svc: SvcDep, user: CurrentUser) -> ListOf[OnboardingRecordPublic]:
+    """The onboarding plans of the goal's people (who sees the goal sees them): where each is, the buddy, the
+    skills it closes, its start, the time to productivity once marked, why it ended."""
+    await _visible_goal(svc, user, goal_id)
+    rows = await onboarding.onboarding_of_goal(svc, goal_id)
+    return ListOf(data=[OnboardingRecordPublic.model_validate(r, from_attributes=True) for r in rows],
+                  count=len(rows))

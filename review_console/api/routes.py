@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from review_console.api import admin, audit, goals, inbox, profile, releases, reviews, session, users, work
+from review_console.api import (
+    admin,
+    audit,
+    goals,
+    inbox,
+    onboarding,
+    profile,
+    releases,
+    reviews,
+    session,
+    users,
+    work,
+)
 from review_console.api import sessions as admin_sessions
 from review_console.api.models.common import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-for resource in (session, users, goals, audit, reviews, admin, profile, work, releases, inbox):
+for resource in (session, users, goals, audit, reviews, admin, profile, work, releases, inbox, onboarding):
     router.include_router(resource.router)
 router.include_router(admin_sessions.router)

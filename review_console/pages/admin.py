@@ -1,24 +1,28 @@
 """HTML pages for admins: the trust ramp per action type (levels, pins, policies), whether each model answers, how
-line managers answer release requests, and the console sessions in force (revocable)."""
+line managers answer release requests, the learning catalogue (its size, importing a file), and the console
+sessions in force (revocable)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from infra.settings import LOCAL_PLANNER, AgentName
 from infra.store import model_health
 from infra.store.sessions import SessionRecord
+from infra.store.users import User
 from policies import ramp_store
 from policies.ramp_store import LevelChange
 from review_console.deps import AdminUser, SvcDep
 from review_console.pages.rendering import render
 from workflows import usecases
-from workflows.usecases import moves
+from workflows.usecases import learning, moves
+from workflows.usecases.learning import MAX_BYTES
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -90,15 +94,63 @@ def level_chart(history: list[LevelChange], width: int = 320, height: int = 60) 
             f'<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="{" ".join(points)}"/></svg>')
 
 
-@router.get("/trust-ramp")
-async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str | None = None) -> Response:
-    """The admin page: the trust ramp, the models, and the releases per line manager."""
+@dataclass(frozen=True, kw_only=True)
+class CatalogueUpload:
+    """What the learning catalogue's upload form shows after a file was sent: what it did, or what is wrong."""
+
+    filename: str
+    """The file sent."""
+    imported: str | None = None
+    """What the import did, in a sentence (None: it was refused)."""
+    problems: list[str] | None = None
+    """Why it was refused: one entry per bad line (or one for the file)."""
+
+
+def catalogue_problems(message: str) -> list[str]:
+    """A refused catalogue's message split into its problems, one per bad line (``line 3: …``; the message names
+    the first 20 and how many there are), or the message as one problem when it names no lines."""
+    found = re.fullmatch(r"(\d+) problem\(s\); nothing was imported: (.*)", message, re.S)
+    if found is None:
+        return [message]
+    parts = [p.strip() for p in re.split(r"; (?=line \d+:)", found.group(2)) if p.strip()]
+    more = int(found.group(1)) - len(parts)
+    return parts + ([f"… and {more} more (fix these and try again to see the rest)"] if more > 0 else [])
+
+
+async def _ramp_page(request: Request, svc: usecases.Services, user: User, *, status_code: int = 200,
+                     error: str | None = None, upload: CatalogueUpload | None = None) -> Response:
     async with svc.pool.acquire() as conn:
         views = await ramp_store.admin_view(conn)
         models = model_rows(await model_health.latest(conn))
     releases = await moves.release_counts(svc, user)
-    return render(request, "admin_ramp.html", user=user, views=views, chart=level_chart, error=error,
-                  models=models, releases=releases)
+    return render(request, "admin_ramp.html", status_code=status_code, user=user, views=views, chart=level_chart,
+                  error=error, models=models, releases=releases, catalogue_size=await learning.catalogue_size(svc),
+                  upload=upload, upload_limit=min(MAX_BYTES, svc.settings.max_request_body_bytes))
+
+
+@router.get("/trust-ramp")
+async def ramp_page(request: Request, svc: SvcDep, user: AdminUser, error: str | None = None) -> Response:
+    """The admin page: the trust ramp, the models, the releases per line manager and the learning catalogue."""
+    return await _ramp_page(request, svc, user, error=error)
+
+
+@router.post("/learning")
+async def learning_upload(request: Request, svc: SvcDep, user: AdminUser,
+                          file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Import a learning catalogue file from the admin page: the page again with what it did, or (422) with each
+    bad line of the file listed next to the form."""
+    if file is None or not file.filename:
+        upload = CatalogueUpload(filename="", problems=["choose a catalogue file (.jsonl or .csv) first"])
+        return await _ramp_page(request, svc, user, status_code=422, upload=upload)
+    content = await file.read()
+    try:
+        result = await learning.import_catalogue(svc, user, filename=file.filename, content=content)
+    except usecases.Invalid as err:
+        upload = CatalogueUpload(filename=file.filename, problems=catalogue_problems(err.message))
+        return await _ramp_page(request, svc, user, status_code=err.status, upload=upload)
+    words = (f"{result.added} new item{'s' if result.added != 1 else ''} added, "
+             f"{result.updated} updated")
+    return await _ramp_page(request, svc, user, upload=CatalogueUpload(filename=file.filename, imported=words))
 
 
 @router.post("/trust-ramp/{action_type}/pin")
@@ -108,12 +160,12 @@ async def ramp_pin_form(action_type: str, svc: SvcDep, user: AdminUser, request:
     try:
         value = float(share) / 100 if share.strip() else None
     except ValueError:
-        return await ramp_page(request, svc, user, error=f"{share!r} is not a percentage")
+        return await _ramp_page(request, svc, user, error=f"{share!r} is not a percentage")
     async with svc.pool.acquire() as conn:
         try:
             await ramp_store.set_pin(conn, action_type, value, by=user.login)
         except ramp_store.PolicyError as err:
-            return await ramp_page(request, svc, user, error=str(err))
+            return await _ramp_page(request, svc, user, error=str(err))
     return RedirectResponse("/admin/trust-ramp", status_code=303)
 
 
@@ -140,13 +192,13 @@ async def ramp_policy_form(action_type: str, svc: SvcDep, user: AdminUser, reque
         if bias_action:
             changes["bias_action"] = bias_action
     except ValueError:
-        return await ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours; "
-                                                             "the bias threshold is a ratio such as 0.8")
+        return await _ramp_page(request, svc, user, error="levels, error rate and floor are percentages; SLA in hours; "
+                                                              "the bias threshold is a ratio such as 0.8")
     async with svc.pool.acquire() as conn:
         try:
             await ramp_store.save_policy(conn, action_type, changes, by=user.login)
         except ramp_store.PolicyError as err:
-            return await ramp_page(request, svc, user, error=str(err))
+            return await _ramp_page(request, svc, user, error=str(err))
     return RedirectResponse("/admin/trust-ramp", status_code=303)
 
 

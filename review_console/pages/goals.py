@@ -12,6 +12,7 @@ from infra.store.users import User
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from review_console.pages.rendering import render
 from workflows import usecases
+from workflows.usecases import onboarding
 
 router = APIRouter(include_in_schema=False)
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
@@ -53,10 +54,11 @@ def may_resubmit(user: User, goal: usecases.GoalDetail) -> bool:
             and (user.login in (goal.manager_login, goal.submitted_by) or user.role == "admin"))
 
 
-def _render_goal(request: Request, user: User, goal: usecases.GoalDetail, template: str = "goal.html", *,
-                 status_code: int = 200, retry_error: str | None = None, resubmit_error: str | None = None,
-                 resubmit_text: str | None = None) -> Response:
-    return render(request, template, status_code=status_code, user=user, goal=goal,
+async def _render_goal(request: Request, svc: usecases.Services, user: User, goal: usecases.GoalDetail,
+                       template: str = "goal.html", *, status_code: int = 200, retry_error: str | None = None,
+                       resubmit_error: str | None = None, resubmit_text: str | None = None) -> Response:
+    plans = await onboarding.onboarding_of_goal(svc, goal.goal_id) if goal.assignments else []
+    return render(request, template, status_code=status_code, user=user, goal=goal, onboarding_plans=plans,
                   final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
                   retry_error=retry_error, may_resubmit=may_resubmit(user, goal), resubmit_error=resubmit_error,
                   resubmit_text=resubmit_text)
@@ -64,8 +66,9 @@ def _render_goal(request: Request, user: User, goal: usecases.GoalDetail, templa
 
 @router.get("/goals/{goal_id}")
 async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
-    """A goal: status (live), tasks, assignments and where each move stands; a rejected goal can be revised."""
-    return _render_goal(request, user, await _goal_for(svc, user, goal_id))
+    """A goal: status (live), tasks, assignments and where each move stands, each person's onboarding; a rejected
+    goal can be revised."""
+    return await _render_goal(request, svc, user, await _goal_for(svc, user, goal_id))
 
 
 @router.post("/goals/{goal_id}/retry")
@@ -75,7 +78,7 @@ async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
         await usecases.retry_goal(svc, goal_id, user=user)
     except usecases.ServiceError as err:
         goal = await _goal_for(svc, user, goal_id)
-        return _render_goal(request, user, goal, status_code=err.status, retry_error=err.message)
+        return await _render_goal(request, svc, user, goal, status_code=err.status, retry_error=err.message)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
@@ -90,15 +93,15 @@ async def goal_resubmit(request: Request, goal_id: str, svc: SvcDep, user: Curre
         new_id = await usecases.resubmit_goal(svc, goal_id=goal_id, text=text, by=user)
     except (usecases.Invalid, usecases.Conflict) as err:
         goal = await _goal_for(svc, user, goal_id)
-        return _render_goal(request, user, goal, status_code=err.status, resubmit_error=err.message,
-                            resubmit_text=text)
+        return await _render_goal(request, svc, user, goal, status_code=err.status, resubmit_error=err.message,
+                                  resubmit_text=text)
     return RedirectResponse(f"/goals/{new_id}", status_code=303)
 
 
 @router.get("/goals/{goal_id}/live")
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
-    return _render_goal(request, user, await _goal_for(svc, user, goal_id), "goal_live.html")
+    return await _render_goal(request, svc, user, await _goal_for(svc, user, goal_id), "goal_live.html")
 
 
 @router.get("/goals/{goal_id}/audit")

@@ -13,12 +13,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
 from infra.settings import LOCAL_PLANNER
+from infra.store import onboarding
 from policies.release import RELEASE_WORKING_DAYS
 from policies.review_routing import ACTION_WORDS
 from review_console.deps import SessionDep, SvcDep
 from tools.taxonomy.task_library import load_task_library
 from workflows import usecases
 from workflows.usecases import moves
+from workflows.usecases.onboarding import ROLE_WORDS
 
 templates = Jinja2Templates(directory=str(resources.files("review_console") / "templates"))
 STATUS_WORDS = {
@@ -37,6 +39,16 @@ MOVE_WORDS = {**moves.STATE_WORDS, "offered": "Offered; waiting for their answer
 """Each move state in words as others read it (the goal's page): ``STATE_WORDS`` speaks to the person staffed."""
 templates.env.globals["state_words"] = moves.STATE_WORDS
 templates.env.globals["move_words"] = MOVE_WORDS
+ONBOARDING_WORDS = {"drafted": "Drafted; waiting for HR's review", "in_review": "Waiting for HR's review",
+                    "active": "Running", "completed": "Finished", "rejected": "Not going ahead"}
+"""Each onboarding plan status in words."""
+OUTCOME_WORDS = {"productive": "held: productive", "not_yet": "held: not productive yet"}
+"""A check-in's outcome in words."""
+templates.env.globals["onboarding_words"] = ONBOARDING_WORDS
+templates.env.globals["outcome_words"] = OUTCOME_WORDS
+templates.env.globals["role_words"] = ROLE_WORDS
+templates.env.globals["kind_words"] = {"learning": "learning", "practice": "practice", "checkin": "check-in",
+                                       "meeting": "meeting", "admin": "paperwork"}
 
 
 def model_words(model: str | None) -> str:
@@ -81,18 +93,22 @@ class Nav:
     team: bool
     """Whether they have a team page: a line manager (role ``manager`` with an employee record) or someone asked
     for a release."""
+    onboarding: bool = False
+    """Whether they have a part in a running or finished onboarding plan (as the person moving, their buddy, their
+    line manager or the goal's manager)."""
 
 
 async def nav_facts(request: Request, svc: SvcDep, session: SessionDep) -> None:
     """Dependency of every page: the header's facts for the signed-in user in ``request.state.nav`` (one COUNT of
-    their unread notifications; for a non-manager employee, their release counts too). Skipped for htmx requests
-    (partials have no header) and when nobody is signed in."""
+    their unread notifications; for a non-manager employee, their release counts too; whether they have an
+    onboarding plan to see). Skipped for htmx requests (partials have no header) and when nobody is signed in."""
     if session is None or request.headers.get("hx-request") == "true":
         return
     user = session.user
     team = bool(user.employee_id) and (
         user.role == "manager" or await moves.my_release_counts(svc, user) is not None)
-    request.state.nav = Nav(unread=await moves.unread(svc, user), team=team)
+    plans = await onboarding.involving(svc.pool, user.employee_id or "", user.login)
+    request.state.nav = Nav(unread=await moves.unread(svc, user), team=team, onboarding=bool(plans))
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

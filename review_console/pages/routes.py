@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from review_console.pages import admin, audit, goals, inbox, profile, reviews, session, skills, team, work
+from review_console.pages import (
+    admin,
+    audit,
+    goals,
+    inbox,
+    onboarding,
+    profile,
+    reviews,
+    session,
+    skills,
+    team,
+    work,
+)
 from review_console.pages.rendering import nav_facts
 
 router = APIRouter(dependencies=[Depends(nav_facts)])
-for resource in (admin, profile, session, goals, audit, reviews, skills, work, team, inbox):
+for resource in (admin, profile, session, goals, audit, reviews, skills, work, team, inbox, onboarding):
     router.include_router(resource.router)

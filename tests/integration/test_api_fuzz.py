@@ -1,5 +1,7 @@
 """Schemathesis drives the whole OpenAPI of the console, in process, as each role and signed out: no answer may be
 a server error, and every answer must match what the OpenAPI publishes for its status (body and content type).
+Signed-in requests carry the session's CSRF token too, as the console's own scripts do (the learning catalogue's
+upload, a form body, needs it).
 
 The app runs with the input guard, on a database of its own (created, migrated and seeded here: fuzzing changes
 policies, pins, sources and skills, which other tests must not see) and a Temporal task queue no worker polls
@@ -57,6 +59,7 @@ LOGINS = {"admin": "admin", "reviewer": "hr.reviewer", "manager": "mgr.payments"
 """Demo logins per role; the employee's is looked up (any demo login with the role employee)."""
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 SESSION_COOKIE = "talentops_session"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 class OnLoop:
@@ -118,13 +121,16 @@ class Target:
     """Role → session token."""
     spare_sessions: dict[str, str] = field(default_factory=dict)
     """Role → a second session, for ``POST /api/logout`` (which ends the session it is sent with)."""
+    csrf_tokens: dict[str, str] = field(default_factory=dict)
+    """Session token → its CSRF token (the catalogue upload, a form body, needs it in its header)."""
 
     def headers(self, role: str, case: Case) -> dict[str, str]:
-        """What a request of ``role`` carries: its session cookie (none signed out)."""
+        """What a request of ``role`` carries: its session cookie (none signed out) and the session's CSRF token."""
         if role == ANONYMOUS:
             return {}
         sessions = self.spare_sessions if case.operation.path == "/api/logout" else self.sessions
-        return {"Cookie": f"{SESSION_COOKIE}={sessions[role]}"}
+        token = sessions[role]
+        return {"Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: self.csrf_tokens[token]}
 
 
 def database_url(url: str, name: str) -> str:
@@ -161,6 +167,7 @@ async def open_target(pg_url: str, temporal_address: str, data_dir: Path) -> Tar
                 resp = await http.post("/api/login", json={"login": login, "password": DEMO_PASSWORD})
                 assert resp.status_code == 200, resp.text
                 sessions[role] = resp.cookies[SESSION_COOKIE]
+                target.csrf_tokens[sessions[role]] = resp.headers[CSRF_HEADER]
     return target
 
 
@@ -173,7 +180,7 @@ def target(pg_url: str, temporal_env: WorkflowEnvironment, tmp_path_factory: pyt
         opened = portal.call(open_target, pg_url, address, tmp_path_factory.mktemp("fuzz"))
         try:
             yield Target(services=opened.services, app=OnLoop(opened.app, portal), sessions=opened.sessions,
-                         spare_sessions=opened.spare_sessions)
+                         spare_sessions=opened.spare_sessions, csrf_tokens=opened.csrf_tokens)
         finally:
             portal.call(opened.services.pool.close)
 
@@ -195,11 +202,18 @@ MOVES_OPERATIONS = {
     ("POST", "/api/me/inbox/read"), ("GET", "/api/admin/releases"), ("POST", "/api/goals/{goal_id}/resubmit"),
 }
 """The routes of the moves after staffing (answer, release, inbox, release counts, a rejected goal revised)."""
+ONBOARDING_OPERATIONS = {
+    ("GET", "/api/me/onboarding"), ("POST", "/api/me/onboarding/{goal_id}/{task_id}/{employee_id}/items/{item_id}"),
+    ("POST", "/api/me/onboarding/{goal_id}/{task_id}/{employee_id}/productive"),
+    ("GET", "/api/goals/{goal_id}/onboarding"), ("GET", "/api/reviews/unreviewed"), ("POST", "/api/admin/learning"),
+}
+"""The routes of onboarding after a move (your plans, ticking an item, marking productive, a goal's plans), the
+actions that went ahead unreviewed, and the learning catalogue's upload (multipart)."""
 
 
 def test_every_api_route_is_fuzzed(api_schema: Any, target: Target) -> None:
     """Every ``/api`` route the app serves is an operation of the OpenAPI schemathesis drives (a route left out of the
-    schema would escape the fuzz), the moves' routes among them."""
+    schema would escape the fuzz), the moves' and the onboarding's routes among them."""
     assert isinstance(target.app, OnLoop)
     app = target.app.app
     assert isinstance(app, FastAPI)
@@ -208,6 +222,7 @@ def test_every_api_route_is_fuzzed(api_schema: Any, target: Target) -> None:
     fuzzed = {(op.method.upper(), op.path) for op in (r.ok() for r in api_schema.get_all_operations())}
     assert served - fuzzed == set(), "these API routes are not in the OpenAPI, so nothing fuzzes them"
     assert not MOVES_OPERATIONS - fuzzed, "the moves' routes are fuzzed"
+    assert not ONBOARDING_OPERATIONS - fuzzed, "the onboarding, unreviewed and catalogue routes are fuzzed"
 
 
 def fuzz(case: Case, role: str, target: Target) -> None:

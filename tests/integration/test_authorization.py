@@ -103,6 +103,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/goals/{goal_id}/resubmit"): Access(frozenset({OWNER, ADMIN}), ok=409, hidden=True,
                                                      forbidden=frozenset({REVIEWER})),
     ("GET", "/api/employees/{employee_id}/bridges"): Access(REVIEWERS),
+    # onboarding: the goal has no plan yet (nobody is released for it), so ticking or marking is the 404 of a plan
+    # that does not exist for whoever asks (whose item is whose is tested in test_onboarding_api)
+    ("GET", "/api/me/onboarding"): Access(SIGNED_IN),
+    ("POST", "/api/me/onboarding/{goal_id}/{task_id}/{employee_id}/items/{item_id}"): Access(SIGNED_IN, ok=404),
+    ("POST", "/api/me/onboarding/{goal_id}/{task_id}/{employee_id}/productive"): Access(SIGNED_IN, ok=404),
+    ("GET", "/api/goals/{goal_id}/onboarding"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/api/reviews/unreviewed"): Access(REVIEWERS),
+    # the matrix sends no file: an admin gets the 422 of a missing file, nothing is imported
+    ("POST", "/api/admin/learning"): Access(frozenset({ADMIN}), ok=422),
     ("GET", "/api/admin/sessions"): Access(frozenset({ADMIN})),
     ("DELETE", "/api/admin/sessions/{session_id}"): Access(frozenset({ADMIN})),
     ("PUT", "/api/admin/policies/{action_type}"): Access(frozenset({ADMIN})),
@@ -146,6 +155,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/reviews/{review_id}"): Access(REVIEWERS),
     ("POST", "/reviews/{review_id}/decision"): Access(REVIEWERS, ok=303),
     ("POST", "/reviews/bulk-approve"): Access(REVIEWERS),
+    ("GET", "/me/onboarding"): Access(SIGNED_IN),
+    ("POST", "/me/onboarding/{goal_id}/{task_id}/{employee_id}/items/{item_id}"): Access(SIGNED_IN, ok=404),
+    ("POST", "/me/onboarding/{goal_id}/{task_id}/{employee_id}/productive"): Access(SIGNED_IN, ok=404),
+    ("GET", "/reviews/unreviewed"): Access(REVIEWERS),
+    ("POST", "/admin/learning"): Access(frozenset({ADMIN}), ok=422),
 }
 
 DECISION_ROUTES = {key for key in MATRIX if key[1].endswith(("/decision", "/bulk-approve"))}
@@ -329,7 +343,7 @@ def call(world: World) -> Call:
         method, path = route
         review_id = world.throwaway.get((route, role), world.review_id)
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
-                          source="project", employee_id="E0103", task_id="T1",
+                          source="project", employee_id="E0103", task_id="T1", item_id="K0",
                           session_id=world.revocable.get((route, role), ""))
         own = await world.own_session(role) if route in SIGN_IN_OUT_ROUTES and role != ANON else None
         async with world.client(role, own) as c:

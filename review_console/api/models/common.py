@@ -12,8 +12,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from infra.store.timestamps import Timestamp
 
 __all__ = ["BIGINT_MAX", "ERROR_RESPONSES", "ID_MAX", "NAME_MAX", "ActionTypePath", "EmployeeIdPath", "FieldProblem",
-           "FilterTime", "GoalIdPath", "Id", "ListOf", "Name", "Refusal", "ReviewIdPath", "SourcePath", "TaskIdPath",
-           "Timestamp", "Unprocessable"]
+           "FilterTime", "GoalIdPath", "Id", "ItemIdPath", "ListOf", "Name", "Refusal", "ReviewIdPath", "SourcePath",
+           "TaskIdPath", "Timestamp", "Unprocessable"]
 
 T = TypeVar("T")
 
@@ -61,6 +61,7 @@ ReviewIdPath = Annotated[str, Path(max_length=ID_MAX, description="Review id (``
 EmployeeIdPath = Annotated[str, Path(max_length=ID_MAX, description="Employee id (``E0103``).")]
 ActionTypePath = Annotated[str, Path(max_length=ID_MAX, description="Action type (``decompose_goal``).")]
 SourcePath = Annotated[str, Path(max_length=ID_MAX, description="Signal source (``project``).")]
+ItemIdPath = Annotated[str, Path(max_length=ID_MAX, description="Item id within an onboarding plan (``K0``, ``C30``).")]
 
 
 class Refusal(BaseModel):

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel, Field, RootModel
 
+from infra.audit_query import UnreviewedAction
 from infra.store.plans import PlanIssue
 from infra.store.reviews import Review
 from policies.bias_audit import BiasAudit
-from review_console.api.models.common import Id, Name, Unprocessable
+from review_console.api.models.common import BIGINT_MAX, Id, Name, Unprocessable
 from workflows.usecases import NewTask, ReviewFilters, TaskEdit
 
 MAX_AGE_HOURS = 100 * 366 * 24
@@ -22,6 +23,10 @@ PlanNote = Annotated[str, Field(max_length=500)]
 """An assumption of a plan, or a question for the manager."""
 Hash = Annotated[str, Field(max_length=128)]
 """A hash of arguments (64 hex digits when real)."""
+ItemId = Annotated[str, Field(max_length=8)]
+"""An item id of an onboarding plan (``L1``, ``C30``)."""
+DueDay = Annotated[int, Field(ge=-1000, le=1000)]
+"""A day of an onboarding plan (0: its first day); the plan's checks say which days it may use."""
 
 
 class DecisionIn(BaseModel):
@@ -46,6 +51,10 @@ class DecisionIn(BaseModel):
     """For edit of a plan: its questions for the manager as they should read (left out: unchanged; ``[]``: none)."""
     args_hash: Hash | None = None
     """Hash of the arguments you reviewed (recommended: refused if they changed)."""
+    onboarding_edits: dict[ItemId, DueDay | None] | None = Field(default=None, max_length=40)
+    """For edit of an onboarding plan: item id → its new due day, or null to drop the item; the edited plan is
+    checked like a draft (check-ins on days 30, 60, 90, nothing before the start or after day 120, dependencies in
+    order)."""
 
 
 class PlanEditRefused(BaseModel):
@@ -161,3 +170,23 @@ class ReviewQueueParams(BaseModel):
 
 
 ReviewQueueQuery = Annotated[ReviewQueueParams, Query()]
+
+
+class UnreviewedParams(BaseModel):
+    """Filter and keyset page of the actions that went ahead unreviewed (query string)."""
+
+    action_type: Id | None = None
+    """Only this kind of action (``decompose_goal``, ``draft_onboarding_plan``, ``send_reminder`` …)."""
+    before_seq: int | None = Field(default=None, ge=1, le=BIGINT_MAX)
+    """Only actions routed before this audit sequence number (next page: the last ``routed.seq`` you got)."""
+    limit: int = Field(default=50, ge=1, le=200)
+    """Page size."""
+
+
+UnreviewedQuery = Annotated[UnreviewedParams, Query()]
+
+
+class UnreviewedActionPublic(UnreviewedAction):
+    """An agent action the trust ramp did not sample, so it went ahead without review: its routing event (the
+    share in force, the draw, the policy) and the agent's output event (its plan, its onboarding draft; null when
+    the action has none, as a reminder)."""
