@@ -31,7 +31,10 @@ def worker_name() -> str:
 
 async def probe_all(models: AgentModels) -> list[ModelHealth]:
     """Probe every agent's model now, at once; in agent order."""
-    return list(await asyncio.gather(probe(models.draft_tasks), probe(models.propose_staffing)))
+    agents = [models.draft_tasks, models.propose_staffing]
+    if models.draft_onboarding_plan is not None:
+        agents.append(models.draft_onboarding_plan)
+    return list(await asyncio.gather(*(probe(model) for model in agents)))
 
 
 async def keep_probing(models: AgentModels, pool: asyncpg.Pool[Any], worker: str,

@@ -18,7 +18,7 @@ from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
 from review_console.app import create_app
-from tools.people_import.demo_org import DEMO_PASSWORD, seed_demo_org
+from tools.people_import.demo_org import DEMO_EMPLOYEES, DEMO_PASSWORD, load_demo_org, seed_demo_org
 from tools.taxonomy.store import sync_taxonomy
 from workers import runtime_file
 from workers.agent_runs import AgentModels
@@ -134,9 +134,22 @@ async def run_up(settings: Settings) -> None:
         say("stopped.")
 
 
+def _named_logins() -> set[str]:
+    """The demo logins the banner lists by name: the managers, reviewers and admin, and the two employees the
+    README walks through."""
+    org = load_demo_org()
+    emails = {e["employee_id"]: e["email"] for e in org["employees"]}
+    return {u["login"] for u in org["logins"]} | {emails[e].split("@")[0] for e in DEMO_EMPLOYEES if e in emails}
+
+
 def _banner(console_url: str, ui_url: str | None, address: str, database_url: str, settings: Settings,
             users: list[Any], models: AgentModels) -> str:
-    logins = "\n".join(f"    {u['login']:<14} ({u['role']})" for u in users)
+    shown = [u for u in users if u["login"] in _named_logins()] or users[:8]
+    logins = "\n".join(f"    {u['login']:<14} ({u['role']})" for u in shown)
+    if len(users) > len(shown):
+        logins += (f"\n    … and {len(users) - len(shown)} more: every person of the demo organisation signs in with "
+                   "the local part of their e-mail")
+    onboarding = models.draft_onboarding_plan.where if models.draft_onboarding_plan else "the offline drafter"
     return (
         "\ntalentops is running\n"
         f"  console      {console_url}\n"
@@ -146,6 +159,7 @@ def _banner(console_url: str, ui_url: str | None, address: str, database_url: st
         f"  data folder  {settings.data_dir}\n"
         f"  drafting     {models.draft_tasks.where}\n"
         f"  staffing     {models.propose_staffing.where}\n"
+        f"  onboarding   {onboarding}\n"
         f"  demo logins (password: {DEMO_PASSWORD}):\n{logins}\n"
         "Press Ctrl-C to stop.\n"
     )

@@ -4,7 +4,6 @@ sessions in force (revocable)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
@@ -106,15 +105,12 @@ class CatalogueUpload:
     """Why it was refused: one entry per bad line (or one for the file)."""
 
 
-def catalogue_problems(message: str) -> list[str]:
-    """A refused catalogue's message split into its problems, one per bad line (``line 3: …``; the message names
-    the first 20 and how many there are), or the message as one problem when it names no lines."""
-    found = re.fullmatch(r"(\d+) problem\(s\); nothing was imported: (.*)", message, re.S)
-    if found is None:
-        return [message]
-    parts = [p.strip() for p in re.split(r"; (?=line \d+:)", found.group(2)) if p.strip()]
-    more = int(found.group(1)) - len(parts)
-    return parts + ([f"… and {more} more (fix these and try again to see the rest)"] if more > 0 else [])
+def catalogue_problems(err: usecases.Invalid) -> list[str]:
+    """A refused catalogue's problems, one per bad line (the first 20, then how many more), or its message."""
+    if not isinstance(err, learning.CatalogueInvalid):
+        return [err.message]
+    more = len(err.problems) - 20
+    return err.problems[:20] + ([f"… and {more} more (fix these and try again to see the rest)"] if more > 0 else [])
 
 
 async def _ramp_page(request: Request, svc: usecases.Services, user: User, *, status_code: int = 200,
@@ -146,7 +142,7 @@ async def learning_upload(request: Request, svc: SvcDep, user: AdminUser,
     try:
         result = await learning.import_catalogue(svc, user, filename=file.filename, content=content)
     except usecases.Invalid as err:
-        upload = CatalogueUpload(filename=file.filename, problems=catalogue_problems(err.message))
+        upload = CatalogueUpload(filename=file.filename, problems=catalogue_problems(err))
         return await _ramp_page(request, svc, user, status_code=err.status, upload=upload)
     words = (f"{result.added} new item{'s' if result.added != 1 else ''} added, "
              f"{result.updated} updated")

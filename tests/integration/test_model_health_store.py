@@ -88,14 +88,15 @@ async def test_keep_probing_saves_every_agent_and_stops_when_cancelled(empty: as
     try:
         for _ in range(200):
             rows = await empty.fetch("SELECT agent, worker, ok, detail FROM model_health ORDER BY agent")
-            if len(rows) == 2:
+            if len(rows) == 3:
                 break
             await asyncio.sleep(0.05)
     finally:
         task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert [(r["agent"], r["worker"], r["ok"]) for r in rows] == [("draft_tasks", "probe-host:7", True),
+    assert [(r["agent"], r["worker"], r["ok"]) for r in rows] == [("draft_onboarding_plan", "probe-host:7", True),
+                                                                  ("draft_tasks", "probe-host:7", True),
                                                                   ("propose_staffing", "probe-host:7", True)]
 
 
@@ -136,7 +137,7 @@ async def test_the_admin_page_says_when_no_worker_has_checked(empty: asyncpg.Poo
     page = await admin.get("/admin/trust-ramp")
 
     assert page.status_code == 200
-    assert page.text.count('data-ok="unknown"') == 2
+    assert page.text.count('data-ok="unknown"') == 3, "one per agent: plans, people, onboarding plans"
     assert "Not checked yet" in page.text
 
 

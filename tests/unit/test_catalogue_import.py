@@ -48,3 +48,12 @@ def test_the_demo_catalogue_teaches_the_names_tasks_are_grounded_in_and_says_whe
     assert all(i.provider == PROVIDER and (i.url or "").startswith("http://data.europa.eu/esco/skill/")
                for i in items)
     assert len({i.item_id for i in items}) == len(items) > 100
+
+
+def test_control_characters_are_refused_by_line_not_sent_to_postgres() -> None:
+    nul = json.dumps({**GOOD, "title": "SQL\u0000basics"})
+    csv = "item_id,title,provider,skills,hours\nC-1,SQL,Acme,SQL;Python\x07,4\n"
+    with pytest.raises(CatalogueFileError, match=r"line 1: control characters .* in title"):
+        parse(nul, "jsonl")
+    with pytest.raises(CatalogueFileError, match=r"line 2: control characters .* in skills"):
+        parse(csv, "csv")

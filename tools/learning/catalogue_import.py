@@ -84,6 +84,10 @@ def parse(text: str, file_format: FileFormat) -> list[LearningItem]:
     items: list[LearningItem] = []
     seen: dict[str, int] = {}
     for n, row in rows:
+        bad = sorted(k for k, v in row.items() if _has_control_characters(v))
+        if bad:
+            problems.append(f"line {n}: control characters (such as NUL) in {', '.join(bad)}")
+            continue
         try:
             item = LearningItem.model_validate(row)
         except ValidationError as err:
@@ -99,6 +103,16 @@ def parse(text: str, file_format: FileFormat) -> list[LearningItem]:
     if problems:
         raise CatalogueFileError(sorted(problems, key=_line_number))
     return items
+
+
+def _has_control_characters(value: Any) -> bool:
+    """Whether a value (a string, or a list of them) holds a control character other than tab, which Postgres
+    refuses (NUL) or no person typed."""
+    if isinstance(value, str):
+        return any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value)
+    if isinstance(value, list):
+        return any(_has_control_characters(v) for v in value)
+    return False
 
 
 def _line_number(problem: str) -> int:

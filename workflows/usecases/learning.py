@@ -13,6 +13,14 @@ MAX_BYTES = 20 * 1024 * 1024
 """Largest catalogue file taken at once."""
 
 
+class CatalogueInvalid(Invalid):
+    """A catalogue file refused whole; ``problems`` names each bad line, in line order."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 def file_format(filename: str) -> FileFormat:
     """The format a file's name says (``.jsonl``/``.ndjson`` or ``.csv``).
 
@@ -46,7 +54,7 @@ async def import_catalogue(svc: Services, user: User, *, filename: str, content:
     try:
         items = catalogue_import.parse(text, fmt)
     except CatalogueFileError as err:
-        raise Invalid(str(err)) from err
+        raise CatalogueInvalid(str(err), err.problems) from err
     async with svc.pool.acquire() as conn:
         return await catalogue_import.store(conn, items, source=filename)
 
