@@ -20,7 +20,15 @@ from infra.store.moves import Move, MoveKey
 from infra.telemetry import current_trace_id
 from policies.release import POLICY_VERSION, deadline_words
 from workers.notify import Message, tell_employee, tell_login
-from workflows.move_messages import AskRelease, MoveInput, OfferFacts, RecordAnswer, RecordRelease, SettleRefusal
+from workflows.move_messages import (
+    AskRelease,
+    MoveInput,
+    OfferFacts,
+    RecordAnswer,
+    RecordRelease,
+    ReleaseNames,
+    SettleRefusal,
+)
 
 
 def _key(move: MoveInput) -> MoveKey:
@@ -116,14 +124,18 @@ async def ask_release(data: AskRelease) -> None:
 
 
 @activity.defn
-async def record_release(data: RecordRelease) -> None:
-    """Store the release (by the line manager, by silence, by the policy) or the refusal, and tell who must know."""
+async def record_release(data: RecordRelease) -> ReleaseNames:
+    """Store the release (by the line manager, by silence, by the policy) or the refusal, and tell who must know;
+    the people and the task by name."""
     move = data.move
     async with get_pool().acquire() as conn, conn.transaction():
         m = await _load(conn, move)
+        manager = await moves.line_manager_of(conn, move.employee_id)
+        names = ReleaseNames(person=m.person_name, line_manager=manager.name if manager else data.by,
+                             task=m.task_title)
         if not await moves.decide_release(conn, _key(move), released=data.released, by=data.by,
                                           reason=None if data.released else data.reason, by_silence=data.by_silence):
-            return  # already stored (a retry)
+            return names  # already stored (a retry)
         human = data.by != "policy"
         action = "move.released" if data.released else "move.release_refused"
         await audit.append(conn, _event(
@@ -136,7 +148,7 @@ async def record_release(data: RecordRelease) -> None:
                 body=(f"The line manager of {m.person_name} refused to release them for “{m.task_title}”. Their "
                       f"reason: {data.reason}. HR reviews the refusal."),
                 link=f"/goals/{move.goal_id}", goal_id=move.goal_id, key=_event_key(move, "refused")))
-            return
+            return names
         if data.by_silence and data.line_manager_id is not None:
             await tell_employee(conn, data.line_manager_id, Message(
                 subject=f"{m.person_name} is released for “{m.task_title}” (no answer in time)",
@@ -144,6 +156,7 @@ async def record_release(data: RecordRelease) -> None:
                       "counts it as a release. This is recorded in the audit trail."),
                 link="/me/team", goal_id=move.goal_id, key=_event_key(move, "released-by-silence")))
         await _tell_released(conn, move, m)
+    return names
 
 
 async def _tell_released(conn: Any, move: MoveInput, m: Move) -> None:

@@ -261,8 +261,11 @@ class GoalWorkflow(PydanticAIWorkflow):
         action = review_routing.OVERRIDE_RELEASE_REFUSAL
         route = await self._route(goal, action, "release/1")
         arguments = StaffingArguments(assignments=[assignment]).model_dump(mode="json")
-        explanation = (f"Their line manager ({event.actor}) refused to release {event.employee_id} for task "
-                       f"{event.task_id}: {event.reason}. Approve to release them anyway (the move goes ahead); "
+        names = event.names
+        who = (f"{names.line_manager}, the line manager of {names.person}, refused to release them for “{names.task}”"
+               if names else f"Their line manager ({event.actor}) refused to release {event.employee_id} for task "
+                             f"{event.task_id}")
+        explanation = (f"{who}: {event.reason}. Approve to release them anyway (the move goes ahead); "
                        "reject to uphold the refusal (the task is proposed to someone else).")
         await self._gate(goal, route, action, arguments, plan=plan, waiting="awaiting_review",
                          requested_by=event.actor, explanation=explanation)

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         OfferFacts,
         RecordAnswer,
         RecordRelease,
+        ReleaseNames,
         SettleRefusal,
     )
     from workflows.onboarding_messages import ONBOARDING_WORKFLOW, OnboardingInput, onboarding_workflow_id
@@ -80,12 +81,16 @@ class MoveWorkflow:
         elif await self._release_answered(move, facts):
             assert self._release is not None
             released = self._release.kind == "release"
-            await self._activity("record_release", RecordRelease(
-                move=move, released=released, by=self._release.actor, reason=self._release.reason,
-                line_manager_id=facts.line_manager_id, via=self._release.via))
+            recorded = await workflow.execute_activity(
+                "record_release", RecordRelease(
+                    move=move, released=released, by=self._release.actor, reason=self._release.reason,
+                    line_manager_id=facts.line_manager_id, via=self._release.via),
+                start_to_close_timeout=_ACTIVITY_TIMEOUT)
             if not released:
                 self._state = "refused"
-                await self._tell_goal("refused", self._release.reason, self._release.actor)
+                # names for HR's review (histories from before they were returned have none)
+                names = ReleaseNames.model_validate(recorded) if recorded else None
+                await self._tell_goal("refused", self._release.reason, self._release.actor, names)
                 await workflow.wait_condition(lambda: self._hr is not None)
                 assert self._hr is not None
                 overruled: bool = await workflow.execute_activity(
@@ -120,10 +125,12 @@ class MoveWorkflow:
             return self._release is not None
         return True
 
-    async def _tell_goal(self, kind: MoveEventKind, reason: str | None, actor: str | None) -> None:
+    async def _tell_goal(self, kind: MoveEventKind, reason: str | None, actor: str | None,
+                         names: ReleaseNames | None = None) -> None:
         goal = workflow.get_external_workflow_handle(self._move.goal_workflow_id)
         await goal.signal(MOVE_EVENT_SIGNAL, MoveEvent(
-            task_id=self._move.task_id, employee_id=self._move.employee_id, kind=kind, reason=reason, actor=actor))
+            task_id=self._move.task_id, employee_id=self._move.employee_id, kind=kind, reason=reason, actor=actor,
+            names=names))
 
     @staticmethod
     async def _activity(name: str, arg: object) -> None:

@@ -96,6 +96,19 @@ class MoveEvent(BaseModel):
     """The person's or the line manager's reason."""
     actor: str | None = None
     """Who declined or refused."""
+    names: ReleaseNames | None = None
+    """The people and the task in words, for a refusal's review (None in events from before)."""
+
+
+class ReleaseNames(BaseModel):
+    """A release's people and task by name (what ``record_release`` returns), for HR to read."""
+
+    person: str
+    """The person staffed."""
+    line_manager: str
+    """Who refused or released."""
+    task: str
+    """The task."""
 
 
 class HrDecided(BaseModel):

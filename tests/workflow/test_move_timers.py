@@ -40,6 +40,7 @@ from workflows.move_messages import (
     MoveInput,
     move_workflow_id,
 )
+from workflows.onboarding_messages import ONBOARDING_WORKFLOW, OnboardingInput
 
 pytestmark = pytest.mark.integration
 MANAGER = "mgr.payments"
@@ -63,6 +64,15 @@ class GoalStandIn:
     @workflow.query
     def seen(self) -> list[str]:
         return [e.kind for e in self.events]
+
+
+@workflow.defn(name=ONBOARDING_WORKFLOW, sandboxed=False)
+class OnboardingStandIn:
+    """Takes the onboarding a released move starts (its own tests are in test_onboarding_timers.py)."""
+
+    @workflow.run
+    async def run(self, onboarding: OnboardingInput) -> str:
+        return "completed"
 
 
 async def staffed_assignment(pool: asyncpg.Pool[Any]) -> tuple[str, str, str]:
@@ -134,7 +144,7 @@ async def start(env: WorkflowEnvironment, task_queue: str, goal_id: str,
 
 
 def worker(env: WorkflowEnvironment, task_queue: str) -> Worker:
-    return Worker(env.client, task_queue=task_queue, workflows=[MoveWorkflow, GoalStandIn],
+    return Worker(env.client, task_queue=task_queue, workflows=[MoveWorkflow, GoalStandIn, OnboardingStandIn],
                   activities=MOVE_ACTIVITIES)
 
 
