@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import eventually, move_state, staff_person, unbooked_person
+from support import eventually, move_state, staff_person, unbooked_person, user_of
 
-from infra.store import users
-from infra.store.users import User
 from workflows import usecases
 from workflows.usecases import GoalDetail, Services
 from workflows.usecases import moves as move_cases
@@ -18,14 +16,8 @@ pytestmark = pytest.mark.integration
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
 
 
-async def user(svc: Services, login: str) -> User:
-    found = await users.get(svc.pool, login)
-    assert found is not None, login
-    return found
-
-
 async def subjects(svc: Services, login: str) -> list[str]:
-    notes, _ = await move_cases.inbox(svc, await user(svc, login))
+    notes, _ = await move_cases.inbox(svc, await user_of(svc, login))
     return [n.subject for n in notes]
 
 
@@ -60,10 +52,10 @@ async def test_accept_then_release_confirms_the_move_and_tells_everyone(services
     goal_id, task_id = await staff_person(services, person, goal_text=GOAL)
     await eventually(told(services, login, "You are proposed"), "the offer in the person's inbox")
 
-    state = await move_cases.answer_assignment(services, await user(services, login), goal_id=goal_id,
+    state = await move_cases.answer_assignment(services, await user_of(services, login), goal_id=goal_id,
                                                task_id=task_id, accept=True)
     assert state == "accepted"
-    lm = await user(services, line_manager)
+    lm = await user_of(services, line_manager)
 
     async def asked() -> bool:
         return any(r.employee_id == person and r.state == "accepted" and r.release_due_at is not None
@@ -91,14 +83,14 @@ async def test_accept_then_release_confirms_the_move_and_tells_everyone(services
 async def test_what_may_not_happen_is_refused_and_changes_nothing(services: Services) -> None:
     person, login, line_manager = await unbooked_person(services)
     goal_id, task_id = await staff_person(services, person, goal_text=GOAL)
-    someone_else = await user(services, "sanne.devries")
+    someone_else = await user_of(services, "sanne.devries")
     with pytest.raises(usecases.NotFound):  # someone else's assignment is not theirs to answer
         await move_cases.answer_assignment(services, someone_else, goal_id=goal_id, task_id=task_id, accept=True)
-    staffed = await user(services, login)
+    staffed = await user_of(services, login)
     with pytest.raises(usecases.Invalid, match="needs a reason"):
         await move_cases.answer_assignment(services, staffed, goal_id=goal_id, task_id=task_id, accept=False,
                                            reason="   ")
-    lm = await user(services, line_manager)
+    lm = await user_of(services, line_manager)
     with pytest.raises(usecases.Conflict, match="has not accepted"):
         await move_cases.decide_release(services, lm, goal_id=goal_id, task_id=task_id, employee_id=person,
                                         release=True)
@@ -114,7 +106,7 @@ async def test_what_may_not_happen_is_refused_and_changes_nothing(services: Serv
             " AND employee_id = $3", goal_id, task_id, person))
     await eventually(asked, "the release request")
     with pytest.raises(usecases.Forbidden, match="not in your team"):  # another manager cannot release them
-        await move_cases.decide_release(services, await user(services, "mgr.data"), goal_id=goal_id,
+        await move_cases.decide_release(services, await user_of(services, "mgr.data"), goal_id=goal_id,
                                         task_id=task_id, employee_id=person, release=True)
     with pytest.raises(usecases.Invalid, match="needs a reason"):
         await move_cases.decide_release(services, lm, goal_id=goal_id, task_id=task_id, employee_id=person,
@@ -125,7 +117,7 @@ async def test_what_may_not_happen_is_refused_and_changes_nothing(services: Serv
 async def test_a_decline_is_proposed_again_through_a_review(services: Services) -> None:
     person, login, _ = await unbooked_person(services)
     goal_id, task_id = await staff_person(services, person, goal_text=GOAL)
-    await move_cases.answer_assignment(services, await user(services, login), goal_id=goal_id, task_id=task_id,
+    await move_cases.answer_assignment(services, await user_of(services, login), goal_id=goal_id, task_id=task_id,
                                        accept=False, reason="I am on parental leave from next month")
     goal = await pending_review(services, goal_id, "repropose_declined_task")
     assert goal.review is not None
@@ -146,9 +138,9 @@ async def test_a_decline_is_proposed_again_through_a_review(services: Services) 
 async def test_a_refused_release_goes_to_hr_who_may_overrule_it(services: Services) -> None:
     person, login, line_manager = await unbooked_person(services)
     goal_id, task_id = await staff_person(services, person, goal_text=GOAL)
-    await move_cases.answer_assignment(services, await user(services, login), goal_id=goal_id, task_id=task_id,
+    await move_cases.answer_assignment(services, await user_of(services, login), goal_id=goal_id, task_id=task_id,
                                        accept=True)
-    lm = await user(services, line_manager)
+    lm = await user_of(services, line_manager)
 
     async def asked() -> bool:
         return any(r.employee_id == person and r.state == "accepted"

@@ -7,38 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import eventually, staff_person, unbooked_person
+from support import eventually, released_person, user_of
 
-from infra.store import users
-from infra.store.moves import MoveKey
-from infra.store.users import User
 from workflows import usecases
 from workflows.usecases import Services
-from workflows.usecases import moves as move_cases
 from workflows.usecases import onboarding as onboarding_cases
 
 pytestmark = pytest.mark.integration
 GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 weeks"
-
-
-async def user(svc: Services, login: str) -> User:
-    found = await users.get(svc.pool, login)
-    assert found is not None, login
-    return found
-
-
-async def released(svc: Services) -> tuple[MoveKey, str, str]:
-    """Someone staffed, accepted and released: their assignment, their login and their line manager's login."""
-    person, login, line_manager = await unbooked_person(svc)
-    goal_id, task_id = await staff_person(svc, person, goal_text=GOAL)
-    await move_cases.answer_assignment(svc, await user(svc, login), goal_id=goal_id, task_id=task_id, accept=True)
-    lm = await user(svc, line_manager)
-
-    async def asked() -> bool:
-        return any(r.employee_id == person and r.state == "accepted" for r in await move_cases.team_releases(svc, lm))
-    await eventually(asked, "the release request")
-    await move_cases.decide_release(svc, lm, goal_id=goal_id, task_id=task_id, employee_id=person, release=True)
-    return MoveKey(goal_id=goal_id, task_id=task_id, employee_id=person), login, line_manager
 
 
 async def onboarding_review(svc: Services, goal_id: str) -> Any:
@@ -49,7 +25,7 @@ async def onboarding_review(svc: Services, goal_id: str) -> Any:
 
 
 async def test_release_starts_an_onboarding_plan_that_its_owners_run(services: Services) -> None:
-    key, login, _ = await released(services)
+    key, login, _ = await released_person(services, goal_text=GOAL)
     review = await onboarding_review(services, key.goal_id)
     plan = review["arguments"]
     ids = [i["item_id"] for i in plan["items"]]
@@ -60,7 +36,7 @@ async def test_release_starts_an_onboarding_plan_that_its_owners_run(services: S
     goal = await usecases.get_goal(services, key.goal_id)
     assert goal.status == "staffed", "an onboarding review does not change the goal's status"
 
-    person = await user(services, login)
+    person = await user_of(services, login)
     with pytest.raises(usecases.ServiceError):  # the person cannot approve their own plan
         await usecases.decide_review(services, review_id=review["review_id"], decision="approve", reviewer=login)
     await usecases.decide_review(services, review_id=review["review_id"], decision="approve", reviewer="hr.reviewer")
@@ -84,7 +60,7 @@ async def test_release_starts_an_onboarding_plan_that_its_owners_run(services: S
     with pytest.raises(usecases.Forbidden, match="goal's manager"):  # the kick-off is not theirs
         await onboarding_cases.tick_item(services, person, goal_id=key.goal_id, task_id=key.task_id,
                                          employee_id=key.employee_id, item_id="K0")
-    manager = await user(services, "mgr.payments")
+    manager = await user_of(services, "mgr.payments")
     await onboarding_cases.tick_item(services, manager, goal_id=key.goal_id, task_id=key.task_id,
                                      employee_id=key.employee_id, item_id="K0", note="agreed the day-30 target")
     before = await services.pool.fetchval(
