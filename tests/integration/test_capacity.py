@@ -139,11 +139,11 @@ async def staffing_review(svc: Services) -> Review:
 
 async def free_people(svc: Services, count: int,
                       exclude: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """People with nothing stored at all, full capacity, and no console login (so never the reviewer)."""
+    """People with nothing stored at all, full capacity, and no login but an employee's (so never the reviewer)."""
     rows = await svc.pool.fetch(
         "SELECT e.employee_id, e.name FROM employees e WHERE e.capacity_pct = 100"
         " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.employee_id = e.employee_id)"
-        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id)"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id AND u.role <> 'employee')"
         " AND NOT (e.employee_id = ANY($1::text[])) ORDER BY e.employee_id DESC LIMIT $2", sorted(exclude), count)
     assert len(rows) == count, "not enough free people in the demo organisation"
     return [dict(r) for r in rows]
@@ -267,7 +267,8 @@ async def test_approve_is_refused_when_another_goal_already_fills_someone_and_bu
 async def test_the_review_page_shows_the_refusal_and_keeps_the_swap(
         services: Services, scratch: Scratch, connect: Callable[[str, bool], Awaitable[Client]]) -> None:
     review = await staffing_review(services)
-    reviewers = {r["employee_id"] for r in await services.pool.fetch("SELECT employee_id FROM users")}
+    reviewers = {r["employee_id"] for r in await services.pool.fetch(
+        "SELECT employee_id FROM users WHERE role <> 'employee'")}  # every employee signs in; these may review
     proposal = {t["task_id"]: t for t in review.evidence["proposal"]["tasks"]}
     choice = next(((a, c) for a in review.arguments["assignments"]
                    for c in proposal[a["task_id"]]["candidates"]

@@ -101,7 +101,7 @@ async def test_edit_executes_the_edited_arguments(services: Services) -> None:
     replacement = alternates[0] if alternates else await services.pool.fetchval(
         "SELECT employee_id FROM employees e WHERE capacity_pct = 100"
         " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.employee_id = e.employee_id)"
-        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id)"
+        " AND NOT EXISTS (SELECT 1 FROM users u WHERE u.employee_id = e.employee_id AND u.role <> 'employee')"
         " AND employee_id <> ALL($1::text[]) ORDER BY employee_id LIMIT 1",
         [a["employee_id"] for a in review.arguments["assignments"]])
     outcome = await usecases.decide_review(services, review_id=review.review_id, decision="edit",

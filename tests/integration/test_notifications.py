@@ -167,7 +167,11 @@ async def add(pool: asyncpg.Pool[Any], **kwargs: Any) -> int:
     kwargs.setdefault("body", "A staffing plan waits for your review.")
     async with pool.acquire() as conn, conn.transaction():
         row_id = await enqueue(conn, **kwargs)
-    assert row_id is not None
+        assert row_id is not None
+        # due before whatever earlier tests of the shared database left pending (people's moves notify them), so
+        # that the next delivery round takes this row first
+        await conn.execute("UPDATE notification_outbox SET next_attempt_at = now() - interval '1 year'"
+                           " WHERE id = $1", row_id)
     return row_id
 
 
