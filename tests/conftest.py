@@ -73,3 +73,4 @@ async def services(pool: asyncpg.Pool[Any], client: Client, tmp_path: Path) -> A
     settings = Settings(task_queue=f"test-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, review_sla_seconds=3600)
     async with build_worker(client, settings.task_queue, pool=pool, settings=settings):
         yield Services(pool=pool, client=client, settings=settings)
+

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 
 from infra.store import users
@@ -177,3 +178,15 @@ async def onboarding_review_id(svc: Services, goal_id: str, *, status: str = "pe
             " AND status = $2 ORDER BY created_at DESC LIMIT 1", goal_id, status)
         return found
     return await eventually(probe, "the onboarding plan's review")
+
+
+
+async def withdrawing_at_the_end(pool: asyncpg.Pool[Any]) -> AsyncIterator[None]:
+    """Integration and workflow modules share one database: when a module ends, the bookings of the goals it
+    created are withdrawn, so that a later module's matcher does not find the people it proposes all taken by
+    goals nobody looks at any more (the conftests of those folders make this an autouse module fixture)."""
+    started = await pool.fetchval("SELECT clock_timestamp()")
+    yield
+    await pool.execute(
+        "UPDATE assignments SET state = 'withdrawn' WHERE state IN ('offered', 'accepted', 'released', 'refused')"
+        " AND goal_id IN (SELECT goal_id FROM goals WHERE created_at >= $1)", started)

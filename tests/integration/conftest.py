@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from support import keep_csrf_token
+from support import keep_csrf_token, withdrawing_at_the_end
 
 from review_console.app import create_app
 from tools.people_import.demo_org import DEMO_PASSWORD
@@ -41,3 +43,10 @@ async def connect(app: FastAPI) -> AsyncIterator[ClientFactory]:
     yield make
     for client in opened:
         await client.aclose()
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def withdraw_what_the_module_booked(pool: asyncpg.Pool[Any]) -> AsyncIterator[None]:
+    """See ``support.withdrawing_at_the_end``: this module's bookings are withdrawn when it ends."""
+    async for _ in withdrawing_at_the_end(pool):
+        yield
