@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from infra.store import users
 from infra.store.moves import MoveKey
@@ -190,3 +194,15 @@ async def withdrawing_at_the_end(pool: asyncpg.Pool[Any]) -> AsyncIterator[None]
     await pool.execute(
         "UPDATE assignments SET state = 'withdrawn' WHERE state IN ('offered', 'accepted', 'released', 'refused')"
         " AND goal_id IN (SELECT goal_id FROM goals WHERE created_at >= $1)", started)
+
+
+async def skip_until(env: WorkflowEnvironment, moment: datetime) -> None:
+    """Skip the test server's clock to ``moment``. Its sleep call sometimes times out while the server still holds
+    time for a task just handed out (then the clock ran on in real time): ask again for what is left."""
+    for _ in range(5):
+        now = await env.get_current_time()
+        if now >= moment:
+            return
+        with contextlib.suppress(RPCError):
+            await env.sleep(moment - now)
+    assert await env.get_current_time() >= moment, "the test server's clock would not skip"

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from support import approve_plan, eventually, move_state, review_id_of
+from support import approve_plan, eventually, move_state, review_id_of, skip_until
 from temporalio.testing import WorkflowEnvironment
 from test_review_timeout import test_server_path
 
@@ -120,7 +120,7 @@ async def test_decline_refusal_and_silence_after_staffing(pool: asyncpg.Pool[Any
             await eventually(lambda: svc.pool.fetchval(
                 "SELECT release_due_at FROM assignments WHERE goal_id = $1 AND task_id = $2 AND employee_id = $3",
                 goal.goal_id, t_silent, silent), "the release request")
-            await env.sleep(timedelta(days=5, hours=1))
+            await skip_until(env, await env.get_current_time() + timedelta(days=5, hours=1))
 
             async def released() -> bool:
                 return await move_state(svc, goal.goal_id, t_silent, silent) == "released"

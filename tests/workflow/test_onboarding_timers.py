@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
-from support import eventually
+from support import eventually, skip_until
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -115,10 +115,7 @@ async def sent(pool: asyncpg.Pool[Any], goal_id: str, what: str) -> list[str]:
 
 
 async def skip_to_day(env: WorkflowEnvironment, starts_at: datetime, day: float) -> None:
-    now = await env.get_current_time()
-    target = starts_at + timedelta(days=day)
-    if target > now:
-        await env.sleep(target - now)
+    await skip_until(env, starts_at + timedelta(days=day))
 
 
 async def test_ninety_days_with_reminders_a_missed_check_in_escalated_and_productive_at_the_end(
