@@ -211,7 +211,8 @@ async def test_a_refusal_waits_for_hr_and_an_upheld_one_withdraws_the_move(pool:
             async def told_goal() -> bool:
                 return await goal.query(GoalStandIn.seen) == ["refused"]
             await eventually(told_goal, "the refusal told to the goal")
-            await env.sleep(timedelta(days=30))  # no deadline runs any more: HR decides, however long it takes
+            # no deadline runs any more: HR decides, however long it takes
+            await skip_until(env, await env.get_current_time() + timedelta(days=30))
             assert (await state_of(pool, goal_id))["state"] == "refused"
 
             # a signal before HR decided changes nothing: the move reads the decision from Postgres
@@ -222,11 +223,12 @@ async def test_a_refusal_waits_for_hr_and_an_upheld_one_withdraws_the_move(pool:
                 " VALUES ($1, $2, $3, 'override_release_refusal', '{}', 'h', '{}', 'x', 'high', 'p', 'forced',"
                 " 'lm', 'pending', now())", hr_review, goal_id, f"goal-{goal_id}")
             await move.signal(HR_DECIDED_SIGNAL, HrDecided(review_id=hr_review))
-            await env.sleep(timedelta(minutes=5))
+            await skip_until(env, await env.get_current_time() + timedelta(minutes=5))
             assert (await state_of(pool, goal_id))["state"] == "refused"
             await pool.execute("UPDATE review_requests SET status = 'rejected', decided_by = 'hr.reviewer',"
                                " reason = 'the audit comes first' WHERE review_id = $1", hr_review)
-            await env.sleep(timedelta(minutes=10))  # past the next retry of the settling activity
+            # past the next retry of the settling activity
+            await skip_until(env, await env.get_current_time() + timedelta(minutes=10))
             assert await ended(move) == "withdrawn"
             assert (await state_of(pool, goal_id))["state"] == "withdrawn"
             assert await goal.query(GoalStandIn.seen) == ["refused", "withdrawn"]
@@ -239,7 +241,8 @@ async def test_a_decline_ends_the_move_and_tells_the_goal(pool: asyncpg.Pool[Any
         task_queue = f"move-{uuid.uuid4().hex[:8]}"
         async with worker(env, task_queue):
             goal, move = await start(env, task_queue, goal_id, person)
-            await env.sleep(timedelta(days=60))  # the person's silence is never a yes
+            # the person's silence is never a yes
+            await skip_until(env, await env.get_current_time() + timedelta(days=60))
             assert (await state_of(pool, goal_id))["state"] == "offered"
             await move.execute_update(ANSWER_UPDATE, signed(goal_id, person, MoveAct(
                 kind="decline", actor="person", reason="I am moving to Lisbon"), person,
