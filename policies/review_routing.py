@@ -49,11 +49,17 @@ SEND_REMINDER = ActionType(name="send_reminder", risk_tier=RiskTier.LOW, affects
 """Remind someone of an item that is due."""
 ESCALATE_MISSED_CHECKIN = ActionType(name="escalate_missed_checkin", risk_tier=RiskTier.MEDIUM, affects_people=False)
 """Tell the next manager up that a check-in was missed."""
+VERIFY_CERTIFICATION_RENEWAL = ActionType(name="verify_certification_renewal", risk_tier=RiskTier.LOW,
+                                          affects_people=False)
+"""Accept a holder's renewed certificate as the certification's next period."""
+FLAG_ASSIGNMENT_CERTIFICATION = ActionType(name="flag_assignment_certification", risk_tier=RiskTier.HIGH,
+                                           affects_people=True)
+"""Keep, replace or pause a staffed person whose certification the task needs lapsed."""
 
 
 ACTION_TYPES: dict[str, ActionType] = {a.name: a for a in (
     PROPOSE_STAFFING, DECOMPOSE_GOAL, REPROPOSE_DECLINED_TASK, OVERRIDE_RELEASE_REFUSAL, DRAFT_ONBOARDING_PLAN,
-    SEND_REMINDER, ESCALATE_MISSED_CHECKIN)}
+    SEND_REMINDER, ESCALATE_MISSED_CHECKIN, VERIFY_CERTIFICATION_RENEWAL, FLAG_ASSIGNMENT_CERTIFICATION)}
 """Every kind of agent action, by name (each has its own place on the trust ramp)."""
 
 ACTION_WORDS: dict[str, str] = {
@@ -62,6 +68,8 @@ ACTION_WORDS: dict[str, str] = {
     OVERRIDE_RELEASE_REFUSAL.name: "Release refused by a line manager",
     DRAFT_ONBOARDING_PLAN.name: "Onboarding plan", SEND_REMINDER.name: "Reminder",
     ESCALATE_MISSED_CHECKIN.name: "Missed check-in escalation",
+    VERIFY_CERTIFICATION_RENEWAL.name: "Certification renewal",
+    FLAG_ASSIGNMENT_CERTIFICATION.name: "Staffed person's certification lapsed",
 }
 """Each action type in words, for pages."""
 STAFFING_LIKE = frozenset({PROPOSE_STAFFING.name, REPROPOSE_DECLINED_TASK.name, OVERRIDE_RELEASE_REFUSAL.name})

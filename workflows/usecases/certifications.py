@@ -1,0 +1,322 @@
+"""Certifications: the holder's, a line manager's team's, HR's compliance view, the type catalogue, renewals
+submitted by holders (sent to the period's cadence workflow, signed by this layer), and the re-planning of cadence
+workflows when the registry changes (an import, an edit, the daily reconciliation)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from infra.store import certifications as store
+from infra.store.certifications import Certification, CertificationType, CertificationTypeBase, Period, Renewal
+from infra.store.users import User
+from policies.certification_cadence import (
+    STATUS_WORDS,
+    CertStatus,
+    status_on,
+)
+from workflows import attestation, move_acts
+from workflows.certification_messages import (
+    CERTIFICATION_WORKFLOW,
+    RENEWAL_UPDATE,
+    REPLAN_SIGNAL,
+    CertificationInput,
+    CertificationView,
+    PeriodFacts,
+    RenewalSubmitted,
+    workflow_id,
+)
+from workflows.messages import Via
+from workflows.usecases.context import Services
+from workflows.usecases.errors import Conflict, Forbidden, Invalid, NotFound
+from workflows.usecases.users import get_user
+
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+"""Largest renewal evidence file."""
+EVIDENCE_TYPES = {"application/pdf", "image/png", "image/jpeg", "application/json", "text/plain"}
+"""Evidence files accepted: a PDF, a photo or scan, an Open Badge (JSON), a text confirmation."""
+QUARTER_DAYS = 92
+""""The next quarter" on the team page."""
+
+
+class Standing(BaseModel):
+    """A certification as people see it: where it stands today."""
+
+    certification: Certification
+    """The certification and its periods."""
+    status: CertStatus
+    """Valid, expiring, in grace, expired or revoked."""
+    status_words: str
+    """The status in words."""
+    expires_on: date | None
+    """When the current period expires (None: never)."""
+    days_left: int | None
+    """Days until it expires (negative once lapsed; None: never expires)."""
+    grace_ends_on: date | None
+    """Last day of the grace period."""
+    renewable: bool
+    """The holder may submit a renewal now (it expires, is not revoked, and none waits)."""
+
+
+def standing(cert: Certification, today: date) -> Standing:
+    """Where ``cert`` stands on ``today``."""
+    p = cert.current
+    status = status_on(today, expires_on=p.expires_on, grace_days=p.grace_days, revoked_on=cert.revoked_on)
+    return Standing(
+        certification=cert, status=status, status_words=STATUS_WORDS[status], expires_on=p.expires_on,
+        days_left=(p.expires_on - today).days if p.expires_on else None,
+        grace_ends_on=p.expires_on + timedelta(days=p.grace_days) if p.expires_on else None,
+        renewable=p.expires_on is not None and status != "revoked" and not cert.renewal_pending)
+
+
+def today() -> date:
+    """Today (UTC)."""
+    return datetime.now(UTC).date()
+
+
+async def my_certifications(svc: Services, login: str) -> list[Standing]:
+    """The caller's own certifications."""
+    user = await get_user(svc, login)
+    if user.employee_id is None:
+        return []
+    async with svc.pool.acquire() as conn:
+        found = await store.of_employee(conn, user.employee_id)
+    return [standing(c, today()) for c in found]
+
+
+async def team_certifications(svc: Services, login: str) -> list[Standing]:
+    """The certifications of the caller's direct reports (a line manager's view)."""
+    user = await get_user(svc, login)
+    if user.employee_id is None:
+        return []
+    async with svc.pool.acquire() as conn:
+        found = await store.of_team(conn, user.employee_id)
+    return [standing(c, today()) for c in found]
+
+
+def lapsing_within(rows: list[Standing], days: int = QUARTER_DAYS) -> list[Standing]:
+    """Those that expire within ``days`` (or already lapsed and still in grace), soonest first."""
+    soon = [r for r in rows if r.days_left is not None and r.status in ("expiring", "in_grace")
+            and r.days_left <= days]
+    return sorted(soon, key=lambda r: r.days_left or 0)
+
+
+async def get_certification(svc: Services, login: str, certification_id: str) -> tuple[Standing, list[Renewal]]:
+    """One certification with its renewals, for its holder, their line manager, HR and admins.
+
+    Raises:
+        NotFound: No such certification, or the caller may not see it.
+    """
+    user = await get_user(svc, login)
+    async with svc.pool.acquire() as conn:
+        cert = await store.get(conn, certification_id)
+        if cert is None or not _may_see(user, cert):
+            raise NotFound(f"no certification {certification_id!r}")
+        renewals = await store.renewals_of(conn, certification_id)
+    return standing(cert, today()), renewals
+
+
+def _may_see(user: User, cert: Certification) -> bool:
+    return (user.role in ("reviewer", "admin") or user.employee_id == cert.employee_id
+            or (user.employee_id is not None and user.employee_id == cert.manager_id))
+
+
+async def submit_renewal(svc: Services, login: str, certification_id: str, *, issued_on: date,
+                         expires_on: date | None, credential_id: str | None, file_name: str, content_type: str,
+                         content: bytes, via: Via = "console") -> Renewal:
+    """The holder's renewed certificate: stored, then sent to the period's workflow, which has it verified.
+
+    Raises:
+        NotFound: No such certification of the caller's.
+        Invalid: The dates or the file are not acceptable (a sentence says which).
+        Conflict: A renewal already waits, or the certification cannot be renewed (revoked, never expires).
+    """
+    user = await get_user(svc, login)
+    async with svc.pool.acquire() as conn:
+        cert = await store.get(conn, certification_id)
+    if cert is None or cert.employee_id != user.employee_id:
+        raise NotFound(f"you hold no certification {certification_id!r}")
+    now = standing(cert, today())
+    if not now.renewable:
+        raise Conflict("a renewal already waits for verification" if cert.renewal_pending else
+                       "this certification cannot be renewed here (it is revoked, or it never expires)")
+    _check_renewal(cert.current, issued_on=issued_on, expires_on=expires_on)
+    if not content:
+        raise Invalid("the certificate file is empty; attach the renewed certificate")
+    if len(content) > EVIDENCE_MAX_BYTES:
+        raise Invalid(f"the certificate file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB")
+    kind = content_type.split(";")[0].strip().lower()
+    if kind not in EVIDENCE_TYPES:
+        raise Invalid("attach the certificate as a PDF, PNG, JPEG, Open Badge (JSON) or text file")
+    file_id = hashlib.sha256(content).hexdigest()
+    renewal = Renewal(
+        renewal_id=f"ren-{uuid.uuid4().hex[:12]}", certification_id=certification_id, period=cert.current.period,
+        issued_on=issued_on, expires_on=expires_on, credential_id=(credential_id or "").strip() or None,
+        evidence_ref=file_id, evidence_name=file_name[:200] or "certificate", submitted_by=login,
+        submitted_at=datetime.now(UTC), status="submitted", review_id=None, decided_reason=None)
+    async with svc.pool.acquire() as conn, conn.transaction():
+        await store.save_file(conn, file_id=file_id, name=renewal.evidence_name, content_type=kind,
+                              content=content, uploaded_by=login)
+        try:
+            await store.add_renewal(conn, renewal)
+        except Exception as err:  # the partial unique index: another renewal was stored meanwhile
+            if "certification_renewals_open" in str(err):
+                raise Conflict("a renewal already waits for verification") from err
+            raise
+    await _send_renewal(svc, cert, renewal, user, via)
+    return renewal
+
+
+def _check_renewal(current: Period, *, issued_on: date, expires_on: date | None) -> None:
+    if issued_on > today():
+        raise Invalid("the issue date is in the future; give the date printed on the certificate")
+    if issued_on < current.issued_on:
+        raise Invalid(f"the issue date is before the current certificate's ({current.issued_on:%d %B %Y})")
+    if expires_on is not None and expires_on <= issued_on:
+        raise Invalid("the expiry date must come after the issue date")
+    if expires_on is not None and current.expires_on is not None and expires_on <= current.expires_on:
+        raise Invalid(f"the new certificate must expire after the current one ({current.expires_on:%d %B %Y})")
+
+
+async def _send_renewal(svc: Services, cert: Certification, renewal: Renewal, user: User, via: Via) -> None:
+    """Start the period's workflow if it is not running, then hand it the renewal (signed by this layer)."""
+    facts = await _facts(svc, cert)
+    if facts is None:
+        raise Conflict("this certification never expires; there is nothing to renew")
+    handle = await _ensure_running(svc, cert, facts)
+    act = move_acts.attest(handle.id, RenewalSubmitted(renewal_id=renewal.renewal_id, actor=user.login, via=via),
+                           key=attestation.decision_key(svc.settings.secret()), actor_employee_id=user.employee_id)
+    try:
+        await handle.execute_update(RENEWAL_UPDATE, act)
+    except WorkflowUpdateFailedError as err:
+        async with svc.pool.acquire() as conn:
+            await store.decide_renewal(conn, renewal.renewal_id, status="rejected", review_id=None,
+                                       reason="not taken by the certification's workflow")
+        cause = err.cause
+        raise Conflict(getattr(cause, "message", None) or str(cause or err)) from err
+    except RPCError as err:
+        raise Conflict(f"the certification's workflow is not reachable: {err.message}") from err
+
+
+async def _facts(svc: Services, cert: Certification) -> PeriodFacts | None:
+    p = cert.current
+    if p.expires_on is None:
+        return None
+    return PeriodFacts(expires_on=p.expires_on, grace_days=p.grace_days,
+                       offsets=list(svc.settings.certification_reminder_days), revoked=cert.revoked_on is not None)
+
+
+def _input(cert: Certification, facts: PeriodFacts) -> CertificationInput:
+    return CertificationInput(certification_id=cert.certification_id, period=cert.current.period,
+                              employee_id=cert.employee_id, name=cert.name, facts=facts)
+
+
+async def _ensure_running(svc: Services, cert: Certification, facts: PeriodFacts):  # type: ignore[no-untyped-def]
+    """The current period's workflow: started (again, when its cadence ended on other facts) or re-planned."""
+    client = svc.temporal()
+    handle = await client.start_workflow(
+        CERTIFICATION_WORKFLOW, _input(cert, facts), id=workflow_id(cert.certification_id, cert.current.period),
+        task_queue=svc.settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    view: CertificationView = await handle.query("state", result_type=CertificationView)
+    if view.facts != facts:
+        await handle.signal(REPLAN_SIGNAL, facts)
+    return handle
+
+
+async def replan(svc: Services, certification_ids: list[str]) -> int:
+    """Start or re-plan the cadence of these certifications (after an import or an edit); how many were touched.
+
+    A period whose cadence ended on the same facts is left alone; a later period supersedes the one before.
+    """
+    touched = 0
+    for cert_id in certification_ids:
+        async with svc.pool.acquire() as conn:
+            cert = await store.get(conn, cert_id)
+            ended = await conn.fetchrow(
+                "SELECT cadence_ended, cadence_facts FROM certification_periods WHERE certification_id = $1"
+                " AND period = $2", cert_id, cert.current.period) if cert is not None else None
+        if cert is None:
+            continue
+        if cert.current.period > 1:
+            await _supersede(svc, cert)
+        facts = await _facts(svc, cert)
+        if facts is None:
+            continue
+        if ended is not None and ended["cadence_ended"] is not None and ended["cadence_facts"] == facts.model_dump(
+                mode="json"):
+            continue
+        await _ensure_running(svc, cert, facts)
+        touched += 1
+    return touched
+
+
+async def _supersede(svc: Services, cert: Certification) -> None:
+    previous = cert.periods[1] if len(cert.periods) > 1 else None
+    if previous is None or previous.expires_on is None:
+        return
+    handle = svc.temporal().get_workflow_handle(workflow_id(cert.certification_id, previous.period))
+    try:
+        await handle.signal(REPLAN_SIGNAL, PeriodFacts(
+            expires_on=previous.expires_on, grace_days=previous.grace_days,
+            offsets=list(svc.settings.certification_reminder_days), superseded=True))
+    except RPCError:
+        pass  # not running (ended, or never started): nothing to stop
+
+
+async def evidence_file(svc: Services, login: str, renewal_id: str) -> tuple[str, str, bytes]:
+    """A renewal's evidence file (name, content type, content), for the holder, their manager, HR and admins.
+
+    Raises:
+        NotFound: No such renewal, or the caller may not see it.
+    """
+    user = await get_user(svc, login)
+    async with svc.pool.acquire() as conn:
+        renewal = await store.get_renewal(conn, renewal_id)
+        cert = await store.get(conn, renewal.certification_id) if renewal is not None else None
+        if renewal is None or cert is None or not _may_see(user, cert):
+            raise NotFound(f"no renewal {renewal_id!r}")
+        found = await store.get_file(conn, renewal.evidence_ref)
+    if found is None:
+        raise NotFound("the evidence file is gone")
+    return found
+
+
+async def certification_types(svc: Services, *, include_retired: bool = False) -> list[CertificationType]:
+    """The catalogue of certification types (latest versions)."""
+    async with svc.pool.acquire() as conn:
+        return await store.current_types(conn, include_retired=include_retired)
+
+
+async def save_certification_type(svc: Services, login: str, type_id: str,
+                                  edit: CertificationTypeBase) -> int | None:
+    """Add a version of a type (admins only); the new version, or None when nothing changed. Periods keep the
+    version they were issued under.
+
+    Raises:
+        Forbidden: The caller is not an admin.
+        Invalid: The id is not a slug.
+    """
+    user = await get_user(svc, login)
+    if user.role != "admin":
+        raise Forbidden("only admins edit certification types")
+    if not store.TYPE_ID.match(type_id):
+        raise Invalid("a type's id is lower-case letters, digits and dashes (for example 'first-aid-at-work')")
+    async with svc.pool.acquire() as conn, conn.transaction():
+        return await store.save_type(conn, type_id, edit, edited_by=login)
+
+
+def require_hr(user: User) -> None:
+    """Refuse whoever is not HR (a reviewer) or an admin.
+
+    Raises:
+        Forbidden: With a sentence.
+    """
+    if user.role not in ("reviewer", "admin"):
+        raise Forbidden("only HR reviewers and admins see the organisation's certifications")
