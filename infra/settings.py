@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     """Overrides for the staffing agent (``TALENTOPS_PROPOSE_STAFFING__OUTPUT_MODE=prompted``)."""
     draft_onboarding_plan: AgentModelSettings = AgentModelSettings()
     """Overrides for the onboarding agent (``TALENTOPS_DRAFT_ONBOARDING_PLAN__MODEL=…``)."""
-    certification_reminder_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(default=[90, 60, 30, 7], min_length=1, max_length=10)
+    certification_reminder_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(
+        default=[90, 60, 30, 7], min_length=1, max_length=10)
     """Days before a certification expires that its holder is reminded (``TALENTOPS_CERTIFICATION_REMINDER_DAYS=
     [90,30]``); the line manager is told too from 30 days, HR at the lapse."""
     review_sla_seconds: int = 2 * 24 * 3600

@@ -16,11 +16,15 @@ from infra import runtime
 from infra.settings import Settings, get_settings
 from workers.activities import ALL_ACTIVITIES
 from workers.agent_runs import AgentModels, build_agent_models
+from workers.certification_activities import CERTIFICATION_ACTIVITIES
+from workers.certification_schedule import reconcile_certifications
 from workers.move_activities import MOVE_ACTIVITIES
 from workers.onboarding_activities import ONBOARDING_ACTIVITIES, drafting_activity
 from workers.planning import planning_activity
 from workers.staffing import staffing_activity
 from workflows import attestation
+from workflows.certification import CertificationWorkflow
+from workflows.certification_reconcile import CertificationReconcileWorkflow
 from workflows.goal import GoalWorkflow
 from workflows.move import MoveWorkflow
 from workflows.onboarding import OnboardingWorkflow
@@ -51,8 +55,10 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
     models = models or build_agent_models(settings)
     attestation.trust(attestation.decision_key(settings.secret()))
     runtime.set_pool(pool)
-    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow, MoveWorkflow, OnboardingWorkflow],
-                  activities=[*ALL_ACTIVITIES, *MOVE_ACTIVITIES, *ONBOARDING_ACTIVITIES,
+    return Worker(client, task_queue=task_queue, workflows=[GoalWorkflow, MoveWorkflow, OnboardingWorkflow,
+                                                                CertificationWorkflow, CertificationReconcileWorkflow],
+                  activities=[*ALL_ACTIVITIES, *MOVE_ACTIVITIES, *ONBOARDING_ACTIVITIES, *CERTIFICATION_ACTIVITIES,
+                              reconcile_certifications,
                               planner or planning_activity(models.draft_tasks),
                               staffing_activity(models.propose_staffing),
                               drafting_activity(models.draft_onboarding_plan)],

@@ -32,6 +32,7 @@ from tools.matching import employee_index
 from tools.taxonomy.adjacency import get_occupation_space
 from tools.taxonomy.store import sync_taxonomy
 from workers.agent_runs import AgentModels, build_agent_models
+from workers.certification_schedule import ensure_reconcile_schedule
 from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
@@ -147,6 +148,7 @@ async def run_worker(settings: Settings) -> None:
         anchor = asyncio.create_task(keep_checkpointing(pool, settings))  # the audit chain's head, signed
         try:
             async with build_worker(client, settings.task_queue, pool=pool, models=models):
+                await ensure_reconcile_schedule(client, settings)
                 say(f"worker polling task queue {settings.task_queue!r} on {address} (drafting: "
                     f"{models.draft_tasks.where}; staffing: {models.propose_staffing.where})")
                 await stop.wait()

@@ -22,6 +22,7 @@ from tools.people_import.demo_org import DEMO_EMPLOYEES, DEMO_PASSWORD, load_dem
 from tools.taxonomy.store import sync_taxonomy
 from workers import runtime_file
 from workers.agent_runs import AgentModels
+from workers.certification_schedule import ensure_reconcile_schedule
 from workers.health import keep_probing, worker_name
 from workers.main import build_worker, connect_client
 from workers.outbox import run_outbox
@@ -104,6 +105,7 @@ async def run_up(settings: Settings) -> None:
 
         stack.push_async_callback(_stop_outbox)
         worker_task = asyncio.create_task(worker.run())
+        await ensure_reconcile_schedule(client, settings)
         warm_task = asyncio.create_task(warm_matcher(pool))
         stack.callback(warm_task.cancel)
         health_task = asyncio.create_task(keep_probing(models, pool, worker_name()))

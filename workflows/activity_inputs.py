@@ -138,7 +138,7 @@ class OpenReview(BaseModel):
 class RecordDecision(BaseModel):
     """Store a reviewer's decision."""
 
-    goal_id: str
+    goal_id: str | None
     """Goal."""
     decision: Decision
     """The decision as sent."""
@@ -151,7 +151,7 @@ class RecordDecision(BaseModel):
 class Escalation(BaseModel):
     """An SLA breach on a review."""
 
-    goal_id: str
+    goal_id: str | None
     """Goal."""
     review_id: str
     """Review that breached its SLA."""
@@ -185,7 +185,7 @@ class ApplyStaffing(BaseModel):
 class RouteAction(BaseModel):
     """Ask the trust ramp whether an action goes to review."""
 
-    goal_id: str
+    goal_id: str | None
     """Goal."""
     action_type: str
     """Kind of action."""

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from infra.store.certifications import FlagArguments
 from workflows.messages import Via
 from workflows.move_messages import ActAttestation
 
@@ -19,8 +20,6 @@ REPLAN_SIGNAL = "replan"
 PeriodResult = Literal["renewed", "expired", "revoked", "superseded"]
 """How a period's workflow ended: renewed (the next period runs), expired after its grace, revoked, or replaced
 by a later period recorded elsewhere (an import)."""
-FlagOutcome = Literal["keep", "replace", "pause"]
-"""What HR decides for a flagged assignment."""
 
 
 def workflow_id(certification_id: str, period: int) -> str:
@@ -56,6 +55,24 @@ class CertificationInput(BaseModel):
     """The type's name, for messages."""
     facts: PeriodFacts
     """Dates and reminder days as the registry has them."""
+
+
+class CadenceMark(BaseModel):
+    """Record the facts a period's workflow plans on (activity ``mark_certification_cadence``)."""
+
+    certification: CertificationInput
+    """The period, with the facts in force."""
+
+
+class VerifyRenewal(BaseModel):
+    """Check a submitted renewal (activity ``verify_certification_renewal``)."""
+
+    certification: CertificationInput
+    """The period it renews."""
+    renewal_id: str
+    """The stored renewal."""
+    today: date
+    """The workflow's day (dates are checked against it)."""
 
 
 class RenewalSubmitted(BaseModel):
@@ -159,25 +176,6 @@ class FlagCandidate(BaseModel):
     """When the task ends."""
     renewal_pending: bool
     """A renewal waits for verification."""
-
-
-class FlagArguments(BaseModel):
-    """Exact arguments of ``flag_assignment_certification``: what happens to the assignment."""
-
-    goal_id: str
-    """Goal."""
-    task_id: str
-    """Task."""
-    employee_id: str
-    """The person."""
-    certification_id: str
-    """The lapsed certification."""
-    period: int
-    """Its period that lapsed."""
-    outcome: FlagOutcome
-    """Keep (with a renewal date), replace, or pause until renewed."""
-    renew_by: date | None = None
-    """Kept: the day the renewal must be in by."""
 
 
 class ApplyFlag(BaseModel):

@@ -17,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, TimeoutType
 from temporalio.exceptions import TimeoutError as StepTimeout
 
 from infra.arguments import args_hash
+from infra.store.certifications import FlagArguments
 from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 from infra.store.staffing import StaffingProposal
@@ -74,7 +75,8 @@ def error_type(err: ActivityError) -> str | None:
     return "Timeout" if isinstance(err.cause, StepTimeout) else None
 
 
-def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> None:
+def validate_plan_edit(review: ReviewRequest,
+                       edited: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None) -> None:
     """A plan edit passes the same structural checks as the planner's plans (skills are checked by the console,
     which has the taxonomy; a workflow validator does no I/O)."""
     if not isinstance(edited, GoalPlan):
@@ -89,7 +91,8 @@ def validate_plan_edit(review: ReviewRequest, edited: StaffingArguments | GoalPl
         raise ValueError("; ".join(str(i) for i in issues))
 
 
-def validate_staffing_edit(review: ReviewRequest, edited: StaffingArguments | GoalPlan | OnboardingPlan | None, *,
+def validate_staffing_edit(review: ReviewRequest,
+                           edited: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None, *,
                            passed_over: Mapping[str, list[str]] | None = None) -> None:
     """A staffing edit changes only proposed tasks, each once, with ordered windows, and never gives a task back to
     someone who declined it (or was not released for it): ``passed_over`` maps a task to those people."""

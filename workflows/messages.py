@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from infra.store.certifications import FlagArguments
 from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 
@@ -70,7 +71,7 @@ class ReviewRequest(BaseModel):
 
     review_id: str
     """Id the decision must name."""
-    goal_id: str
+    goal_id: str | None
     """Goal it belongs to."""
     action_type: str
     """Kind of action under review."""
@@ -90,6 +91,10 @@ class ReviewRequest(BaseModel):
     """ISO timestamp of the SLA."""
     escalations: int = 0
     """Times it has been escalated."""
+    subject: str | None = None
+    """What the action is about when it belongs to no goal (a certification renewal), in words."""
+    concerns: str | None = None
+    """The employee the action is about (who may not decide it), when it belongs to no goal."""
 
 
 class DecisionAttestation(BaseModel):
@@ -131,7 +136,7 @@ class Decision(BaseModel):
     """Required for reject (a reason code, free text or both); optional otherwise."""
     reason_code: str | None = None
     """For reject: one of ``policies.review_routing.REJECTION_REASONS``."""
-    edited_arguments: StaffingArguments | GoalPlan | OnboardingPlan | None = None
+    edited_arguments: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None = None
     """For edit: the arguments to execute instead (assignments for staffing, the plan for a decomposition, the
     onboarding plan for a drafted one)."""
     via: Via | None = None

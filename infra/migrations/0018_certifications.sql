@@ -124,3 +124,16 @@ INSERT INTO signal_sources (source) VALUES ('certification') ON CONFLICT DO NOTH
 ALTER TABLE certification_periods ADD COLUMN cadence_facts jsonb;
 ALTER TABLE certification_periods ADD COLUMN cadence_ended text
     CHECK (cadence_ended IN ('renewed', 'expired', 'revoked', 'superseded'));
+
+-- Each reminder of a period, once per audience (its business key): what the holder's history shows, and what makes
+-- a retried or replayed reminder send nothing twice.
+CREATE TABLE certification_reminders (
+    certification_id  text NOT NULL,
+    period            integer NOT NULL,
+    reminder_key      text NOT NULL,                  -- 'before:30', 'lapsed:0', 'expired:-30'
+    audience          text NOT NULL CHECK (audience IN ('holder', 'line_manager', 'hr')),
+    recipients        text[] NOT NULL,                -- logins told in the console (e-mail and chat go by outbox)
+    sent_at           timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (certification_id, period, reminder_key, audience),
+    FOREIGN KEY (certification_id, period) REFERENCES certification_periods (certification_id, period)
+);

@@ -16,6 +16,8 @@ from infra.db import Connection, Queryable
 EvidenceKind = Literal["import", "file", "reviewer", "badge", "demo"]
 RenewalStatus = Literal["submitted", "verified", "rejected"]
 FlagStatus = Literal["open", "kept", "replaced", "paused", "resolved"]
+FlagOutcome = Literal["keep", "replace", "pause"]
+"""What HR decides for a flagged assignment."""
 TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
@@ -169,7 +171,7 @@ _CERT_SELECT = (
     " t.name, t.issuer, t.renewal_lead_days, c.credential_id, c.revoked_on, c.revoked_reason,"
     " EXISTS (SELECT 1 FROM certification_renewals r WHERE r.certification_id = c.certification_id"
     "         AND r.status = 'submitted') AS renewal_pending,"
-    " (SELECT json_agg(json_build_object('period', p.period, 'type_version', p.type_version,"
+    " (SELECT jsonb_agg(jsonb_build_object('period', p.period, 'type_version', p.type_version,"
     "   'issued_on', p.issued_on, 'expires_on', p.expires_on, 'grace_days', p.grace_days,"
     "   'evidence_kind', p.evidence_kind, 'evidence_ref', p.evidence_ref, 'confirmed_by', p.confirmed_by,"
     "   'recorded_at', p.recorded_at) ORDER BY p.period DESC)"
@@ -405,6 +407,25 @@ async def unrequire(conn: Connection, goal_id: str, task_id: str, type_id: str) 
         "DELETE FROM task_certifications WHERE goal_id = $1 AND task_id = $2 AND type_id = $3",
         goal_id, task_id, type_id)
     return done.endswith(" 1")
+
+
+class FlagArguments(BaseModel):
+    """Exact arguments of ``flag_assignment_certification``: what happens to the assignment."""
+
+    goal_id: str
+    """Goal."""
+    task_id: str
+    """Task."""
+    employee_id: str
+    """The person."""
+    certification_id: str
+    """The lapsed certification."""
+    period: int
+    """Its period that lapsed."""
+    outcome: FlagOutcome
+    """Keep (with a renewal date), replace, or pause until renewed."""
+    renew_by: date | None = None
+    """Kept: the day the renewal must be in by."""
 
 
 class Flag(BaseModel):

@@ -20,8 +20,8 @@ class ReviewBase(BaseModel):
 
     review_id: str
     """Review id (``r-`` and 12 hex digits)."""
-    goal_id: str
-    """Goal the action belongs to."""
+    goal_id: str | None
+    """Goal the action belongs to (None: an action outside any goal, such as a certification renewal)."""
     action_type: str
     """Kind of agent action (``decompose_goal``, ``propose_staffing``)."""
     risk_tier: str
@@ -44,7 +44,7 @@ class QueuedReview(ReviewBase):
     """A row of the review queue."""
 
     goal_text: str
-    """The goal's text."""
+    """The goal's text (or, outside any goal, what the action is about)."""
     department: str | None
     """The goal's department."""
 
@@ -77,13 +77,15 @@ class Review(ReviewBase):
     fingerprint: str | None
     """Model and prompt the outcome is counted for."""
     goal_text: str
-    """The goal's text."""
-    manager_login: str
-    """The goal's manager (who may not decide it)."""
-    submitted_by: str
-    """Who submitted the goal (who may not decide it either)."""
-    starts_on: date
-    """The goal's start day (task weeks count from it)."""
+    """The goal's text (or, outside any goal, what the action is about)."""
+    manager_login: str | None
+    """The goal's manager (who may not decide it; None outside any goal)."""
+    submitted_by: str | None
+    """Who submitted the goal (who may not decide it either; None outside any goal)."""
+    starts_on: date | None
+    """The goal's start day (task weeks count from it; None outside any goal)."""
+    concerns: str | None = None
+    """The employee an action outside any goal is about (who may not decide it)."""
 
 
 class LatestReview(BaseModel):
@@ -164,8 +166,8 @@ async def search(conn: Queryable, f: ReviewFilters) -> tuple[list[QueuedReview],
     cond = " AND ".join(where) or "true"
     n = len(args)
     rows = await conn.fetch(
-        f"SELECT {_BASE}, g.text AS goal_text, g.department"
-        f" FROM review_requests r JOIN goals g USING (goal_id) WHERE {cond}"
+        f"SELECT {_BASE}, coalesce(g.text, r.subject) AS goal_text, g.department"
+        f" FROM review_requests r LEFT JOIN goals g USING (goal_id) WHERE {cond}"
         f" ORDER BY r.due_at, r.created_at, r.review_id LIMIT ${n + 1} OFFSET ${n + 2}", *args, f.limit, f.offset)
     source = "review_requests r JOIN goals g USING (goal_id)" if f.department else "review_requests r"
     total: int = await conn.fetchval(f"SELECT count(*) FROM {source} WHERE {cond}", *args)
@@ -177,8 +179,8 @@ async def get(conn: Queryable, review_id: str) -> Review | None:
     row = await conn.fetchrow(
         f"SELECT {_BASE}, r.workflow_id, r.arguments, r.evidence, r.explanation, r.policy_version,"
         " r.routed_because, r.decided_by, r.reason, r.decided_arguments, r.decided_at, r.sampled, r.fingerprint,"
-        " g.text AS goal_text, g.manager_login, g.submitted_by, g.starts_on"
-        " FROM review_requests r JOIN goals g USING (goal_id) WHERE r.review_id = $1", review_id)
+        " coalesce(g.text, r.subject) AS goal_text, g.manager_login, g.submitted_by, g.starts_on, r.concerns"
+        " FROM review_requests r LEFT JOIN goals g USING (goal_id) WHERE r.review_id = $1", review_id)
     return Review.model_validate(dict(row)) if row is not None else None
 
 
@@ -211,10 +213,10 @@ class NewReview:
 
     review_id: str
     """Review id."""
-    goal_id: str
-    """Goal."""
+    goal_id: str | None
+    """Goal (None: an action outside any goal)."""
     workflow_id: str
-    """The goal's workflow."""
+    """The workflow that waits for the decision."""
     action_type: str
     """Kind of action."""
     arguments: dict[str, Any]
@@ -239,6 +241,10 @@ class NewReview:
     """Sampled by the trust ramp."""
     fingerprint: str | None
     """Model and prompt fingerprint."""
+    subject: str | None = None
+    """What an action outside any goal is about."""
+    concerns: str | None = None
+    """The employee an action outside any goal is about."""
 
 
 async def insert(conn: Connection, r: NewReview) -> None:
@@ -246,11 +252,12 @@ async def insert(conn: Connection, r: NewReview) -> None:
     await conn.execute(
         "INSERT INTO review_requests (review_id, goal_id, workflow_id, action_type, arguments, args_hash,"
         " evidence, explanation, risk_tier, policy_version, routed_because, requested_by, due_at, sampled,"
-        " fingerprint)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz, $14, $15)"
+        " fingerprint, subject, concerns)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::timestamptz, $14, $15, $16, $17)"
         " ON CONFLICT (review_id) DO NOTHING",
         r.review_id, r.goal_id, r.workflow_id, r.action_type, r.arguments, r.args_hash, r.evidence, r.explanation,
-        r.risk_tier, r.policy_version, r.routed_because, r.requested_by, r.due_at, r.sampled, r.fingerprint)
+        r.risk_tier, r.policy_version, r.routed_because, r.requested_by, r.due_at, r.sampled, r.fingerprint,
+        r.subject, r.concerns)
 
 
 class DecisionRecorded(BaseModel):

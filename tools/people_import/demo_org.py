@@ -13,6 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from infra.db import Connection
+from tools.certifications.demo import seed_demo_certifications
 from tools.learning import catalogue_import
 from tools.learning.demo_catalogue import SOURCE as DEMO_CATALOGUE_SOURCE
 from tools.learning.demo_catalogue import demo_catalogue
@@ -124,4 +125,5 @@ async def seed_demo_org(conn: Connection) -> bool:
              for login, name, role, eid, department in people_logins(org)],
         )
         await catalogue_import.store(conn, list(demo_catalogue()), source=DEMO_CATALOGUE_SOURCE)
+        await seed_demo_certifications(conn, employees, today=now.date())
         return True

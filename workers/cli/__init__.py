@@ -6,6 +6,7 @@ import typer
 
 from workers.cli import processes
 from workers.cli.audit import audit_app
+from workers.cli.certifications import certifications_app
 from workers.cli.employees import employees_app
 from workers.cli.goals import goal_app
 from workers.cli.learning import learning_app
@@ -28,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(employees_app, name="employees")
 app.add_typer(learning_app, name="learning")
+app.add_typer(certifications_app, name="certifications")
 app.add_typer(match_app, name="match")
 app.add_typer(occupations_app, name="occupations")
 app.add_typer(skills_app, name="skills")

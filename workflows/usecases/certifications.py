@@ -4,6 +4,7 @@ workflows when the registry changes (an import, an edit, the daily reconciliatio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -262,12 +263,10 @@ async def _supersede(svc: Services, cert: Certification) -> None:
     if previous is None or previous.expires_on is None:
         return
     handle = svc.temporal().get_workflow_handle(workflow_id(cert.certification_id, previous.period))
-    try:
+    with contextlib.suppress(RPCError):  # not running (ended, or never started): nothing to stop
         await handle.signal(REPLAN_SIGNAL, PeriodFacts(
             expires_on=previous.expires_on, grace_days=previous.grace_days,
             offsets=list(svc.settings.certification_reminder_days), superseded=True))
-    except RPCError:
-        pass  # not running (ended, or never started): nothing to stop
 
 
 async def evidence_file(svc: Services, login: str, renewal_id: str) -> tuple[str, str, bytes]:
@@ -320,3 +319,51 @@ def require_hr(user: User) -> None:
     """
     if user.role not in ("reviewer", "admin"):
         raise Forbidden("only HR reviewers and admins see the organisation's certifications")
+
+
+class Reconciled(BaseModel):
+    """What one reconciliation of the registry with the cadence workflows did."""
+
+    checked: int
+    """Certifications with an expiry looked at."""
+    started_or_replanned: int
+    """Periods whose workflow was started, or re-planned on the registry's facts."""
+    superseded: int
+    """Earlier periods told to stop (a later one was recorded)."""
+
+
+async def reconcile(svc: Services) -> Reconciled:
+    """Bring every certification's cadence in line with the registry: start what should run and does not, re-plan
+    what runs on other facts, stop earlier periods a later one replaced. Runs daily (a Temporal Schedule) and after
+    nothing else: imports and edits re-plan their own certifications at once (:func:`replan`)."""
+    async with svc.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT ON (p.certification_id) p.certification_id, p.period, p.expires_on, p.grace_days,"
+            " p.cadence_facts,"
+            " p.cadence_ended, c.revoked_on IS NOT NULL AS revoked FROM certification_periods p"
+            " JOIN certifications c USING (certification_id) ORDER BY p.certification_id, p.period DESC")
+        running_earlier = await conn.fetch(
+            "SELECT certification_id FROM certification_periods p WHERE cadence_facts IS NOT NULL"
+            " AND cadence_ended IS NULL AND EXISTS (SELECT 1 FROM certification_periods later"
+            " WHERE later.certification_id = p.certification_id AND later.period > p.period)")
+    running = {w.id async for w in svc.temporal().list_workflows(
+        f"WorkflowType = '{CERTIFICATION_WORKFLOW}' AND ExecutionStatus = 'Running'")}
+    offsets = list(svc.settings.certification_reminder_days)
+    touched = checked = 0
+    for r in rows:
+        if r["expires_on"] is None:
+            continue
+        checked += 1
+        facts = PeriodFacts(expires_on=r["expires_on"], grace_days=r["grace_days"], offsets=offsets,
+                            revoked=r["revoked"])
+        same = r["cadence_facts"] == facts.model_dump(mode="json")
+        wid = workflow_id(r["certification_id"], r["period"])
+        if same and (r["cadence_ended"] is not None or wid in running):
+            continue
+        touched += await replan(svc, [r["certification_id"]])
+    for r in running_earlier:
+        async with svc.pool.acquire() as conn:
+            cert = await store.get(conn, r["certification_id"])
+        if cert is not None:
+            await _supersede(svc, cert)
+    return Reconciled(checked=checked, started_or_replanned=touched, superseded=len(running_earlier))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -11,6 +12,7 @@ from temporalio.service import RPCError
 from infra.arguments import args_hash as hash_of
 from infra.store import employees, reviews
 from infra.store import learning as learning_store
+from infra.store.certifications import FlagArguments, FlagOutcome
 from infra.store.onboarding import OnboardingPlan
 from infra.store.plans import GoalPlan
 from infra.store.reviews import QueuedReview, Review, ReviewFilters
@@ -22,6 +24,7 @@ from policies.review_routing import (
     ACTION_WORDS,
     DECOMPOSE_GOAL,
     DRAFT_ONBOARDING_PLAN,
+    FLAG_ASSIGNMENT_CERTIFICATION,
     REJECTION_REASONS,
     STAFFING_LIKE,
     bulk_approvable,
@@ -74,6 +77,8 @@ async def decide_review(
     args_hash: str | None = None,
     via: Via | None = None,
     onboarding_edits: dict[str, int | None] | None = None,
+    flag_outcome: FlagOutcome | None = None,
+    renew_by: date | None = None,
 ) -> DecisionOutcome:
     """Send a reviewer's decision to the goal's workflow.
 
@@ -92,6 +97,8 @@ async def decide_review(
         args_hash: Hash of the arguments the reviewer saw; defaults to the stored one.
         via: How the reviewer authenticated (``console``, ``api``, ``cli``), recorded in the decision's audit event.
         onboarding_edits: For ``edit`` of an onboarding plan: item id → its new due day, or None to drop it.
+        flag_outcome: For ``edit`` of a lapsed certification's flag: keep, replace or pause the assignment.
+        renew_by: With ``flag_outcome`` ``keep``: the day the renewal must be in by.
 
     The decision goes to the workflow with a signed attestation of what was checked here (role, employee id,
     bias verdict, what executes): the workflow refuses decisions that lack one (``workflows.attestation``).
@@ -101,7 +108,8 @@ async def decide_review(
     if decision not in ("approve", "reject", "edit"):
         raise Invalid(f"unknown decision {decision!r}; use approve, reject or edit")
     plan_text_changed = assumptions is not None or open_questions is not None
-    if (edits or task_edits or new_tasks or plan_text_changed or onboarding_edits) and decision != "edit":
+    if (edits or task_edits or new_tasks or plan_text_changed or onboarding_edits or flag_outcome) \
+            and decision != "edit":
         raise Invalid(f"changes were given with {decision!r}; use 'edit' (approve with changes) to apply them")
     if reason_code is not None and reason_code not in REJECTION_REASONS:
         raise Invalid(f"unknown reason {reason_code!r}; use one of {', '.join(REJECTION_REASONS)}")
@@ -113,6 +121,8 @@ async def decide_review(
         raise Conflict(f"review {review_id} was already decided ({review.status} by {review.decided_by})")
     if reviewer in (review.requested_by, review.manager_login, review.submitted_by):
         raise Forbidden("separation of duties: whoever submitted the goal, or manages it, cannot decide its reviews")
+    if review.concerns is not None and user.employee_id == review.concerns:
+        raise Forbidden("separation of duties: this decision concerns you")
     text = (reason or "").strip()
     if reason_code is not None:
         text = f"{REJECTION_REASONS[reason_code]}: {text}" if text else REJECTION_REASONS[reason_code]
@@ -120,7 +130,7 @@ async def decide_review(
         raise Invalid("a rejection needs a reason")
     is_plan = review.action_type == DECOMPOSE_GOAL.name
     is_staffing = review.action_type in STAFFING_LIKE
-    edited: StaffingArguments | GoalPlan | OnboardingPlan | None = None
+    edited: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None = None
     if decision == "edit":
         if is_plan:
             edited = await asyncio.to_thread(edited_plan, review, task_edits or {}, new_tasks or [], assumptions,
@@ -129,6 +139,8 @@ async def decide_review(
             edited = await _edited_arguments(svc, review, edits or {})
         elif review.action_type == DRAFT_ONBOARDING_PLAN.name and onboarding_edits:
             edited = await _edited_onboarding(svc, review, onboarding_edits)
+        elif review.action_type == FLAG_ASSIGNMENT_CERTIFICATION.name and flag_outcome:
+            edited = _edited_flag(review, flag_outcome, renew_by)
         else:
             raise Invalid(f"a {ACTION_WORDS.get(review.action_type, review.action_type).lower()} review is approved "
                           "or rejected" + (" (an edit lists items to drop or move)" if review.action_type ==
@@ -162,14 +174,30 @@ async def decide_review(
         raise Conflict(f"the goal's workflow is not accepting decisions: {err.message}") from err
 
 
+def _edited_flag(review: Review, outcome: FlagOutcome, renew_by: date | None) -> FlagArguments:
+    """HR's choice for a flagged assignment: keep it (until a renewal date), replace the person, or pause it."""
+    if outcome == "keep":
+        if renew_by is None:
+            raise Invalid("keeping the person needs the day their renewal must be in by")
+        if renew_by <= datetime.now(UTC).date():
+            raise Invalid("the renewal date must be in the future")
+        if renew_by > datetime.now(UTC).date() + timedelta(days=366):
+            raise Invalid("the renewal date must be within a year")
+    elif renew_by is not None:
+        raise Invalid("a renewal date goes with keeping the person, not with replacing or pausing")
+    return FlagArguments.model_validate({**review.arguments, "outcome": outcome, "renew_by": renew_by})
+
+
 async def _check_capacity(svc: Services, review: Review,
-                          edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> None:
+                          edited: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None) -> None:
     """Refuse a staffing (as proposed, or as edited) that would book anyone past their capacity in any week.
 
     A pre-check for the reviewer: ``apply_staffing`` checks again under a lock per employee when it executes.
     """
     arguments = (edited if isinstance(edited, StaffingArguments)
                  else StaffingArguments.model_validate(review.arguments))
+    if review.goal_id is None:
+        raise Conflict("this staffing belongs to no goal")
     async with svc.pool.acquire() as conn:
         found = await capacity.check_goal(conn, review.goal_id, arguments.assignments)
     if found:
@@ -177,7 +205,8 @@ async def _check_capacity(svc: Services, review: Review,
 
 
 async def _check_bias_policy(svc: Services, review_id: str,
-                             edited: StaffingArguments | GoalPlan | OnboardingPlan | None) -> str | None:
+                             edited: StaffingArguments | GoalPlan | OnboardingPlan | FlagArguments | None
+                             ) -> str | None:
     """Refuse to execute a staffing the bias audit blocks (an admin's policy); an edit is audited as edited.
 
     Returns the audit's verdict (None: nothing to audit), which the decision's attestation carries."""

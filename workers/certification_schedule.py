@@ -1,0 +1,42 @@
+"""The daily reconciliation's activity and its Temporal Schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+)
+
+from infra.runtime import get_pool
+from infra.settings import Settings, get_settings
+from workflows.certification_messages import RECONCILE_SCHEDULE, RECONCILE_WORKFLOW
+from workflows.usecases.certifications import Reconciled, reconcile
+from workflows.usecases.context import Services
+
+
+@activity.defn
+async def reconcile_certifications() -> Reconciled:
+    """Compare the registry with the running cadence workflows and repair the difference."""
+    activity.heartbeat("reconciling")
+    return await reconcile(Services(pool=get_pool(), client=activity.client(), settings=get_settings()))
+
+
+async def ensure_reconcile_schedule(client: Client, settings: Settings) -> bool:
+    """Create the daily schedule (first run at once) unless it exists; True when it was created now."""
+    try:
+        await client.create_schedule(
+            RECONCILE_SCHEDULE,
+            Schedule(action=ScheduleActionStartWorkflow(RECONCILE_WORKFLOW, id=f"{RECONCILE_SCHEDULE}-run",
+                                                        task_queue=settings.task_queue),
+                     spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=1))])),
+            trigger_immediately=True)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
