@@ -109,6 +109,9 @@ class Settings(BaseSettings):
         default=[90, 60, 30, 7], min_length=1, max_length=10)
     """Days before a certification expires that its holder is reminded (``TALENTOPS_CERTIFICATION_REMINDER_DAYS=
     [90,30]``); the line manager is told too from 30 days, HR at the lapse."""
+    certification_reconcile: bool = True
+    """Run the daily reconciliation of the certification registry with its cadence workflows (a Temporal Schedule,
+    created by the first worker; ``false`` for workers that must not start it, such as test workers)."""
     review_sla_seconds: int = 2 * 24 * 3600
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None

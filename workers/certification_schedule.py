@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from temporalio import activity
@@ -13,6 +14,7 @@ from temporalio.client import (
     ScheduleIntervalSpec,
     ScheduleSpec,
 )
+from temporalio.service import RPCError
 
 from infra.runtime import get_pool
 from infra.settings import Settings, get_settings
@@ -29,7 +31,10 @@ async def reconcile_certifications() -> Reconciled:
 
 
 async def ensure_reconcile_schedule(client: Client, settings: Settings) -> bool:
-    """Create the daily schedule (first run at once) unless it exists; True when it was created now."""
+    """Create the daily schedule (first run at once) unless it exists or the settings turn it off; True when it was
+    created now. A server that cannot schedule is said, not fatal: the cadences still run on their timers."""
+    if not settings.certification_reconcile:
+        return False
     try:
         await client.create_schedule(
             RECONCILE_SCHEDULE,
@@ -38,5 +43,10 @@ async def ensure_reconcile_schedule(client: Client, settings: Settings) -> bool:
                      spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=1))])),
             trigger_immediately=True)
     except ScheduleAlreadyRunningError:
+        return False
+    except RPCError as err:
+        logging.getLogger(__name__).warning(
+            "the daily certification reconciliation could not be scheduled (%s); certifications imported from now "
+            "on still start their reminders", err.message)
         return False
     return True

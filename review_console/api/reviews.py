@@ -73,7 +73,8 @@ async def decide(review_id: ReviewIdPath, body: DecisionIn, svc: SvcDep,
             svc, review_id=review_id, decision=body.decision, reviewer=user.login, reason=body.reason,
             reason_code=body.reason_code, edits=body.edits, task_edits=body.task_edits, new_tasks=body.new_tasks,
             assumptions=body.assumptions, open_questions=body.open_questions, args_hash=body.args_hash,
-            via="api", onboarding_edits=body.onboarding_edits)
+            via="api", onboarding_edits=body.onboarding_edits,
+            flag_outcome=body.flag_outcome, renew_by=body.renew_by)
     except usecases.PlanEditInvalid as err:
         refused = PlanEditRefused(detail=err.message, issues=err.issues, new_task_ids=err.new_task_ids)
         return JSONResponse(refused.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -7,6 +7,7 @@ grace that ends the period expired.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from support import eventually, skip_until
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from test_replay import CERTIFICATION_HISTORY_FILE, replayer
 from test_review_timeout import test_server_path
 
 from infra import runtime
@@ -201,6 +203,10 @@ async def test_a_year_of_cadence_reminders_lapse_flag_renewal_and_the_next_perio
             assert verify_review["concerns"] == c.employee_id
             await decide(env, pool, handle, verify_review, "approve")
             assert await handle.result() == "renewed"
+            history = await handle.fetch_history()
+            assert (await replayer().replay_workflow(history)).replay_failure is None
+            if os.environ.get("TALENTOPS_RECORD_HISTORY"):
+                CERTIFICATION_HISTORY_FILE.write_text(history.to_json())
 
             period2 = await pool.fetchrow("SELECT * FROM certification_periods WHERE certification_id = $1"
                                           " AND period = 2", c.certification_id)

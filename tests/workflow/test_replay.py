@@ -36,6 +36,7 @@ from temporalio.worker import Replayer
 
 from infra.store import users
 from workflows import usecases
+from workflows.certification import CertificationWorkflow
 from workflows.goal import GoalWorkflow
 from workflows.move import MoveWorkflow
 from workflows.move_messages import move_workflow_id
@@ -62,7 +63,8 @@ GOAL = "Stand up a fraud-analytics dashboard for the EU cards business within 6 
 
 def replayer() -> Replayer:
     """A replayer configured like the worker: the pydantic-ai plugin (payload converter, sandbox) and tracing."""
-    return Replayer(workflows=[GoalWorkflow, MoveWorkflow, OnboardingWorkflow], plugins=[PydanticAIPlugin()],
+    return Replayer(workflows=[GoalWorkflow, MoveWorkflow, OnboardingWorkflow, CertificationWorkflow],
+                    plugins=[PydanticAIPlugin()],
                     interceptors=[TracingInterceptor()])
 
 
@@ -245,3 +247,18 @@ async def test_incompatible_change_fails_replay() -> None:
     result = await changed.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
     assert "nondetermin" in str(result.replay_failure).lower()
+
+
+CERTIFICATION_HISTORY_FILE = HISTORIES / "certification_renewed.json"
+"""A certification period's cadence: reminders, the lapse, a flag decided by HR, a renewal verified through its
+review (recorded by ``test_certification_cadence.py`` with ``TALENTOPS_RECORD_HISTORY=1``)."""
+
+
+@pytest.mark.skipif(not CERTIFICATION_HISTORY_FILE.exists(), reason="no recorded certification cadence")
+async def test_recorded_certification_cadence_still_replays() -> None:
+    history = WorkflowHistory.from_json("certification-recorded", CERTIFICATION_HISTORY_FILE.read_text())
+    names = activity_names(history)
+    for name in ("send_certification_reminder", "find_lapsed_assignments", "verify_certification_renewal",
+                 "apply_certification_flag", "apply_renewal", "finish_certification_period"):
+        assert name in names
+    assert (await replayer().replay_workflow(history)).replay_failure is None

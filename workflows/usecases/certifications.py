@@ -8,9 +8,10 @@ import contextlib
 import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WithStartWorkflowOperation, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
@@ -186,15 +187,19 @@ def _check_renewal(current: Period, *, issued_on: date, expires_on: date | None)
 
 
 async def _send_renewal(svc: Services, cert: Certification, renewal: Renewal, user: User, via: Via) -> None:
-    """Start the period's workflow if it is not running, then hand it the renewal (signed by this layer)."""
+    """Hand the renewal to the period's workflow (signed by this layer), starting it in the same call when it is
+    not running (update-with-start: the renewal cannot miss a workflow that just ended)."""
     facts = await _facts(svc, cert)
     if facts is None:
         raise Conflict("this certification never expires; there is nothing to renew")
-    handle = await _ensure_running(svc, cert, facts)
-    act = move_acts.attest(handle.id, RenewalSubmitted(renewal_id=renewal.renewal_id, actor=user.login, via=via),
+    wid = workflow_id(cert.certification_id, cert.current.period)
+    act = move_acts.attest(wid, RenewalSubmitted(renewal_id=renewal.renewal_id, actor=user.login, via=via),
                            key=attestation.decision_key(svc.settings.secret()), actor_employee_id=user.employee_id)
+    start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        CERTIFICATION_WORKFLOW, _input(cert, facts), id=wid, task_queue=svc.settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     try:
-        await handle.execute_update(RENEWAL_UPDATE, act)
+        await svc.temporal().execute_update_with_start_workflow(RENEWAL_UPDATE, act, start_workflow_operation=start)
     except WorkflowUpdateFailedError as err:
         async with svc.pool.acquire() as conn:
             await store.decide_renewal(conn, renewal.renewal_id, status="rejected", review_id=None,
@@ -202,7 +207,10 @@ async def _send_renewal(svc: Services, cert: Certification, renewal: Renewal, us
         cause = err.cause
         raise Conflict(getattr(cause, "message", None) or str(cause or err)) from err
     except RPCError as err:
-        raise Conflict(f"the certification's workflow is not reachable: {err.message}") from err
+        async with svc.pool.acquire() as conn:
+            await store.decide_renewal(conn, renewal.renewal_id, status="rejected", review_id=None,
+                                       reason="the certification's workflow was not reachable")
+        raise Conflict(f"the certification's workflow is not reachable ({err.message}); try again") from err
 
 
 async def _facts(svc: Services, cert: Certification) -> PeriodFacts | None:
@@ -218,7 +226,7 @@ def _input(cert: Certification, facts: PeriodFacts) -> CertificationInput:
                               employee_id=cert.employee_id, name=cert.name, facts=facts)
 
 
-async def _ensure_running(svc: Services, cert: Certification, facts: PeriodFacts):  # type: ignore[no-untyped-def]
+async def _ensure_running(svc: Services, cert: Certification, facts: PeriodFacts) -> WorkflowHandle[Any, Any]:
     """The current period's workflow: started (again, when its cadence ended on other facts) or re-planned."""
     client = svc.temporal()
     handle = await client.start_workflow(

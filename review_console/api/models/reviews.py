@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -55,6 +55,11 @@ class DecisionIn(BaseModel):
     """For edit of an onboarding plan: item id → its new due day, or null to drop the item; the edited plan is
     checked like a draft (check-ins on days 30, 60, 90, nothing before the start or after day 120, dependencies in
     order)."""
+    flag_outcome: Literal["keep", "replace", "pause"] | None = None
+    """For edit of a lapsed certification's flag: keep the person (with ``renew_by``), replace them, or pause the
+    work until the certification is renewed."""
+    renew_by: date | None = None
+    """With ``flag_outcome`` ``keep``: the day the renewal must be in by (within a year)."""
 
 
 class PlanEditRefused(BaseModel):
