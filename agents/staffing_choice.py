@@ -84,10 +84,13 @@ def choice_prompt(plan: GoalPlan, found: dict[str, list[Candidate]]) -> str:
         people = found.get(task.task_id, [])[:MAX_SHOWN]
         if not people:
             lines.append("  nobody found")
+        elif people[0].certifications:  # the matcher attaches every needed type to every candidate
+            lines.append("  needs the certifications: " + ", ".join(s.name for s in people[0].certifications))
         for c in people:
             free = "" if c.free_fraction is None else f", {round(c.free_fraction * 100)}% free"
+            held = "".join(f"; {s.name}: {s.words}" for s in c.certifications)
             lines.append(f"  - {c.employee_id}: {c.name}, {c.title}; score {c.score:.2f}; needs "
-                         f"{round(c.fraction * 100)}% of their time{free}; {c.reason}")
+                         f"{round(c.fraction * 100)}% of their time{free}{held}; {c.reason}")
         lines.append("")
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ from infra.store.plan_diff import plan_diff
 from infra.store.plans import GoalPlan
 from infra.telemetry import current_trace_id
 from policies import capacity, ramp_store
+from tools.certifications import grounding as cert_grounding
 from workers import notify
 from workflows.activity_inputs import (
     AgentFailed,
@@ -35,7 +36,7 @@ from workflows.activity_inputs import (
 )
 
 
-def _event(action: str, *, goal_id: str, actor_type: audit.ActorType = "system", actor: str = "goal-workflow",
+def _event(action: str, *, goal_id: str | None, actor_type: audit.ActorType = "system", actor: str = "goal-workflow",
            **fields: Any) -> audit.AuditEvent:
     info = activity.info()
     return audit.AuditEvent(
@@ -111,10 +112,17 @@ async def save_plan(data: SavePlan) -> None:
 
 
 async def _store_tasks(conn: Connection, goal_id: str, plan: GoalPlan) -> None:
-    """The plan's tasks and outline; the goal's status is the workflow's to set (it may await a plan review)."""
+    """The plan's tasks and outline, and the certifications its tasks need (the grounding's, re-done; reviewers'
+    kept); the goal's status is the workflow's to set (it may await a plan review)."""
+    kept = await cert_grounding.detach(conn, goal_id)
     await plans.save_tasks(conn, goal_id, plan)
     await goals.save_plan_outline(conn, goal_id, deadline_weeks=plan.deadline_weeks,
                                   plan=plan.model_dump(mode="json", exclude={"tasks"}))
+    grounded, back = await cert_grounding.store_needs(conn, goal_id, plan.tasks, kept)
+    if grounded or back:
+        await audit.append(conn, _event("goal.certifications_grounded", goal_id=goal_id, payload={
+            "grounded": [{"task_id": n.task_id, "type_id": n.type_id, "reason": n.reason} for n in grounded],
+            "kept": [r.model_dump(mode="json") for r in back]}))
 
 
 @activity.defn
@@ -125,7 +133,8 @@ async def open_review(data: OpenReview) -> None:
     async with get_pool().acquire() as conn, conn.transaction():
         if data.step is not None:
             served = {"served_model": data.step.served_model} if data.step.served_model else {}
-            await _record_model(conn, req.goal_id, req.action_type, data.step)
+            if req.goal_id is not None:
+                await _record_model(conn, req.goal_id, req.action_type, data.step)
             await audit.append(conn, _event(
                 f"agent.{req.action_type}", goal_id=req.goal_id, actor_type="agent", actor=req.action_type,
                 model=data.step.model, prompt_version=data.step.prompt_version, args_hash=req.args_hash,
@@ -139,8 +148,9 @@ async def open_review(data: OpenReview) -> None:
             explanation=data.explanation or (data.proposal.explanation if data.proposal else
                                              data.plan.summary if data.plan else ""),
             risk_tier=req.risk_tier, policy_version=req.policy_version, routed_because=req.routed_because,
-            requested_by=req.requested_by, due_at=req.due_at, sampled=data.sampled, fingerprint=data.fingerprint))
-        if data.goal_status is not None:
+            requested_by=req.requested_by, due_at=req.due_at, sampled=data.sampled, fingerprint=data.fingerprint,
+            subject=req.subject, concerns=req.concerns))
+        if data.goal_status is not None and req.goal_id is not None:
             await goals.set_status(conn, req.goal_id, data.goal_status)
         await audit.append(conn, _event(
             "review.requested", goal_id=req.goal_id, args_hash=req.args_hash, policy_version=req.policy_version,
@@ -182,7 +192,7 @@ async def escalate_review(data: Escalation) -> None:
     async with get_pool().acquire() as conn, conn.transaction():
         await reviews.record_escalation(conn, data.review_id, escalations=data.escalations, due_at=data.due_at,
                                         default_status=status)
-        if (data.parked or default == "park") and data.sets_goal_status:
+        if (data.parked or default == "park") and data.sets_goal_status and data.goal_id is not None:
             await goals.set_status(conn, data.goal_id, "parked",
                                    "review SLA missed; parked until a reviewer decides (never auto-approved)")
         notified = [] if decided else await _notify_escalation(conn, data)

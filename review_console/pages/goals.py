@@ -1,5 +1,5 @@
-"""HTML pages: goals (list and the form to write one), a goal with its live status, trying it again, revising a
-rejected one, its audit trail."""
+"""HTML pages: goals (list and the form to write one), a goal with its live status and the certifications its tasks
+need, trying it again, revising a rejected one, its audit trail."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from infra.store.users import User
 from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from review_console.pages.rendering import render
 from workflows import usecases
-from workflows.usecases import onboarding
+from workflows.usecases import onboarding, task_certifications
 
 router = APIRouter(include_in_schema=False)
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
@@ -58,10 +58,12 @@ async def _render_goal(request: Request, svc: usecases.Services, user: User, goa
                        template: str = "goal.html", *, status_code: int = 200, retry_error: str | None = None,
                        resubmit_error: str | None = None, resubmit_text: str | None = None) -> Response:
     plans = await onboarding.onboarding_of_goal(svc, goal.goal_id) if goal.assignments else []
+    # the live part (polled every second) leaves certifications out: their card polls on its own, more slowly
+    certs = await task_certifications.goal_certifications(svc, goal.goal_id) if template == "goal.html" else None
     return render(request, template, status_code=status_code, user=user, goal=goal, onboarding_plans=plans,
                   final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
                   retry_error=retry_error, may_resubmit=may_resubmit(user, goal), resubmit_error=resubmit_error,
-                  resubmit_text=resubmit_text)
+                  resubmit_text=resubmit_text, certs=certs)
 
 
 @router.get("/goals/{goal_id}")
@@ -102,6 +104,16 @@ async def goal_resubmit(request: Request, goal_id: str, svc: SvcDep, user: Curre
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
     return await _render_goal(request, svc, user, await _goal_for(svc, user, goal_id), "goal_live.html")
+
+
+@router.get("/goals/{goal_id}/certifications")
+async def goal_certifications(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
+    """The goal page's certification card: what each task needs (who set it, why) and the flags on its
+    assignments (polled by htmx until the goal is final)."""
+    goal = await _goal_for(svc, user, goal_id)
+    return render(request, "_goal_certifications.html", user=user, goal=goal,
+                  certs=await task_certifications.goal_certifications(svc, goal_id),
+                  final=goal.status in FINAL_STATUSES)
 
 
 @router.get("/goals/{goal_id}/audit")

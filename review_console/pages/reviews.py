@@ -24,6 +24,7 @@ from policies.review_routing import (
     ACTION_TYPES,
     DECOMPOSE_GOAL,
     DRAFT_ONBOARDING_PLAN,
+    FLAG_ASSIGNMENT_CERTIFICATION,
     OVERRIDE_RELEASE_REFUSAL,
     REJECTION_REASONS,
     REPROPOSE_DECLINED_TASK,
@@ -33,6 +34,7 @@ from policies.review_routing import (
 )
 from review_console.api.models.reviews import ReviewQueueParams, UnreviewedParams
 from review_console.deps import ReviewerUser, SvcDep
+from review_console.pages.certification_reviews import FlagForm, certification_context, flag_form_from
 from review_console.pages.plan_form import PlanChanges, PlanForm, plan_changes, plan_form_for
 from review_console.pages.rendering import error_page, query_params, render
 from tools.taxonomy.store import occupation_titles
@@ -147,7 +149,7 @@ async def _review_context(svc: usecases.Services, review: Review,
         ids += [a["buddy_id"] for a in (review.arguments, review.decided_arguments or {}) if a.get("buddy_id")]
         ids += [str(review.evidence.get("employee_id") or "")]
         task_id = str(review.evidence.get("task_id") or "")
-        tasks = (await usecases.get_goal(svc, review.goal_id)).tasks
+        tasks = (await usecases.get_goal(svc, review.goal_id)).tasks if review.goal_id else []
         moving = {"employee_id": ids[-1], "task": next((t.title for t in tasks if t.task_id == task_id), task_id)}
     return {"plan": plan, "proposal": proposal, "names": await usecases.employee_names(svc, ids),
             "occupations": occupations, "is_onboarding": is_onboarding, "moving": moving,
@@ -161,8 +163,8 @@ async def _move_context(svc: usecases.Services, review: Review) -> dict[str, Any
     """For a review that follows a move (a refused release, a task proposed again): the goal's assignments of the
     review's tasks as they stand, so the page says who refused or declined, and why."""
     tasks = {a["task_id"] for a in review.arguments.get("assignments", [])}
-    goal = await usecases.get_goal(svc, review.goal_id)
-    rows = [a for a in goal.assignments if a.task_id in tasks]
+    goal = await usecases.get_goal(svc, review.goal_id) if review.goal_id else None
+    rows = [a for a in goal.assignments if a.task_id in tasks] if goal else []
     people = {a["employee_id"] for a in review.arguments.get("assignments", [])}
     return {"refused": [a for a in rows if a.employee_id in people and a.refusal_reason],
             "passed_over": [a for a in rows if a.state in ("declined", "withdrawn")]}
@@ -177,7 +179,8 @@ async def review_page(request: Request, review_id: str, svc: SvcDep, user: Revie
 async def _render_review(request: Request, svc: usecases.Services, user: User, review_id: str,
                          error: str | None = None, status_code: int = 200,
                          swaps: dict[str, str] | None = None, plan_form: PlanForm | None = None,
-                         onboarding_form: OnboardingForm | None = None) -> Response:
+                         onboarding_form: OnboardingForm | None = None, flag_form: FlagForm | None = None
+                         ) -> Response:
     review = await usecases.get_review(svc, review_id)
     if onboarding_form is None and review.action_type == DRAFT_ONBOARDING_PLAN.name and \
             review.status in ("pending", "parked"):
@@ -185,7 +188,8 @@ async def _render_review(request: Request, svc: usecases.Services, user: User, r
     return render(request, "review.html", status_code=status_code, user=user, review=review, error=error,
                   swaps=swaps or {}, onboarding_form=onboarding_form,
                   own=user.login in (review.requested_by, review.manager_login, review.submitted_by),
-                  **await _review_context(svc, review, plan_form))
+                  **await _review_context(svc, review, plan_form),
+                  **await certification_context(svc, review, flag_form))
 
 
 @dataclass(kw_only=True)
@@ -279,6 +283,12 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
                     request, svc, user, review_id, status_code=422, onboarding_form=onboarding_form,
                     error="You changed the plan: press “Approve with changes” to apply your changes, "
                           "or undo them to approve the plan as drafted.")
+    flag_form: FlagForm | None = None
+    if review.action_type == FLAG_ASSIGNMENT_CERTIFICATION.name and decision == "edit":
+        flag_form = flag_form_from(form, review.arguments)
+        if flag_form.error:
+            return await _render_review(request, svc, user, review_id, status_code=422, flag_form=flag_form,
+                                        error="The choice was not applied: see the marked field below.")
     if review.action_type == DECOMPOSE_GOAL.name and review.status in ("pending", "parked"):
         plan = GoalPlan.model_validate(review.arguments)
         plan_form = plan_form_for(plan, form, add_slot=decision == "add_task")
@@ -302,7 +312,9 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
             edits=edits or None, task_edits=changes.task_edits or None, new_tasks=changes.new_tasks or None,
             assumptions=changes.assumptions, open_questions=changes.open_questions,
             args_hash=str(form.get("args_hash", "")) or None, via="console",
-            onboarding_edits=onboarding_edits or None)
+            onboarding_edits=onboarding_edits or None,
+            flag_outcome=flag_form.outcome if flag_form else None,  # type: ignore[arg-type]
+            renew_by=flag_form.parsed() if flag_form else None)
     except usecases.PlanEditInvalid as err:
         if plan_form is not None:
             plan_form.attach(err.issues, dict(zip(err.new_task_ids, changes.new_forms, strict=False)))
@@ -314,8 +326,11 @@ async def review_decide(request: Request, review_id: str, svc: SvcDep, user: Rev
             return await _render_review(request, svc, user, review_id, status_code=err.status,
                                         onboarding_form=onboarding_form,
                                         error="The changes were not applied: see what is wrong above the items.")
+        if flag_form is not None and isinstance(err, usecases.Invalid):
+            flag_form.error = err.message  # the renewal date's problem, next to it
         return await _render_review(request, svc, user, review_id, error=err.message, status_code=err.status,
-                                    swaps=edits, plan_form=plan_form, onboarding_form=onboarding_form)
+                                    swaps=edits, plan_form=plan_form, onboarding_form=onboarding_form,
+                                    flag_form=flag_form)
     return RedirectResponse(f"/reviews/{review_id}", status_code=303)
 
 

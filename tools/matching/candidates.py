@@ -123,12 +123,13 @@ async def find_candidates(
     exclude: list[str] | None = None,
     limit: int = 8,
     occupations: list[str] | None = None,
+    include: Sequence[str] = (),
 ) -> list[Candidate]:
     """Employees ranked for a task, each with the evidence that put them there.
 
     The ranker takes the task text and skills and returns its best :data:`RANKER_POOL` people (switched-off
     signal sources and rejected skills are already out of its index); the :data:`SKILLS_POOL` people holding
-    most of the required skills join them. Each is then scored::
+    most of the required skills join them, and so do the people in ``include``. Each is then scored::
 
         score = 0.55 fit + 0.2 skills + 0.1 recency + 0.15 capacity
 
@@ -153,10 +154,14 @@ async def find_candidates(
         limit: How many to return.
         occupations: O*NET-SOC codes the task is grounded in, best first: the ranker's occupation signal follows
             them rather than its guess from the text.
+        include: Employee ids considered whatever the ranker thinks of them (the holders of a certification the
+            task needs); they are scored like everyone else, and those with free time come back after the best
+            ``limit`` when they are not among them.
 
     Returns:
-        Best first; each with a reason quoting their evidence and the evidence lines (the best matching
-        evidence row with its source and date, the ranker's reasons, matched skills, free capacity).
+        Best first (the best ``limit``, then any of ``include`` below them); each with a reason quoting their
+        evidence and the evidence lines (the best matching evidence row with its source and date, the ranker's
+        reasons, matched skills, free capacity).
     """
     built = await employee_index(conn)
     wanted = [s.strip()[:_MAX_TEXT] for s in skills if s.strip()][:500]
@@ -170,7 +175,7 @@ async def find_candidates(
     holder_rows, (total, signals) = await asyncio.gather(
         conn.fetch(_SKILL_HOLDERS_SQL, keys, exclude or [], SKILLS_POOL, HOLDERS_PER_SKILL),
         asyncio.to_thread(_score, built, request, set(exclude or ())))
-    ranked = _pool(built, total, signals, [r["employee_id"] for r in holder_rows])
+    ranked = _pool(built, total, signals, [r["employee_id"] for r in holder_rows] + list(include))
     if not ranked.positions:
         return []
     ids = [built.index.ids[i] for i in ranked.positions]
@@ -194,8 +199,10 @@ async def find_candidates(
         score = sum(WEIGHTS[name] * value for name, value in terms.items())
         scored.append((round(min(1.0, score), 4), pos, row))
     scored.sort(key=lambda s: (-s[0], s[2]["employee_id"]))
+    wanted_too = set(include)
+    kept = scored[:limit] + [s for s in scored[limit:] if s[2]["employee_id"] in wanted_too]
     return [_candidate(score, row, fraction, built.index.reasons(pos, request, ranked.signals))
-            for score, pos, row in scored[:limit]]
+            for score, pos, row in kept]
 
 
 async def _fetch_all(conn: Connection | asyncpg.Pool[Any], *queries: tuple[Any, ...]) -> list[list[asyncpg.Record]]:

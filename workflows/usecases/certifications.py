@@ -340,20 +340,25 @@ class Reconciled(BaseModel):
     """Earlier periods told to stop (a later one was recorded)."""
 
 
-async def reconcile(svc: Services) -> Reconciled:
+async def reconcile(svc: Services, certification_ids: list[str] | None = None) -> Reconciled:
     """Bring every certification's cadence in line with the registry: start what should run and does not, re-plan
     what runs on other facts, stop earlier periods a later one replaced. Runs daily (a Temporal Schedule) and after
-    nothing else: imports and edits re-plan their own certifications at once (:func:`replan`)."""
+    nothing else: imports and edits re-plan their own certifications at once (:func:`replan`). ``certification_ids``
+    limits it to those (None: every certification)."""
+    scope = "" if certification_ids is None else " WHERE certification_id = ANY($1::text[])"
+    args: list[object] = [] if certification_ids is None else [certification_ids]
     async with svc.pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT DISTINCT ON (p.certification_id) p.certification_id, p.period, p.expires_on, p.grace_days,"
             " p.cadence_facts,"
             " p.cadence_ended, c.revoked_on IS NOT NULL AS revoked FROM certification_periods p"
-            " JOIN certifications c USING (certification_id) ORDER BY p.certification_id, p.period DESC")
+            f" JOIN certifications c USING (certification_id){scope} ORDER BY p.certification_id, p.period DESC",
+            *args)
         running_earlier = await conn.fetch(
             "SELECT certification_id FROM certification_periods p WHERE cadence_facts IS NOT NULL"
             " AND cadence_ended IS NULL AND EXISTS (SELECT 1 FROM certification_periods later"
-            " WHERE later.certification_id = p.certification_id AND later.period > p.period)")
+            " WHERE later.certification_id = p.certification_id AND later.period > p.period)"
+            + scope.replace(" WHERE", " AND"), *args)
     running = {w.id async for w in svc.temporal().list_workflows(
         f"WorkflowType = '{CERTIFICATION_WORKFLOW}' AND ExecutionStatus = 'Running'")}
     offsets = list(svc.settings.certification_reminder_days)
