@@ -17,7 +17,7 @@ OutputMode = Literal["tool", "native", "prompted"]
 """How a model is asked for structured output: a forced tool call, the server's JSON-schema response format, or
 the schema in the prompt with the answer parsed from plain text (for servers that do neither)."""
 
-AgentName = Literal["draft_tasks", "propose_staffing", "draft_onboarding_plan"]
+AgentName = Literal["draft_tasks", "propose_staffing", "draft_onboarding_plan", "verify_certification_renewal"]
 """The agents a deployment can give a model of their own."""
 
 
@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     """Overrides for the staffing agent (``TALENTOPS_PROPOSE_STAFFING__OUTPUT_MODE=prompted``)."""
     draft_onboarding_plan: AgentModelSettings = AgentModelSettings()
     """Overrides for the onboarding agent (``TALENTOPS_DRAFT_ONBOARDING_PLAN__MODEL=…``)."""
+    verify_certification_renewal: AgentModelSettings = AgentModelSettings()
+    """Overrides for the agent that reads renewed certificates (``TALENTOPS_VERIFY_CERTIFICATION_RENEWAL__MODEL=…``)."""
     certification_reminder_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(
         default=[90, 60, 30, 7], min_length=1, max_length=10)
     """Days before a certification expires that its holder is reminded (``TALENTOPS_CERTIFICATION_REMINDER_DAYS=

@@ -86,7 +86,7 @@ def describe(reminder: Reminder, *, name: str, expires_on: date, grace_days: int
     if reminder.kind == "before":
         return (f"{name} expires on {expires_on:%d %B %Y} ({reminder.days_before} days from now). "
                 "Renew it and upload the new certificate on My certifications.")
-    grace_end = expires_on + timedelta(days=grace_days)
+    grace_end = expires_on + timedelta(days=grace_days - 1)  # its last day
     if reminder.kind == "lapsed":
         grace = (f"It is in its grace period until {grace_end:%d %B %Y}." if grace_days
                  else "It has no grace period.")

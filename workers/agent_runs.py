@@ -30,6 +30,8 @@ class AgentModels:
     """Chooses people among the matcher's candidates."""
     draft_onboarding_plan: AgentModel | None = None
     """Drafts a person's 30-60-90 plan (None: the offline drafter)."""
+    verify_certification_renewal: AgentModel | None = None
+    """Reads renewed certificates (None: the offline reader)."""
 
 
 def build_agent_models(settings: Settings) -> AgentModels:
@@ -40,7 +42,9 @@ def build_agent_models(settings: Settings) -> AgentModels:
     """
     return AgentModels(draft_tasks=build_agent_model(settings.agent_model("draft_tasks")),
                        propose_staffing=build_agent_model(settings.agent_model("propose_staffing")),
-                       draft_onboarding_plan=build_agent_model(settings.agent_model("draft_onboarding_plan")))
+                       draft_onboarding_plan=build_agent_model(settings.agent_model("draft_onboarding_plan")),
+                       verify_certification_renewal=build_agent_model(
+                           settings.agent_model("verify_certification_renewal")))
 
 
 @asynccontextmanager

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from pydantic_ai.exceptions import AgentRunError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agents import certification_verifier as verifier
+from agents.models import AgentModel
 from infra import audit
 from infra.db import Connection
 from infra.runtime import get_pool
@@ -21,7 +23,9 @@ from infra.store import employees
 from infra.store.assignments import BOOKING_STATES
 from infra.telemetry import current_trace_id
 from policies.certification_cadence import Reminder, describe
+from tools.certifications.certificate_text import certificate_text
 from tools.people.skill_levels import recompute_employee_skills
+from workers.agent_runs import heartbeating, step_failed
 from workers.notify import Message, tell_employee, tell_login
 from workflows.certification_messages import (
     ApplyFlag,
@@ -119,38 +123,65 @@ async def _tell(conn: Connection, c: CertificationInput, audience: str, data: Re
     return told
 
 
-@activity.defn(name="verify_certification_renewal")
-async def verify_certification_renewal(data: VerifyRenewal) -> Verification:
-    """The verification agent's checks of a submitted renewal; the exact arguments of the period it would start."""
-    c = data.certification
-    async with get_pool().acquire() as conn:
-        renewal = await store.get_renewal(conn, data.renewal_id)
-        cert = await store.get(conn, c.certification_id)
-        ctype = await store.get_type(conn, cert.type_id) if cert is not None else None
-        if renewal is None or cert is None or ctype is None:
-            raise ApplicationError(f"renewal {data.renewal_id} or its certification is gone", non_retryable=True)
-        found = await store.get_file(conn, renewal.evidence_ref)
-        email = await conn.fetchval("SELECT email FROM employees WHERE employee_id = $1", cert.employee_id)
-    current = next(p for p in cert.periods if p.period == renewal.period)
-    name, content_type, content = found if found is not None else (renewal.evidence_name, "", b"")
-    finding = verifier.verify(verifier.RenewalFacts(
-        type_name=ctype.name, validity_months=ctype.validity_months, holder_email=email,
-        current_issued_on=current.issued_on, current_expires_on=current.expires_on, grace_days=current.grace_days,
-        issued_on=renewal.issued_on, expires_on=renewal.expires_on, file_name=name, content_type=content_type,
-        content=content, today=data.today))
-    opened = "" if content_type == "application/json" else \
-        " The certificate file itself was not read: a reviewer opens it when this renewal is sampled."
-    verdict = ("Every check passed." if not finding.problems else
-               "Not verified: " + "; ".join(finding.problems) + ".")
-    arguments = {"certification_id": cert.certification_id, "renews_period": renewal.period,
-                 "issued_on": renewal.issued_on.isoformat(),
-                 "expires_on": finding.expires_on.isoformat() if finding.expires_on else None,
-                 "credential_id": renewal.credential_id, "evidence": renewal.evidence_name}
-    return Verification(
-        renewal_id=renewal.renewal_id, verified=not finding.problems, problems=finding.problems,
-        explanation=f"Renewal of {ctype.name} for {cert.employee_name}, issued {renewal.issued_on:%d %B %Y}. "
-                    f"{verdict} Checked: {'; '.join(finding.checked) or 'nothing passed'}.{opened}",
-        arguments=arguments, model=None, prompt_version=verifier.PROMPT_VERSION)
+def verification_activity(model: AgentModel | None) -> Callable[..., Any]:
+    """The ``verify_certification_renewal`` activity, reading certificates with ``model`` (None or offline: the
+    offline reader)."""
+
+    @activity.defn(name="verify_certification_renewal")
+    async def verify_certification_renewal(data: VerifyRenewal) -> Verification:
+        """The verification agent's checks of a submitted renewal; the exact arguments of the period it would
+        start."""
+        c = data.certification
+        async with get_pool().acquire() as conn:
+            renewal = await store.get_renewal(conn, data.renewal_id)
+            cert = await store.get(conn, c.certification_id)
+            ctype = await store.get_type(conn, cert.type_id) if cert is not None else None
+            if renewal is None or cert is None or ctype is None:
+                raise ApplicationError(f"renewal {data.renewal_id} or its certification is gone", non_retryable=True)
+            found = await store.get_file(conn, renewal.evidence_ref)
+            email = await conn.fetchval("SELECT email FROM employees WHERE employee_id = $1", cert.employee_id)
+        current = next(p for p in cert.periods if p.period == renewal.period)
+        name, content_type, content = found if found is not None else (renewal.evidence_name, "", b"")
+        text = certificate_text(content_type, content)
+        reader = model.name if model is not None and not model.offline and text else None
+        async with heartbeating():
+            reading = None if text is None else await _read(model, text, holder=cert.employee_name,
+                                                            type_name=ctype.name)
+        finding = verifier.verify(verifier.RenewalFacts(
+            type_name=ctype.name, validity_months=ctype.validity_months, holder_email=email,
+            holder_name=cert.employee_name, current_issued_on=current.issued_on,
+            current_expires_on=current.expires_on, grace_days=current.grace_days, issued_on=renewal.issued_on,
+            expires_on=renewal.expires_on, file_name=name, content_type=content_type, content=content,
+            today=data.today, reading=reading))
+        unread = "" if content_type == "application/json" or text is not None else \
+            " The certificate file has no words to read (an image or a scan): a reviewer opens it when sampled."
+        verdict = ("Every check passed." if not finding.problems else
+                   "Not verified: " + "; ".join(finding.problems) + ".")
+        arguments = {"certification_id": cert.certification_id, "renews_period": renewal.period,
+                     "issued_on": renewal.issued_on.isoformat(),
+                     "expires_on": finding.expires_on.isoformat() if finding.expires_on else None,
+                     "credential_id": renewal.credential_id, "evidence": renewal.evidence_name}
+        return Verification(
+            renewal_id=renewal.renewal_id, verified=not finding.problems, problems=finding.problems,
+            explanation=f"Renewal of {ctype.name} for {cert.employee_name}, issued {renewal.issued_on:%d %B %Y}. "
+                        f"{verdict} Checked: {'; '.join(finding.checked) or 'nothing passed'}.{unread}",
+            arguments=arguments, model=reader, prompt_version=verifier.PROMPT_VERSION)
+
+    return verify_certification_renewal
+
+
+async def _read(model: AgentModel | None, text: str, *, holder: str,
+                type_name: str) -> verifier.CertificateReading:
+    """The certificate's words read offline, or by the model (its reading checked against the text)."""
+    if model is None or model.offline:
+        return verifier.read_offline(text, holder_name=holder, type_name=type_name)
+    deps = verifier.ReadingDeps(text=text)
+    try:
+        result = await verifier.reading_agent(model).run(
+            verifier.reading_prompt(text, holder_name=holder, type_name=type_name), deps=deps)
+    except (AgentRunError, OSError, TimeoutError) as err:
+        raise step_failed(err, model, deps.problems) from err
+    return result.output
 
 
 @activity.defn
@@ -166,8 +197,8 @@ async def apply_renewal(data: ApplyRenewal) -> NextPeriod:
         number = renewal.period + 1
         first = await store.decide_renewal(conn, renewal.renewal_id, status="verified", review_id=data.review_id,
                                            reason=f"verified by {data.decided_by}")
-        expires_on = renewal.expires_on or (verifier.add_months(renewal.issued_on, ctype.validity_months)
-                                            if ctype.validity_months else None)
+        expires_on = data.expires_on or renewal.expires_on or (
+            verifier.add_months(renewal.issued_on, ctype.validity_months) if ctype.validity_months else None)
         if first:
             await store.add_period(conn, c.certification_id, number, store.PeriodIn(
                 issued_on=renewal.issued_on, expires_on=expires_on,
@@ -320,8 +351,8 @@ async def finish_certification_period(data: FinishPeriod) -> None:
 
 
 CERTIFICATION_ACTIVITIES: list[Callable[..., Any]] = [
-    mark_certification_cadence, send_certification_reminder, verify_certification_renewal, apply_renewal,
+    mark_certification_cadence, send_certification_reminder, apply_renewal,
     refuse_renewal, find_lapsed_assignments, apply_certification_flag, dismiss_certification_flag,
     finish_certification_period,
 ]
-"""Every activity of the certification cadence."""
+"""Every activity of the certification cadence (with :func:`verification_activity`)."""

@@ -32,8 +32,7 @@ def worker_name() -> str:
 async def probe_all(models: AgentModels) -> list[ModelHealth]:
     """Probe every agent's model now, at once; in agent order."""
     agents = [models.draft_tasks, models.propose_staffing]
-    if models.draft_onboarding_plan is not None:
-        agents.append(models.draft_onboarding_plan)
+    agents += [m for m in (models.draft_onboarding_plan, models.verify_certification_renewal) if m is not None]
     return list(await asyncio.gather(*(probe(model) for model in agents)))
 
 

@@ -16,7 +16,7 @@ from infra import runtime
 from infra.settings import Settings, get_settings
 from workers.activities import ALL_ACTIVITIES
 from workers.agent_runs import AgentModels, build_agent_models
-from workers.certification_activities import CERTIFICATION_ACTIVITIES
+from workers.certification_activities import CERTIFICATION_ACTIVITIES, verification_activity
 from workers.certification_schedule import reconcile_certifications
 from workers.move_activities import MOVE_ACTIVITIES
 from workers.onboarding_activities import ONBOARDING_ACTIVITIES, drafting_activity
@@ -61,5 +61,6 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
                               reconcile_certifications,
                               planner or planning_activity(models.draft_tasks),
                               staffing_activity(models.propose_staffing),
-                              drafting_activity(models.draft_onboarding_plan)],
+                              drafting_activity(models.draft_onboarding_plan),
+                              verification_activity(models.verify_certification_renewal)],
                   graceful_shutdown_timeout=timedelta(seconds=10))

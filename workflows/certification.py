@@ -187,10 +187,13 @@ class CertificationWorkflow:
                     decided_by=decision.reviewer if decision else "policy-default", reason=reason))
                 return None
             decided_by = decision.reviewer if decision else "policy-default"
+            found = found.model_copy(update={"arguments": executed})
         self._status = "renewing"
+        expires = found.arguments.get("expires_on")
         nxt: NextPeriod = await workflow.execute_activity(
             "apply_renewal", ApplyRenewal(certification=cert, renewal_id=submitted.renewal_id, review_id=review_id,
-                                          decided_by=decided_by),
+                                          decided_by=decided_by,
+                                          expires_on=date.fromisoformat(expires) if isinstance(expires, str) else None),
             result_type=NextPeriod, start_to_close_timeout=_ACTIVITY_TIMEOUT)
         return nxt
 

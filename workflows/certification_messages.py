@@ -148,6 +148,8 @@ class ApplyRenewal(BaseModel):
     """Reviewer, ``policy-default`` or the verifying agent."""
     reason: str | None = None
     """A rejection's reason."""
+    expires_on: date | None = None
+    """The expiry the verified renewal starts with (as verified; None: the renewal's own, or the type's validity)."""
 
 
 class NextPeriod(BaseModel):

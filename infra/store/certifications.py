@@ -155,7 +155,8 @@ async def type_history(conn: Queryable, type_id: str) -> list[CertificationType]
 async def save_type(conn: Connection, type_id: str, edit: CertificationTypeBase, *, edited_by: str) -> int | None:
     """Add a version of a type when it differs from the latest; the new version (None: nothing changed)."""
     latest = await get_type(conn, type_id)
-    if latest is not None and CertificationTypeBase.model_validate(latest.model_dump()) == edit:
+    fields = set(CertificationTypeBase.model_fields)
+    if latest is not None and latest.model_dump(include=fields) == edit.model_dump(include=fields):
         return None
     version = (latest.version + 1) if latest is not None else 1
     await conn.execute(

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from review_console.api import (
     admin,
     audit,
+    certifications,
     goals,
     inbox,
     onboarding,
@@ -15,6 +16,7 @@ from review_console.api import (
     releases,
     reviews,
     session,
+    task_certifications,
     users,
     work,
 )
@@ -25,3 +27,5 @@ router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 for resource in (session, users, goals, audit, reviews, admin, profile, work, releases, inbox, onboarding):
     router.include_router(resource.router)
 router.include_router(admin_sessions.router)
+router.include_router(certifications.router)
+router.include_router(task_certifications.router)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from review_console.pages import (
     admin,
     audit,
+    certifications,
     goals,
     inbox,
     onboarding,
@@ -23,3 +24,4 @@ from review_console.pages.rendering import nav_facts
 router = APIRouter(dependencies=[Depends(nav_facts)])
 for resource in (admin, profile, session, goals, audit, reviews, skills, work, team, inbox, onboarding):
     router.include_router(resource.router)
+router.include_router(certifications.router)

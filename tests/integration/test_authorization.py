@@ -121,6 +121,24 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/reviews/{review_id}/decision"): Access(REVIEWERS),
     ("POST", "/api/reviews/bulk-approve"): Access(REVIEWERS),
     ("GET", "/api/review-reasons"): Access(REVIEWERS),
+    # what a task needs: the matrix sends no type, so reviewers get the 422 of a missing one (nothing is required),
+    # and removing a type the task does not need is the 404 of a requirement that does not exist
+    ("POST", "/api/goals/{goal_id}/tasks/{task_id}/certifications"): Access(REVIEWERS, ok=422),
+    ("DELETE", "/api/goals/{goal_id}/tasks/{task_id}/certifications/{type_id}"): Access(REVIEWERS, ok=404),
+    # certifications: the matrix names a certification, a renewal and a type that do not exist, so whoever may ask
+    # gets their 404 (who sees whose is tested in test_certifications_api); it sends no form or body, so the renewal,
+    # the import and a type's edit are the 422 of what is missing, and nothing changes
+    ("GET", "/api/me/certifications"): Access(SIGNED_IN),
+    ("GET", "/api/team/certifications"): Access(SIGNED_IN),
+    ("GET", "/api/certifications/{certification_id}"): Access(SIGNED_IN, ok=404),
+    ("POST", "/api/me/certifications/{certification_id}/renewals"): Access(SIGNED_IN, ok=422),
+    ("GET", "/api/renewals/{renewal_id}/evidence"): Access(SIGNED_IN, ok=404),
+    ("GET", "/api/certifications/compliance"): Access(REVIEWERS),
+    ("GET", "/api/certifications/compliance.csv"): Access(REVIEWERS),
+    ("POST", "/api/certifications/import"): Access(REVIEWERS, ok=422),
+    ("GET", "/api/certification-types"): Access(SIGNED_IN),
+    ("GET", "/api/certification-types/{type_id}/versions"): Access(REVIEWERS, ok=404),
+    ("PUT", "/api/certification-types/{type_id}"): Access(frozenset({ADMIN}), ok=422),
     # HTML console: anonymous → 303 to /login, signed in but not allowed → 403 page (404 where hidden)
     ("GET", "/"): Access(SIGNED_IN, ok=303),
     ("GET", "/login"): Access(EVERYONE),
@@ -130,6 +148,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/goals"): Access(frozenset({OWNER, OTHER}), ok=303),  # admins submit through the API
     ("GET", "/goals/{goal_id}"): Access(GOAL_READERS, hidden=True),
     ("GET", "/goals/{goal_id}/live"): Access(GOAL_READERS, hidden=True),
+    ("GET", "/goals/{goal_id}/certifications"): Access(GOAL_READERS, hidden=True),
     ("GET", "/skills/suggest"): Access(REVIEWERS),
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("POST", "/goals/{goal_id}/retry"): Access(GOAL_READERS, ok=409, hidden=True),
@@ -160,6 +179,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/me/onboarding/{goal_id}/{task_id}/{employee_id}/productive"): Access(SIGNED_IN, ok=404),
     ("GET", "/reviews/unreviewed"): Access(REVIEWERS),
     ("POST", "/admin/learning"): Access(frozenset({ADMIN}), ok=422),
+    ("GET", "/me/certifications"): Access(SIGNED_IN),
+    ("POST", "/me/certifications/{certification_id}/renew"): Access(SIGNED_IN, ok=422),  # no form: nothing sent
+    ("GET", "/team/certifications"): Access(SIGNED_IN),
+    ("GET", "/certifications/compliance"): Access(REVIEWERS),
+    ("GET", "/admin/certifications"): Access(frozenset({ADMIN})),
+    ("POST", "/admin/certifications"): Access(frozenset({ADMIN}), ok=422),  # an empty form adds nothing
+    ("POST", "/admin/certifications/import"): Access(frozenset({ADMIN}), ok=422),
+    ("GET", "/admin/certifications/types/{type_id}"): Access(frozenset({ADMIN}), ok=404),
+    ("POST", "/admin/certifications/types/{type_id}"): Access(frozenset({ADMIN}), ok=404),
 }
 
 DECISION_ROUTES = {key for key in MATRIX if key[1].endswith(("/decision", "/bulk-approve"))}
@@ -344,7 +372,8 @@ def call(world: World) -> Call:
         review_id = world.throwaway.get((route, role), world.review_id)
         url = path.format(goal_id=world.goal_id, review_id=review_id, action_type="decompose_goal",
                           source="project", employee_id="E0103", task_id="T1", item_id="K0",
-                          session_id=world.revocable.get((route, role), ""))
+                          session_id=world.revocable.get((route, role), ""), type_id="t14-never-required",
+                          certification_id="cert-E0000-none", renewal_id="ren-000000000000")
         own = await world.own_session(role) if route in SIGN_IN_OUT_ROUTES and role != ANON else None
         async with world.client(role, own) as c:
             if path == "/api/reviews/bulk-approve":
@@ -371,7 +400,8 @@ async def test_access(world: World, call: Call, route: tuple[str, str], role: st
         assert resp.status_code == access.ok, where
         assert not login_redirect, where
         if resp.status_code == 200:
-            expected = "application/x-ndjson" if route[1].endswith("/export") else "application/json"
+            expected = ("application/x-ndjson" if route[1].endswith("/export") else
+                        "text/csv" if route[1].endswith(".csv") else "application/json")
             assert resp.headers["content-type"].startswith(expected if api else "text/html"), where
     elif role == ANON:
         if api:

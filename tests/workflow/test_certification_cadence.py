@@ -26,8 +26,9 @@ from infra import runtime
 from infra.arguments import args_hash
 from infra.settings import get_settings
 from infra.store import certifications as store
+from tools.certifications.certificate_text import simple_pdf
 from workers.activities import ALL_ACTIVITIES
-from workers.certification_activities import CERTIFICATION_ACTIVITIES
+from workers.certification_activities import CERTIFICATION_ACTIVITIES, verification_activity
 from workflows import attestation, move_acts
 from workflows.certification import CertificationWorkflow, at
 from workflows.certification_messages import (
@@ -54,7 +55,7 @@ async def environment(pool: asyncpg.Pool[Any]) -> WorkflowEnvironment:
 
 def worker(env: WorkflowEnvironment, task_queue: str) -> Worker:
     return Worker(env.client, task_queue=task_queue, workflows=[CertificationWorkflow],
-                  activities=[*ALL_ACTIVITIES, *CERTIFICATION_ACTIVITIES])
+                  activities=[*ALL_ACTIVITIES, *CERTIFICATION_ACTIVITIES, verification_activity(None)])
 
 
 async def holder_with_certification(pool: asyncpg.Pool[Any], today: date, *,
@@ -142,8 +143,11 @@ async def submit_renewal(env: WorkflowEnvironment, pool: asyncpg.Pool[Any], hand
                          c: CertificationInput, issued_on: date) -> str:
     """The holder's renewal, stored and sent as the console's use case does it."""
     login = await pool.fetchval("SELECT min(login) FROM users WHERE employee_id = $1", c.employee_id)
+    holder = await pool.fetchval("SELECT name FROM employees WHERE employee_id = $1", c.employee_id)
     renewal_id = f"ren-{uuid.uuid4().hex[:12]}"
-    content = f"%PDF-1.4 certificate {renewal_id}".encode()
+    expires = date(issued_on.year + 1, issued_on.month, issued_on.day)
+    content = simple_pdf(["PCI Security Standards Council", "This certifies that", holder, f"holds {c.name}",
+                          f"Issued on {issued_on:%d %B %Y}", f"Valid until {expires:%d %B %Y}"])
     async with pool.acquire() as conn:
         await store.save_file(conn, file_id=renewal_id, name="pcip.pdf", content_type="application/pdf",
                               content=content, uploaded_by=login)
@@ -201,6 +205,9 @@ async def test_a_year_of_cadence_reminders_lapse_flag_renewal_and_the_next_perio
             verify_review = await pending_review(pool, "verify_certification_renewal", handle.id)
             assert verify_review["goal_id"] is None and "Renewal of" in verify_review["subject"]
             assert verify_review["concerns"] == c.employee_id
+            checks = verify_review["evidence"]["checks"]
+            assert checks["verified"] and checks["problems"] == [], "the certificate's words match what was entered"
+            assert "the certificate shows the expiry date" in checks["explanation"]
             await decide(env, pool, handle, verify_review, "approve")
             assert await handle.result() == "renewed"
             history = await handle.fetch_history()

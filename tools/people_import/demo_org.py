@@ -85,10 +85,22 @@ def people_logins(org: dict[str, Any]) -> list[tuple[str, str, str, str, str | N
             for e in org["employees"] if e["employee_id"] not in named]
 
 
+async def _certifications_for_an_earlier_demo(conn: Connection) -> None:
+    """A demo organisation loaded before certifications existed gets the demo's certifications once (only when the
+    registry is empty and the demo's people are there)."""
+    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM certification_types)"):
+        return
+    employees = load_demo_org()["employees"]
+    known = {r["employee_id"] for r in await conn.fetch("SELECT employee_id FROM employees")}
+    if {e["employee_id"] for e in employees} <= known:
+        await seed_demo_certifications(conn, employees, today=datetime.now(UTC).date())
+
+
 async def seed_demo_org(conn: Connection) -> bool:
     """Load the demo organisation once; return False when it was already there."""
     async with conn.transaction():
         if await conn.fetchval("SELECT count(*) FROM departments") > 0:
+            await _certifications_for_an_earlier_demo(conn)
             return False
         org = load_demo_org()
         await conn.executemany("INSERT INTO departments (code, name) VALUES ($1, $2)",

@@ -61,7 +61,7 @@ class Standing(BaseModel):
     days_left: int | None
     """Days until it expires (negative once lapsed; None: never expires)."""
     grace_ends_on: date | None
-    """Last day of the grace period."""
+    """Last day of the grace period (None: it never expires, or has no grace)."""
     renewable: bool
     """The holder may submit a renewal now (it expires, is not revoked, and none waits)."""
 
@@ -73,7 +73,7 @@ def standing(cert: Certification, today: date) -> Standing:
     return Standing(
         certification=cert, status=status, status_words=STATUS_WORDS[status], expires_on=p.expires_on,
         days_left=(p.expires_on - today).days if p.expires_on else None,
-        grace_ends_on=p.expires_on + timedelta(days=p.grace_days) if p.expires_on else None,
+        grace_ends_on=p.expires_on + timedelta(days=p.grace_days - 1) if p.expires_on and p.grace_days else None,
         renewable=p.expires_on is not None and status != "revoked" and not cert.renewal_pending)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 from agents.certification_verifier import RenewalFacts, add_months, verify
 from policies.certification_cadence import reminders, status_on, window_standing
@@ -105,3 +106,44 @@ def test_a_badge_must_name_the_certification_the_holder_and_the_dates() -> None:
 def test_months_are_calendar_months() -> None:
     assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
     assert add_months(date(2027, 11, 15), 3) == date(2028, 2, 15)
+
+
+def test_a_certificates_words_are_read_and_compared_with_what_was_entered() -> None:
+    from agents.certification_verifier import read_offline
+    text = ("ISC2 certifies that Ana Silva has met the requirements of CISSP. Date of issue: 2027-06-01. "
+            "Valid until: June 1, 2030")
+    reading = read_offline(text, holder_name="Ana Silva", type_name="CISSP")
+    assert reading.names_holder and reading.names_certification
+    assert (reading.issued_on, reading.expires_on) == (date(2027, 6, 1), date(2030, 6, 1))
+    assert verify(facts(holder_name="Ana Silva", reading=reading)).problems == []
+    someone_else = read_offline(text.replace("Ana Silva", "Ana Souza"), holder_name="Ana Silva", type_name="CISSP")
+    later = verify(facts(holder_name="Ana Silva", reading=someone_else, expires_on=date(2030, 7, 1))).problems
+    assert "the certificate does not name Ana Silva" in later
+    assert any("expiry date is 01 June 2030, not 01 July 2030" in p for p in later)
+
+
+def test_a_models_reading_stands_only_with_dates_the_certificate_shows() -> None:
+    import asyncio
+
+    from pydantic_ai.messages import ModelMessage, ToolCallPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+    from agents.certification_verifier import ReadingDeps, reading_agent, reading_prompt
+    from agents.models import AgentModel
+    from infra.settings import Settings
+
+    answers = iter([{"names_holder": True, "names_certification": True, "expires_on": "2031-06-01"},
+                    {"names_holder": True, "names_certification": True, "expires_on": "2030-06-01",
+                     "dates": ["2030-06-01"]}])
+
+    def model(_: list[ModelMessage], info: AgentInfo) -> Any:
+        from pydantic_ai.messages import ModelResponse
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, next(answers))])
+
+    config = Settings(model="function").agent_model("verify_certification_renewal")
+    agent = reading_agent(AgentModel(config=config, model=FunctionModel(model, model_name="test")))
+    text = "Ana Silva holds CISSP, valid until 2030-06-01"
+    deps = ReadingDeps(text=text)
+    result = asyncio.run(agent.run(reading_prompt(text, holder_name="Ana Silva", type_name="CISSP"), deps=deps))
+    assert result.output.expires_on == date(2030, 6, 1)
+    assert deps.problems == ["the certificate does not show 2031-06-01"], "the invented date was sent back"
