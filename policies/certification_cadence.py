@@ -65,7 +65,8 @@ def reminders(*, expires_on: date, grace_days: int, offsets: Sequence[int], plan
     """Every reminder of a period, in order, as planned on ``planned_on``.
 
     Reminders whose day passed before the plan began are dropped, except the latest of them, which goes out at
-    once: a certification first seen a week before it expires gets the 7-day reminder, not four at the same time.
+    once: a certification first seen a week before it expires gets the 7-day reminder, not four at the same time,
+    and one that lapsed last week gets the lapse notice alone.
     """
     planned: list[Reminder] = []
     for days in sorted({d for d in offsets if d > 0}, reverse=True):
@@ -76,7 +77,7 @@ def reminders(*, expires_on: date, grace_days: int, offsets: Sequence[int], plan
     if grace_days > 0:
         planned.append(Reminder(on=expires_on + timedelta(days=grace_days), kind="expired", days_before=-grace_days,
                                 audience=("holder", "line_manager", "hr")))
-    passed = [r for r in planned if r.on < planned_on and r.kind == "before"]
+    passed = [r for r in planned if r.on < planned_on]
     stale = {r.key for r in passed[:-1]}
     return [r for r in planned if r.key not in stale]
 

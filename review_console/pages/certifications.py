@@ -45,7 +45,7 @@ def expiry_words(s: Standing) -> str:
     if s.status in ("valid", "expiring"):
         return f"Expires {day_words(s.expires_on)} ({days_words(s.days_left)} left)"
     if s.status == "in_grace" and s.grace_ends_on is not None:
-        left = (s.grace_ends_on - certifications.today()).days
+        left = (s.grace_ends_on - certifications.today()).days + 1  # the last day of grace counts
         return (f"Lapsed on {day_words(s.expires_on)}; in grace until {day_words(s.grace_ends_on)}"
                 f" ({days_words(left)} left to renew)")
     return f"Expired on {day_words(s.expires_on)} ({days_words(-s.days_left)} ago)"

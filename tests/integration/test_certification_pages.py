@@ -139,7 +139,7 @@ async def test_my_certifications_show_status_words_periods_renewals_and_the_rene
     for label in ("Issue date of the new certificate", "Expiry date", "Credential id", "Certificate file"):
         assert label in card
 
-    grace_end = today() + timedelta(days=25)
+    grace_end = today() + timedelta(days=24)  # the grace period's last day
     assert f"Lapsed, in grace until {day_words(grace_end)}" in section(html, in_grace)
     assert "25 days left to renew" in section(html, in_grace)
     assert ">Expired<" in section(html, expired) and "90 days ago" in section(html, expired)

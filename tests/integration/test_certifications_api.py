@@ -115,7 +115,7 @@ async def test_my_certifications_say_where_each_stands(services: Services, conne
     assert [(p["period"], p["evidence_kind"], p["evidence_ref"]) for p in cert["periods"]] == [
         (1, "import", "registry-2025.csv")]
     grace = seen[in_grace]
-    assert grace is not None and grace["grace_ends_on"] == str(today() + timedelta(days=25))
+    assert grace is not None and grace["grace_ends_on"] == str(today() + timedelta(days=24)), "its last day"
     assert (seen[forever] or {}).get("renewable") is False and (seen[revoked] or {}).get("renewable") is False
 
     other = await connect(OTHER_EMPLOYEE)
@@ -276,6 +276,14 @@ async def test_a_renewal_is_sent_for_verification_and_once_verified_the_certific
         return await review_of(services, renewal["renewal_id"])
     found = await eventually(decided_or_reviewed, "the renewal's verification", timeout=60)
     if found not in ("verified", "rejected"):
+        hr = await connect("hr.reviewer")  # a review outside any goal: in the queue, on its page, in words
+        queue = await hr.get("/api/reviews", params={"action_type": "verify_certification_renewal"})
+        assert queue.status_code == 200, queue.text
+        row = next(r for r in queue.json()["data"] if r["review_id"] == found)
+        assert row["goal_id"] is None and row["goal_text"].startswith("Renewal of")
+        page = await hr.get(f"/reviews/{found}")
+        assert page.status_code == 200 and "The renewal" in page.text and "no goal: a certification" in page.text
+        assert (await hr.get("/reviews")).status_code == 200
         await usecases.decide_review(services, review_id=found, decision="approve", reviewer="hr.reviewer")
 
     async def verified() -> dict[str, Any] | None:

@@ -37,7 +37,7 @@ def review_list(state: Annotated[str, typer.Option(help="pending, approved, reje
     if as_json:
         emit_json(reviews)
     for r in [] if as_json else reviews:
-        print(f"{r.review_id}  {r.goal_id}  {r.action_type:<17} {r.status:<8}"
+        print(f"{r.review_id}  {r.goal_id or '-':<12}  {r.action_type:<17} {r.status:<8}"
               f" due {r.due_at:%Y-%m-%d %H:%M}  {r.goal_text[:50]}")
     finish()
 

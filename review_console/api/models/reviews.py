@@ -123,8 +123,8 @@ class ReviewSummary(BaseModel):
 
     review_id: str
     """Review id."""
-    goal_id: str
-    """Goal."""
+    goal_id: str | None
+    """Goal (null: an action outside any goal, such as a certification renewal)."""
     action_type: str
     """Kind of action."""
     risk_tier: str
@@ -134,7 +134,7 @@ class ReviewSummary(BaseModel):
     due_at: datetime
     """SLA."""
     goal_text: str
-    """The goal."""
+    """The goal (or, outside any goal, what the action is about)."""
     department: str | None
     """Department of the goal."""
     args_hash: str
