@@ -45,7 +45,8 @@ def test_a_certification_first_seen_late_gets_only_the_latest_missed_reminder() 
     planned = reminders(expires_on=EXPIRES, grace_days=30, offsets=[90, 60, 30, 7],
                         planned_on=EXPIRES - timedelta(days=10))
     assert [r.key for r in planned] == ["before:30", "before:7", "lapsed:0", "expired:-30"]
-    lapsed = reminders(expires_on=EXPIRES, grace_days=30, offsets=[90, 60, 30, 7], planned_on=EXPIRES + timedelta(days=3))
+    lapsed = reminders(expires_on=EXPIRES, grace_days=30, offsets=[90, 60, 30, 7],
+                       planned_on=EXPIRES + timedelta(days=3))
     assert [r.key for r in lapsed] == ["lapsed:0", "expired:-30"], "the lapse notice alone, not the reminders before"
     expired = reminders(expires_on=EXPIRES, grace_days=30, offsets=[7], planned_on=EXPIRES + timedelta(days=40))
     assert [r.key for r in expired] == ["expired:-30"]
