@@ -5,7 +5,7 @@ business keys (``certification_reminders``, notification keys) make a retried or
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic_ai.exceptions import AgentRunError
@@ -268,7 +268,8 @@ async def find_lapsed_assignments(c: CertificationInput) -> list[FlagCandidate]:
             "   AND tc.type_id = c.type_id"
             " JOIN tasks t ON t.goal_id = a.goal_id AND t.task_id = a.task_id JOIN goals g ON g.goal_id = a.goal_id"
             " WHERE c.certification_id = $1 AND a.state = ANY($2::text[]) AND a.ends_on >= $3"
-            " ORDER BY a.goal_id, a.task_id", c.certification_id, list(BOOKING_STATES), c.facts.expires_on)
+            " ORDER BY a.goal_id, a.task_id", c.certification_id, list(BOOKING_STATES),
+            min(c.facts.expires_on, datetime.now(UTC).date()) if c.facts.revoked else c.facts.expires_on)
         flagged: list[FlagCandidate] = []
         for r in rows:
             new = await conn.fetchval(

@@ -103,8 +103,16 @@ class CertificationWorkflow:
             if self._facts != marked:  # the registry's reconciliation reads what each period plans on
                 marked = self._facts
                 await self._activity("mark_certification_cadence", CadenceMark(certification=self._in_now()))
-            if self._facts.revoked or self._facts.superseded:
-                return await self._finish("revoked" if self._facts.revoked else "superseded")
+            if self._facts.superseded:
+                return await self._finish("superseded")
+            if self._facts.revoked and not self._flagged:  # work that needs it is flagged, as at a lapse
+                self._flagged = True
+                await self._flag_assignments()
+            if self._facts.revoked:  # no reminder any more; ends once HR decided the flags
+                if not self._busy_flags():
+                    return await self._finish("revoked")
+                await workflow.wait_condition(self._woken(self._facts, expired=True))
+                continue
             if self._next is not None:
                 return await self._renewed(self._next)
             if self._renewals and self._verifying is None:
@@ -228,7 +236,8 @@ class CertificationWorkflow:
             renew_by=workflow.now().date() + timedelta(days=14) if c.renewal_pending else None)
         action = review_routing.FLAG_ASSIGNMENT_CERTIFICATION
         route = await self._route(action, "certification-flags/1", None, goal_id=c.goal_id)
-        words = (f"{self._in.name} lapsed on {self._facts.expires_on:%d %B %Y} and “{c.task_title}” needs it until "
+        what = "was revoked" if self._facts.revoked else f"lapsed on {self._facts.expires_on:%d %B %Y}"
+        words = (f"{self._in.name} {what} and “{c.task_title}” needs it until "
                  f"{c.ends_on:%d %B %Y}. " + ("A renewal waits for verification: keep the person until it is in."
                                               if c.renewal_pending else
                                               "No renewal was submitted: pause the work until it is renewed."))

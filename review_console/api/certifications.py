@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from review_console.api import certification_reports, certification_types
 from review_console.api.models.certifications import (
@@ -24,7 +25,7 @@ from review_console.api.models.certifications import (
     TeamQueryParams,
 )
 from review_console.api.models.common import ListOf
-from review_console.deps import CurrentUser, SvcDep, api_form_guard
+from review_console.deps import CurrentUser, ReviewerUser, SvcDep, api_form_guard
 from workflows.usecases import certifications
 from workflows.usecases.certifications import EVIDENCE_TYPES, Standing
 
@@ -71,6 +72,23 @@ async def get_certification(certification_id: CertificationIdPath, svc: SvcDep,
     found, renewals = await certifications.get_certification(svc, user.login, certification_id)
     return CertificationDetailPublic(certification=CertificationPublic.model_validate(found.model_dump()),
                                      renewals=[RenewalPublic.of(r) for r in renewals])
+
+
+class RevocationIn(BaseModel):
+    """Why a certification is revoked."""
+
+    reason: str = Field(min_length=1, max_length=certifications.REVOKE_REASON_MAX)
+    """The reason, in words (the issuer withdrew it, it was found false …)."""
+
+
+@router.post("/certifications/{certification_id}/revoke", tags=["certifications"])
+async def revoke_certification(certification_id: CertificationIdPath, body: RevocationIn, svc: SvcDep,
+                               user: ReviewerUser) -> CertificationPublic:
+    """Revoke a certification (HR reviewers and admins): its reminders stop, and assignments whose task needs it are
+    flagged to HR's review like a lapse (keep, replace or pause). 404 for an unknown certification, 409 when it is
+    revoked already."""
+    revoked = await certifications.revoke_certification(svc, user.login, certification_id, reason=body.reason)
+    return CertificationPublic.model_validate(revoked.model_dump())
 
 
 @router.post("/me/certifications/{certification_id}/renewals", status_code=status.HTTP_201_CREATED,

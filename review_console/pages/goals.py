@@ -3,6 +3,7 @@ need, trying it again, revising a rejected one, its audit trail."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
@@ -13,8 +14,23 @@ from review_console.deps import CurrentUser, ManagerUser, SvcDep, can_see_goal
 from review_console.pages.rendering import render
 from workflows import usecases
 from workflows.usecases import onboarding, task_certifications
+from workflows.usecases.certifications import certification_types
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(kw_only=True)
+class CertificationForm:
+    """A reviewer's "this task needs a certification" form as typed, with what is wrong next to each field."""
+
+    task_id: str = ""
+    """The task chosen."""
+    type_id: str = ""
+    """The certification type chosen."""
+    reason: str = ""
+    """Why the task needs it."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """Field → what is wrong with it (``form`` for the whole)."""
 FINAL_STATUSES = frozenset({"staffed", "rejected", "failed"})
 
 
@@ -40,7 +56,8 @@ async def goals_submit(request: Request, svc: SvcDep, user: ManagerUser, text: A
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
-async def _goal_for(svc: usecases.Services, user: User, goal_id: str) -> usecases.GoalDetail:
+async def goal_for(svc: usecases.Services, user: User, goal_id: str) -> usecases.GoalDetail:
+    """The goal, when ``user`` may see it (404 otherwise: its existence is not told)."""
     goal = await usecases.get_goal(svc, goal_id)
     if not can_see_goal(user, goal):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no goal {goal_id!r}")
@@ -54,23 +71,26 @@ def may_resubmit(user: User, goal: usecases.GoalDetail) -> bool:
             and (user.login in (goal.manager_login, goal.submitted_by) or user.role == "admin"))
 
 
-async def _render_goal(request: Request, svc: usecases.Services, user: User, goal: usecases.GoalDetail,
+async def render_goal(request: Request, svc: usecases.Services, user: User, goal: usecases.GoalDetail,
                        template: str = "goal.html", *, status_code: int = 200, retry_error: str | None = None,
-                       resubmit_error: str | None = None, resubmit_text: str | None = None) -> Response:
+                       resubmit_error: str | None = None, resubmit_text: str | None = None,
+                       cert_form: CertificationForm | None = None) -> Response:
+    """The goal page (or its live part), with what the reviewer typed into a form that came back with errors."""
     plans = await onboarding.onboarding_of_goal(svc, goal.goal_id) if goal.assignments else []
     # the live part (polled every second) leaves certifications out: their card polls on its own, more slowly
     certs = await task_certifications.goal_certifications(svc, goal.goal_id) if template == "goal.html" else None
     return render(request, template, status_code=status_code, user=user, goal=goal, onboarding_plans=plans,
                   final=goal.status in FINAL_STATUSES, may_retry=usecases.may_retry(user, goal),
                   retry_error=retry_error, may_resubmit=may_resubmit(user, goal), resubmit_error=resubmit_error,
-                  resubmit_text=resubmit_text, certs=certs)
+                  resubmit_text=resubmit_text, certs=certs, cert_form=cert_form or CertificationForm(),
+                  cert_types=await certification_types(svc) if user.role in ("reviewer", "admin") else [])
 
 
 @router.get("/goals/{goal_id}")
 async def goal_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """A goal: status (live), tasks, assignments and where each move stands, each person's onboarding; a rejected
     goal can be revised."""
-    return await _render_goal(request, svc, user, await _goal_for(svc, user, goal_id))
+    return await render_goal(request, svc, user, await goal_for(svc, user, goal_id))
 
 
 @router.post("/goals/{goal_id}/retry")
@@ -79,8 +99,8 @@ async def goal_retry(request: Request, goal_id: str, svc: SvcDep, user: CurrentU
     try:
         await usecases.retry_goal(svc, goal_id, user=user)
     except usecases.ServiceError as err:
-        goal = await _goal_for(svc, user, goal_id)
-        return await _render_goal(request, svc, user, goal, status_code=err.status, retry_error=err.message)
+        goal = await goal_for(svc, user, goal_id)
+        return await render_goal(request, svc, user, goal, status_code=err.status, retry_error=err.message)
     return RedirectResponse(f"/goals/{goal_id}", status_code=303)
 
 
@@ -90,12 +110,12 @@ async def goal_resubmit(request: Request, goal_id: str, svc: SvcDep, user: Curre
     """Submit a rejected goal again with its text revised, as a new goal (then its page). A text the planner cannot
     take, or a goal that cannot be revised (any more), comes back as the goal's page with the error next to the text
     and the text as typed; somebody who may not revise it gets the error page."""
-    await _goal_for(svc, user, goal_id)
+    await goal_for(svc, user, goal_id)
     try:
         new_id = await usecases.resubmit_goal(svc, goal_id=goal_id, text=text, by=user)
     except (usecases.Invalid, usecases.Conflict) as err:
-        goal = await _goal_for(svc, user, goal_id)
-        return await _render_goal(request, svc, user, goal, status_code=err.status, resubmit_error=err.message,
+        goal = await goal_for(svc, user, goal_id)
+        return await render_goal(request, svc, user, goal, status_code=err.status, resubmit_error=err.message,
                                   resubmit_text=text)
     return RedirectResponse(f"/goals/{new_id}", status_code=303)
 
@@ -103,14 +123,14 @@ async def goal_resubmit(request: Request, goal_id: str, svc: SvcDep, user: Curre
 @router.get("/goals/{goal_id}/live")
 async def goal_live(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The live part of the goal page (polled by htmx until the goal is final)."""
-    return await _render_goal(request, svc, user, await _goal_for(svc, user, goal_id), "goal_live.html")
+    return await render_goal(request, svc, user, await goal_for(svc, user, goal_id), "goal_live.html")
 
 
 @router.get("/goals/{goal_id}/certifications")
 async def goal_certifications(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The goal page's certification card: what each task needs (who set it, why) and the flags on its
     assignments (polled by htmx until the goal is final)."""
-    goal = await _goal_for(svc, user, goal_id)
+    goal = await goal_for(svc, user, goal_id)
     return render(request, "_goal_certifications.html", user=user, goal=goal,
                   certs=await task_certifications.goal_certifications(svc, goal_id),
                   final=goal.status in FINAL_STATUSES)
@@ -119,6 +139,6 @@ async def goal_certifications(request: Request, goal_id: str, svc: SvcDep, user:
 @router.get("/goals/{goal_id}/audit")
 async def audit_page(request: Request, goal_id: str, svc: SvcDep, user: CurrentUser) -> Response:
     """The goal's audit trail."""
-    goal = await _goal_for(svc, user, goal_id)
+    goal = await goal_for(svc, user, goal_id)
     events = await usecases.audit_for_goal(svc, goal_id)
     return render(request, "audit.html", user=user, goal=goal, events=events)

@@ -9,6 +9,7 @@ from review_console.pages import (
     admin,
     audit,
     certifications,
+    goal_certifications,
     goals,
     inbox,
     onboarding,
@@ -25,3 +26,4 @@ router = APIRouter(dependencies=[Depends(nav_facts)])
 for resource in (admin, profile, session, goals, audit, reviews, skills, work, team, inbox, onboarding):
     router.include_router(resource.router)
 router.include_router(certifications.router)
+router.include_router(goal_certifications.router)

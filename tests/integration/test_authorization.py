@@ -139,6 +139,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/certification-types"): Access(SIGNED_IN),
     ("GET", "/api/certification-types/{type_id}/versions"): Access(REVIEWERS, ok=404),
     ("PUT", "/api/certification-types/{type_id}"): Access(frozenset({ADMIN}), ok=422),
+    ("POST", "/api/certifications/{certification_id}/revoke"): Access(REVIEWERS, ok=422),
     # HTML console: anonymous → 303 to /login, signed in but not allowed → 403 page (404 where hidden)
     ("GET", "/"): Access(SIGNED_IN, ok=303),
     ("GET", "/login"): Access(EVERYONE),
@@ -152,6 +153,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/skills/suggest"): Access(REVIEWERS),
     ("GET", "/goals/{goal_id}/audit"): Access(GOAL_READERS, hidden=True),
     ("POST", "/goals/{goal_id}/retry"): Access(GOAL_READERS, ok=409, hidden=True),
+    ("POST", "/goals/{goal_id}/certifications"): Access(REVIEWERS, ok=422),
+    ("POST", "/goals/{goal_id}/certifications/remove"): Access(REVIEWERS, ok=422),
     ("GET", "/reviews"): Access(REVIEWERS),
     ("GET", "/audit"): Access(REVIEWERS),
     ("GET", "/admin/trust-ramp"): Access(frozenset({ADMIN})),

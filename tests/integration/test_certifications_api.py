@@ -19,7 +19,8 @@ from support import CSRF_HEADER, eventually
 from infra.store import certifications as store
 from infra.store.certifications import CertificationTypeBase, PeriodIn, Renewal
 from workflows import usecases
-from workflows.usecases import Services
+from workflows.certification_messages import workflow_id
+from workflows.usecases import Services, certifications
 from workflows.usecases.certifications import today
 
 pytestmark = pytest.mark.integration
@@ -436,3 +437,23 @@ async def test_the_registry_import_counts_and_refuses_a_bad_file_whole(
     bare.headers.pop(CSRF_HEADER)
     resp = await bare.post("/api/certifications/import", files={"file": ("registry.csv", good.encode(), "text/csv")})
     assert resp.status_code == 403
+
+
+async def test_hr_revokes_a_certification_and_its_cadence_stops(services: Services, connect: ClientFactory) -> None:
+    _, cert_id = await certified(services, expires_in=200)
+    await certifications.replan(services, [cert_id])  # its cadence runs
+    holder, hr = await connect(HOLDER), await connect("hr.reviewer")
+    assert (await holder.post(f"/api/certifications/{cert_id}/revoke", json={"reason": "mine"})).status_code == 403
+    assert (await hr.post(f"/api/certifications/{cert_id}/revoke", json={"reason": " "})).status_code == 422
+    assert (await hr.post("/api/certifications/cert-nobody-none/revoke", json={"reason": "x"})).status_code == 404
+    resp = await hr.post(f"/api/certifications/{cert_id}/revoke", json={"reason": "the issuer withdrew it"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "revoked" and resp.json()["status_words"] == "Revoked"
+    again = await hr.post(f"/api/certifications/{cert_id}/revoke", json={"reason": "twice"})
+    assert again.status_code == 409 and "revoked on" in again.json()["detail"]
+    handle = services.temporal().get_workflow_handle(workflow_id(cert_id, 1))
+    assert await handle.result() == "revoked", "its reminders stop"
+    trail = await services.pool.fetch("SELECT action, actor FROM audit_events WHERE payload->>'certification_id' = $1"
+                                      " ORDER BY seq", cert_id)
+    assert ("certification.revoked", "hr.reviewer") in [(r["action"], r["actor"]) for r in trail]
+    assert trail[-1]["action"] == "certification.period_revoked"

@@ -133,3 +133,36 @@ async def test_a_reviewer_takes_over_a_grounded_requirement(services: Services, 
     # the goal page says the others come from the plan's grounding, with why
     page = await (await connect("mgr.payments")).get(f"/goals/{goal.goal_id}")
     assert "Set by the plan's grounding: the task mentions “PCI DSS”." in page.text
+
+
+async def test_a_reviewer_adds_and_removes_a_requirement_on_the_goal_page(
+        services: Services, connect: ClientFactory) -> None:
+    goal = await planned_goal(services)
+    hr = await connect("hr.reviewer")
+    page = await hr.get(f"/goals/{goal.goal_id}")
+    assert page.status_code == 200 and 'data-testid="certification-requirement-form"' in page.text
+    manager_page = await (await connect("mgr.payments")).get(f"/goals/{goal.goal_id}")
+    assert 'data-testid="certification-requirement-form"' not in manager_page.text, "reviewers only"
+
+    refused = await hr.post(f"/goals/{goal.goal_id}/certifications", data={"task_id": "T2", "type_id": FIREWALL})
+    assert refused.status_code == 422
+    assert 'id="err-cert-reason"' in refused.text and "say why the task needs it" in refused.text.lower()
+    assert '<option value="T2" selected>' in refused.text, "the choice is kept"
+
+    added = await hr.post(f"/goals/{goal.goal_id}/certifications",
+                          data={"task_id": "T2", "type_id": FIREWALL, "reason": "the task changes firewall rules"},
+                          follow_redirects=False)
+    assert added.status_code == 303
+    needs = {(r.task_id, r.type_id): r for r in await store.task_requirements(services.pool, goal.goal_id)}
+    assert needs[("T2", FIREWALL)].set_by == "hr.reviewer"
+    again = await hr.post(f"/goals/{goal.goal_id}/certifications",
+                          data={"task_id": "T2", "type_id": FIREWALL, "reason": "the task changes firewall rules"})
+    assert again.status_code == 409 and "already needs" in again.text
+
+    removed = await hr.post(f"/goals/{goal.goal_id}/certifications/remove",
+                            data={"task_id": "T2", "type_id": FIREWALL}, follow_redirects=False)
+    assert removed.status_code == 303
+    assert ("T2", FIREWALL) not in {(r.task_id, r.type_id)
+                                    for r in await store.task_requirements(services.pool, goal.goal_id)}
+    gone = await hr.post(f"/goals/{goal.goal_id}/certifications/remove", data={"task_id": "T2", "type_id": FIREWALL})
+    assert gone.status_code == 404 and "does not need" in gone.text

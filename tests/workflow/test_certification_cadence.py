@@ -33,6 +33,7 @@ from workflows import attestation, move_acts
 from workflows.certification import CertificationWorkflow, at
 from workflows.certification_messages import (
     RENEWAL_UPDATE,
+    REPLAN_SIGNAL,
     CertificationInput,
     PeriodFacts,
     RenewalSubmitted,
@@ -252,3 +253,31 @@ async def test_a_year_of_cadence_reminders_lapse_flag_renewal_and_the_next_perio
     assert trail.count("certification.reminded") == len(await reminded(pool, c.certification_id, 1)) + len(sent)
     assert "certification.renewed" in trail and trail[-1] == "certification.period_expired"
 
+
+
+async def test_a_revoked_certification_flags_the_work_and_hr_replaces_the_person(pool: asyncpg.Pool[Any]) -> None:
+    async with await environment(pool) as env:
+        today = (await env.get_current_time()).date()
+        c = await holder_with_certification(pool, today, expires_in_days=200)
+        task_queue = f"cert-{uuid.uuid4().hex[:8]}"
+        async with worker(env, task_queue):
+            handle = await env.client.start_workflow(CertificationWorkflow.run, c,
+                                                     id=workflow_id(c.certification_id, 1), task_queue=task_queue)
+            await pool.execute("UPDATE certifications SET revoked_on = $2, revoked_reason = 'withdrawn by issuer'"
+                               " WHERE certification_id = $1", c.certification_id, today)
+            await handle.signal(REPLAN_SIGNAL, c.facts.model_copy(update={"revoked": True}))
+            flag_review = await pending_review(pool, "flag_assignment_certification", handle.id)
+            assert "was revoked" in flag_review["explanation"]
+            replace = store.FlagArguments.model_validate({**flag_review["arguments"], "outcome": "replace"})
+            await decide(env, pool, handle, flag_review, "edit", edited=replace, reason="no PCI work without it")
+            assert await handle.result() == "revoked"
+    flag = await pool.fetchrow("SELECT status, decided_by, decided_reason FROM certification_flags"
+                               " WHERE certification_id = $1", c.certification_id)
+    assert (flag["status"], flag["decided_by"]) == ("replaced", "hr.reviewer")
+    assert await pool.fetchval("SELECT state FROM assignments WHERE goal_id = $1 AND employee_id = $2",
+                               flag_review["goal_id"], c.employee_id) == "withdrawn", "taken off the task"
+    assert await reminded(pool, c.certification_id, 1) == set(), "no reminder after the revocation"
+    told = await pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE goal_id = $1 AND subject LIKE '%HR''s decision'",
+        flag_review["goal_id"])
+    assert told >= 2, "the goal's manager and the person are told"

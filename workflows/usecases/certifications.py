@@ -15,9 +15,11 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowHandle, Workfl
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
+from infra import audit
 from infra.store import certifications as store
 from infra.store.certifications import Certification, CertificationType, CertificationTypeBase, Period, Renewal
 from infra.store.users import User
+from infra.telemetry import current_trace_id
 from policies.certification_cadence import (
     STATUS_WORDS,
     CertStatus,
@@ -380,3 +382,40 @@ async def reconcile(svc: Services, certification_ids: list[str] | None = None) -
         if cert is not None:
             await _supersede(svc, cert)
     return Reconciled(checked=checked, started_or_replanned=touched, superseded=len(running_earlier))
+
+
+REVOKE_REASON_MAX = 500
+"""Longest revocation reason."""
+
+
+async def revoke_certification(svc: Services, login: str, certification_id: str, *, reason: str) -> Standing:
+    """HR or an admin revokes a certification (the issuer withdrew it, it was found false): its cadence stops, and
+    assignments whose task needs it are flagged to HR like a lapse. Audited; the holder is told by the cadence.
+
+    Raises:
+        Forbidden: The caller is not HR or an admin.
+        NotFound: No such certification.
+        Invalid: No reason, or one too long.
+        Conflict: It is revoked already.
+    """
+    user = await get_user(svc, login)
+    require_hr(user)
+    said = " ".join(reason.split())
+    if not said or len(said) > REVOKE_REASON_MAX:
+        raise Invalid(f"say why it is revoked (1 to {REVOKE_REASON_MAX} characters)")
+    async with svc.pool.acquire() as conn, conn.transaction():
+        cert = await store.get(conn, certification_id)
+        if cert is None:
+            raise NotFound(f"no certification {certification_id!r}")
+        if cert.revoked_on is not None:
+            raise Conflict(f"it was revoked on {cert.revoked_on:%d %B %Y}: {cert.revoked_reason}")
+        await store.revoke(conn, certification_id, on=today(), reason=said)
+        await audit.append(conn, audit.AuditEvent(
+            actor_type="human", actor=user.login, actor_role=user.role, action="certification.revoked",
+            payload={"certification_id": certification_id, "employee_id": cert.employee_id, "reason": said},
+            trace_id=current_trace_id()))
+    await replan(svc, [certification_id])
+    async with svc.pool.acquire() as conn:
+        revoked = await store.get(conn, certification_id)
+    assert revoked is not None
+    return standing(revoked, today())
