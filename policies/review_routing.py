@@ -69,7 +69,7 @@ ACTION_WORDS: dict[str, str] = {
     DRAFT_ONBOARDING_PLAN.name: "Onboarding plan", SEND_REMINDER.name: "Reminder",
     ESCALATE_MISSED_CHECKIN.name: "Missed check-in escalation",
     VERIFY_CERTIFICATION_RENEWAL.name: "Certification renewal",
-    FLAG_ASSIGNMENT_CERTIFICATION.name: "Staffed person's certification lapsed",
+    FLAG_ASSIGNMENT_CERTIFICATION.name: "Certification lapsed on a staffed task",
 }
 """Each action type in words, for pages."""
 STAFFING_LIKE = frozenset({PROPOSE_STAFFING.name, REPROPOSE_DECLINED_TASK.name, OVERRIDE_RELEASE_REFUSAL.name})

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from infra.db import Connection
 
 AGENT_WORDS = {"draft_tasks": "Drafting plans", "propose_staffing": "Choosing people",
-               "draft_onboarding_plan": "Drafting onboarding plans"}
+               "draft_onboarding_plan": "Drafting onboarding plans",
+               "verify_certification_renewal": "Reading renewed certificates"}
 """What each agent does, in words for pages."""
 
 _COLUMNS = ("agent, model, description, output_mode, ok, detail, served_model, latency_ms, checked_at")

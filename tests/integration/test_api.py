@@ -147,7 +147,8 @@ async def test_unauthenticated_is_401_on_every_api_route_but_the_public_ones(app
             continue
         url = path.format(goal_id="g-000000000000", review_id="r-000000000000", action_type="decompose_goal",
                           source="project", employee_id="E0103", task_id="T1", item_id="K0",
-                          session_id="s-0000000000000000")
+                          session_id="s-0000000000000000", type_id="cissp", certification_id="cert-E0103-cissp",
+                          renewal_id="ren-000000000000")
         resp = await client.request(method, url, json={} if method in ("POST", "PUT") else None)
         assert resp.status_code == 401, f"{method} {path} → {resp.status_code} {resp.text}"
         assert resp.json()["detail"].startswith("sign in first")

@@ -88,7 +88,7 @@ async def test_keep_probing_saves_every_agent_and_stops_when_cancelled(empty: as
     try:
         for _ in range(200):
             rows = await empty.fetch("SELECT agent, worker, ok, detail FROM model_health ORDER BY agent")
-            if len(rows) == 3:
+            if len(rows) == 4:
                 break
             await asyncio.sleep(0.05)
     finally:
@@ -97,7 +97,9 @@ async def test_keep_probing_saves_every_agent_and_stops_when_cancelled(empty: as
         await task
     assert [(r["agent"], r["worker"], r["ok"]) for r in rows] == [("draft_onboarding_plan", "probe-host:7", True),
                                                                   ("draft_tasks", "probe-host:7", True),
-                                                                  ("propose_staffing", "probe-host:7", True)]
+                                                                  ("propose_staffing", "probe-host:7", True),
+                                                                  ("verify_certification_renewal", "probe-host:7",
+                                                                   True)]
 
 
 async def test_the_admin_page_lists_each_agents_model(empty: asyncpg.Pool[Any], connect: ClientFactory) -> None:
@@ -137,7 +139,8 @@ async def test_the_admin_page_says_when_no_worker_has_checked(empty: asyncpg.Poo
     page = await admin.get("/admin/trust-ramp")
 
     assert page.status_code == 200
-    assert page.text.count('data-ok="unknown"') == 3, "one per agent: plans, people, onboarding plans"
+    assert page.text.count('data-ok="unknown"') == 4, \
+        "one per agent: plans, people, onboarding plans, renewed certificates"
     assert "Not checked yet" in page.text
 
 

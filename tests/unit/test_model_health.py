@@ -144,7 +144,8 @@ async def test_probe_all_probes_each_agent(monkeypatch: pytest.MonkeyPatch, serv
     results = await probe_all(build_agent_models(Settings()))
 
     assert [(r.agent, r.ok) for r in results] == [("draft_tasks", True), ("propose_staffing", True),
-                                                  ("draft_onboarding_plan", True)]
+                                                  ("draft_onboarding_plan", True),
+                                                  ("verify_certification_renewal", True)]
     assert results[0].detail == OFFLINE_DETAIL
 
 
