@@ -82,10 +82,13 @@ def reminders(*, expires_on: date, grace_days: int, offsets: Sequence[int], plan
     return [r for r in planned if r.key not in stale]
 
 
-def describe(reminder: Reminder, *, name: str, expires_on: date, grace_days: int) -> str:
-    """What a reminder says, in plain words."""
+def describe(reminder: Reminder, *, name: str, expires_on: date, grace_days: int, sent_on: date | None = None) -> str:
+    """What a reminder says, in plain words (the days left counted from ``sent_on``: a reminder sent late, after a
+    late import or an outage, says how many days are really left)."""
     if reminder.kind == "before":
-        return (f"{name} expires on {expires_on:%d %B %Y} ({reminder.days_before} days from now). "
+        left = (expires_on - sent_on).days if sent_on is not None else reminder.days_before
+        when = "tomorrow" if left == 1 else "today" if left <= 0 else f"in {left} days"
+        return (f"{name} expires on {expires_on:%d %B %Y} ({when}). "
                 "Renew it and upload the new certificate on My certifications.")
     grace_end = expires_on + timedelta(days=grace_days - 1)  # its last day
     if reminder.kind == "lapsed":

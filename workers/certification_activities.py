@@ -78,7 +78,8 @@ async def send_certification_reminder(data: ReminderToSend) -> list[str]:
     c = data.certification
     reminder = Reminder(on=c.facts.expires_on - timedelta(days=data.days_before), kind=data.kind,
                         days_before=data.days_before, audience=tuple(data.audience))
-    body = describe(reminder, name=c.name, expires_on=c.facts.expires_on, grace_days=c.facts.grace_days)
+    body = describe(reminder, name=c.name, expires_on=c.facts.expires_on, grace_days=c.facts.grace_days,
+                    sent_on=data.sent_on)
     told: list[str] = []
     async with get_pool().acquire() as conn, conn.transaction():
         holder = await conn.fetchrow("SELECT name, manager_id FROM employees WHERE employee_id = $1", c.employee_id)
@@ -102,7 +103,8 @@ async def send_certification_reminder(data: ReminderToSend) -> list[str]:
 async def _tell(conn: Connection, c: CertificationInput, audience: str, data: ReminderToSend, body: str,
                 holder: Any) -> list[str]:
     name = holder["name"] if holder else c.employee_id
-    subject = {"before": f"{c.name} expires in {data.days_before} days", "lapsed": f"{c.name} lapsed",
+    left = (c.facts.expires_on - data.sent_on).days if data.sent_on else data.days_before
+    subject = {"before": f"{c.name} expires in {left} day{'' if left == 1 else 's'}", "lapsed": f"{c.name} lapsed",
                "expired": f"{c.name} expired"}[data.kind]
     key = _key(c, f"{data.key}:{audience}")
     if audience == "holder":
@@ -161,11 +163,23 @@ def verification_activity(model: AgentModel | None) -> Callable[..., Any]:
                      "issued_on": renewal.issued_on.isoformat(),
                      "expires_on": finding.expires_on.isoformat() if finding.expires_on else None,
                      "credential_id": renewal.credential_id, "evidence": renewal.evidence_name}
-        return Verification(
+        found_out = Verification(
             renewal_id=renewal.renewal_id, verified=not finding.problems, problems=finding.problems,
             explanation=f"Renewal of {ctype.name} for {cert.employee_name}, issued {renewal.issued_on:%d %B %Y}. "
                         f"{verdict} Checked: {'; '.join(finding.checked) or 'nothing passed'}.{unread}",
             arguments=arguments, model=reader, prompt_version=verifier.PROMPT_VERSION)
+        async with get_pool().acquire() as conn, conn.transaction():  # the output, whether or not reviewed
+            if await conn.fetchval(  # once per renewal, however often the activity is retried
+                    "SELECT EXISTS (SELECT 1 FROM audit_events WHERE action = 'agent.verify_certification_renewal'"
+                    " AND workflow_id = $1 AND payload->>'renewal_id' = $2)", activity.info().workflow_id,
+                    renewal.renewal_id):
+                return found_out
+            await audit.append(conn, _event(
+                "agent.verify_certification_renewal", c, actor_type="agent", actor="verify_certification_renewal",
+                payload={"renewal_id": renewal.renewal_id, "output": {
+                    "summary": found_out.explanation, "verified": found_out.verified, "problems": finding.problems,
+                    "arguments": arguments, "model": reader or "offline checks"}}))
+        return found_out
 
     return verify_certification_renewal
 

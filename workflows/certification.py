@@ -151,7 +151,7 @@ class CertificationWorkflow:
         self._sent.add(due.key)
         await self._activity("send_certification_reminder", ReminderToSend(
             certification=self._in_now(), key=due.key, kind=due.kind, days_before=due.days_before,
-            audience=list(due.audience)))
+            audience=list(due.audience), sent_on=workflow.now().date()))
 
     def _in_now(self) -> CertificationInput:
         return self._in.model_copy(update={"facts": self._facts})

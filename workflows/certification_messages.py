@@ -114,6 +114,8 @@ class ReminderToSend(BaseModel):
     """Days before expiry."""
     audience: list[Literal["holder", "line_manager", "hr"]]
     """Who is told."""
+    sent_on: date | None = None
+    """The workflow's day when it is sent (None in histories from before it was recorded)."""
 
 
 class Verification(BaseModel):

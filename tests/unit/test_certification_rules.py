@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from agents.certification_verifier import RenewalFacts, add_months, verify
-from policies.certification_cadence import reminders, status_on, window_standing
+from policies.certification_cadence import Reminder, reminders, status_on, window_standing
 
 EXPIRES = date(2027, 6, 30)
 
@@ -152,3 +152,13 @@ def test_a_models_reading_stands_only_with_dates_the_certificate_shows() -> None
     result = asyncio.run(agent.run(reading_prompt(text, holder_name="Ana Silva", type_name="CISSP"), deps=deps))
     assert result.output.expires_on == date(2030, 6, 1)
     assert deps.problems == ["the certificate does not show 2031-06-01"], "the invented date was sent back"
+
+
+def test_a_reminder_says_the_days_really_left() -> None:
+    from policies.certification_cadence import describe
+    late = next(r for r in reminders(expires_on=EXPIRES, grace_days=30, offsets=[30], planned_on=date(2027, 1, 1))
+                if r.key == "before:30")
+    words = describe(late, name="CISSP", expires_on=EXPIRES, grace_days=30, sent_on=EXPIRES - timedelta(days=21))
+    assert words.startswith("CISSP expires on 30 June 2027 (in 21 days).")
+    lapsed = Reminder(on=EXPIRES, kind="lapsed", days_before=0, audience=("holder",))
+    assert "grace period until 29 July 2027" in describe(lapsed, name="CISSP", expires_on=EXPIRES, grace_days=30)

@@ -14,15 +14,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from pydantic_ai.durable_exec.temporal import PydanticAIPlugin
 from support import eventually, skip_until
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from test_onboarding_timers import environment
 from test_replay import CERTIFICATION_HISTORY_FILE, replayer
-from test_review_timeout import test_server_path
 
-from infra import runtime
 from infra.arguments import args_hash
 from infra.settings import get_settings
 from infra.store import certifications as store
@@ -45,13 +43,6 @@ pytestmark = pytest.mark.integration
 MANAGER = "mgr.payments"
 VALIDITY_MONTHS = 12
 GRACE_DAYS = 30
-
-
-async def environment(pool: asyncpg.Pool[Any]) -> WorkflowEnvironment:
-    runtime.set_pool(pool)
-    attestation.trust(attestation.decision_key(get_settings().secret()))
-    return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=test_server_path(),
-                                                         plugins=[PydanticAIPlugin()])
 
 
 def worker(env: WorkflowEnvironment, task_queue: str) -> Worker:

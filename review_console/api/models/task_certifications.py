@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from infra.store.certifications import TYPE_ID
 from review_console.api.models.common import ID_MAX
+from workflows.usecases.task_certifications import TaskCertification
 
 REASON_FIELD_MAX = 2000
 """Longest reason a request may carry (the use case keeps at most 500 characters once spaces are collapsed, and says
@@ -25,18 +26,5 @@ class TaskCertificationIn(BaseModel):
     """Why the task needs it (3 to 500 characters; people staffed on the task and HR read it)."""
 
 
-class TaskCertificationPublic(BaseModel):
+class TaskCertificationPublic(TaskCertification):
     """A certification type a task needs: who set it and why."""
-
-    goal_id: str
-    """Goal."""
-    task_id: str
-    """Task."""
-    type_id: str
-    """Type."""
-    name: str
-    """The type's name."""
-    set_by: str
-    """``grounding`` (the plan's text called for it) or the reviewer who set it."""
-    reason: str
-    """Why the task needs it."""
