@@ -16,7 +16,7 @@ import pytest
 from infra.store import certifications as store
 from infra.store.certifications import CertificationTypeBase
 from workflows import usecases
-from workflows.usecases import GoalDetail, Services
+from workflows.usecases import GoalDetail, Services, task_certifications
 
 pytestmark = pytest.mark.integration
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -141,6 +141,7 @@ async def test_a_reviewer_adds_and_removes_a_requirement_on_the_goal_page(
     hr = await connect("hr.reviewer")
     page = await hr.get(f"/goals/{goal.goal_id}")
     assert page.status_code == 200 and 'data-testid="certification-requirement-form"' in page.text
+    assert 'data-testid="goal-mentions"' not in page.text, "the plan's tasks name PCI DSS: nothing left over"
     manager_page = await (await connect("mgr.payments")).get(f"/goals/{goal.goal_id}")
     assert 'data-testid="certification-requirement-form"' not in manager_page.text, "reviewers only"
 
@@ -166,3 +167,19 @@ async def test_a_reviewer_adds_and_removes_a_requirement_on_the_goal_page(
                                     for r in await store.task_requirements(services.pool, goal.goal_id)}
     gone = await hr.post(f"/goals/{goal.goal_id}/certifications/remove", data={"task_id": "T2", "type_id": FIREWALL})
     assert gone.status_code == 404 and "does not need" in gone.text
+
+
+async def test_a_type_the_goal_calls_for_that_no_task_names_is_pointed_out_to_reviewers(
+        services: Services, connect: ClientFactory) -> None:
+    goal_id = await usecases.submit_goal(
+        services, text="Set up the new Rotterdam cross-dock by 1 May, with forklift operations on every shift",
+        manager_login="mgr.payments", submitted_by="mgr.payments")
+    deadline = asyncio.get_running_loop().time() + 90
+    while (await usecases.get_goal(services, goal_id)).status != "awaiting_plan_review":
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    found = await task_certifications.goal_certifications(services, goal_id)
+    mentioned = {m.type_id: m.words for m in found.goal_mentions}
+    assert "forklift-licence" in mentioned and mentioned["forklift-licence"].lower() == "forklift"
+    page = await (await connect("hr.reviewer")).get(f"/goals/{goal_id}")
+    assert 'data-testid="goal-mentions"' in page.text and "Counterbalance Forklift Operator Licence" in page.text

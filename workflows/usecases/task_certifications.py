@@ -19,6 +19,7 @@ from infra.store import employees, goals, plans
 from infra.store.certifications import FlagStatus, TaskRequirement
 from infra.store.users import User
 from infra.telemetry import current_trace_id
+from tools.certifications import grounding
 from tools.certifications.grounding import GROUNDING, REMOVED_EVENT, REQUIRED_EVENT
 from workflows.messages import Via
 from workflows.usecases.context import Services
@@ -62,7 +63,8 @@ def _may_review(user: User) -> None:
 
 async def _task_title(svc: Services, goal_id: str, task_id: str) -> str:
     """The task's title (checking the goal and the task exist)."""
-    if await goals.get(svc.pool, goal_id) is None:
+    goal = await goals.get(svc.pool, goal_id)
+    if goal is None:
         raise NotFound(f"no goal {goal_id!r}")
     task = next((t for t in await plans.load_tasks(svc.pool, goal_id) if t.task_id == task_id), None)
     if task is None:
@@ -160,6 +162,17 @@ class FlagView(BaseModel):
     """Why."""
 
 
+class GoalMention(BaseModel):
+    """A certification type the goal's text calls for."""
+
+    type_id: str
+    """Type."""
+    name: str
+    """The type's name."""
+    words: str
+    """The goal's words that call for it."""
+
+
 class GoalCertifications(BaseModel):
     """What the goal page shows about certifications: each task's requirements and the assignments' flags."""
 
@@ -167,6 +180,9 @@ class GoalCertifications(BaseModel):
     """Each task's required types, in task order."""
     flags: list[FlagView]
     """Flags on the goal's assignments, oldest first."""
+    goal_mentions: list[GoalMention] = []
+    """Types the goal's own words call for that no task needs yet (the planner's task texts may not repeat them):
+    a reviewer decides which tasks need them."""
 
 
 def _flag_words(status: FlagStatus, renew_by: date | None) -> str:
@@ -181,7 +197,8 @@ async def goal_certifications(svc: Services, goal_id: str) -> GoalCertifications
     Raises:
         NotFound: No such goal.
     """
-    if await goals.get(svc.pool, goal_id) is None:
+    goal = await goals.get(svc.pool, goal_id)
+    if goal is None:
         raise NotFound(f"no goal {goal_id!r}")
     tasks = await plans.load_tasks(svc.pool, goal_id)
     order = {t.task_id: n for n, t in enumerate(tasks)}
@@ -198,4 +215,8 @@ async def goal_certifications(svc: Services, goal_id: str) -> GoalCertifications
             person=names.get(f.employee_id, f.employee_id), certification=cert.name if cert else f.certification_id,
             status=f.status, words=_flag_words(f.status, f.renew_by), decided_by=f.decided_by,
             decided_reason=f.decided_reason))
-    return GoalCertifications(requirements=[_view(goal_id, r) for r in rows], flags=shown)
+    required = {r.type_id for r in rows}
+    mentioned = [GoalMention(type_id=t.type_id, name=t.name, words=words)
+                 for t in await store.current_types(svc.pool)
+                 if t.type_id not in required and (words := grounding.mentions(goal.text, t)) is not None]
+    return GoalCertifications(requirements=[_view(goal_id, r) for r in rows], flags=shown, goal_mentions=mentioned)
