@@ -26,6 +26,7 @@ from pydantic_ai import Agent
 
 from agents.checked_agent import checked_agent
 from agents.models import AgentModel
+from tools.certifications.catalogue import add_months
 
 PROMPT_VERSION = "renewal-checks/2"
 """Version of the checks, for the trust ramp's fingerprint."""
@@ -92,13 +93,6 @@ class Finding:
     """Each check that passed, in words."""
     expires_on: date | None
     """The expiry the next period gets (the certificate's, or the type's validity from the issue date)."""
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (the 31st becomes the month's last day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def verify(f: RenewalFacts) -> Finding:

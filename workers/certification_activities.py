@@ -23,6 +23,7 @@ from infra.store import employees
 from infra.store.assignments import BOOKING_STATES
 from infra.telemetry import current_trace_id
 from policies.certification_cadence import Reminder, describe
+from tools.certifications.catalogue import add_months
 from tools.certifications.certificate_text import certificate_text
 from tools.people.skill_levels import recompute_employee_skills
 from workers.agent_runs import heartbeating, step_failed
@@ -212,7 +213,7 @@ async def apply_renewal(data: ApplyRenewal) -> NextPeriod:
         first = await store.decide_renewal(conn, renewal.renewal_id, status="verified", review_id=data.review_id,
                                            reason=f"verified by {data.decided_by}")
         expires_on = data.expires_on or renewal.expires_on or (
-            verifier.add_months(renewal.issued_on, ctype.validity_months) if ctype.validity_months else None)
+            add_months(renewal.issued_on, ctype.validity_months) if ctype.validity_months else None)
         if first:
             await store.add_period(conn, c.certification_id, number, store.PeriodIn(
                 issued_on=renewal.issued_on, expires_on=expires_on,

@@ -6,8 +6,9 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from agents.certification_verifier import RenewalFacts, add_months, verify
+from agents.certification_verifier import RenewalFacts, verify
 from policies.certification_cadence import Reminder, reminders, status_on, window_standing
+from tools.certifications.catalogue import add_months
 
 EXPIRES = date(2027, 6, 30)
 
