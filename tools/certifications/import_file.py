@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from infra.db import Connection
 from infra.store import certifications as store_
 from infra.store.certifications import CertificationType, PeriodIn
 from tools.certifications.catalogue import valid_until
+from tools.file_rows import jsonl_rows
 
 MAX_ROWS = 20_000
 """Certifications one file may hold."""
@@ -198,18 +198,7 @@ def _lines(text: str, file_format: FileFormat) -> tuple[list[tuple[int, dict[str
     rows: list[tuple[int, dict[str, Any]]] = []
     problems: list[str] = []
     if file_format == "jsonl":
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                problems.append(f"line {n}: not JSON ({err.msg})")
-                continue
-            if not isinstance(value, dict):
-                problems.append(f"line {n}: a line is one JSON object")
-                continue
-            rows.append((n, value))
+        rows, problems = jsonl_rows(text)
         return rows, problems
     reader = csv.DictReader(io.StringIO(text))
     header = {h.strip() for h in reader.fieldnames or [] if h}

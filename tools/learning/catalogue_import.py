@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from infra.db import Connection
 from infra.store import learning
 from infra.store.learning import LearningItem
+from tools.file_rows import jsonl_rows
 from tools.taxonomy.skill_key import skill_key
 
 MAX_ITEMS = 20_000
@@ -59,18 +59,7 @@ def parse(text: str, file_format: FileFormat) -> list[LearningItem]:
     rows: list[tuple[int, dict[str, Any]]] = []
     problems: list[str] = []
     if file_format == "jsonl":
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                problems.append(f"line {n}: not JSON ({err.msg})")
-                continue
-            if not isinstance(value, dict):
-                problems.append(f"line {n}: a line is one JSON object")
-                continue
-            rows.append((n, value))
+        rows, problems = jsonl_rows(text)
     else:
         reader = csv.DictReader(io.StringIO(text))
         missing = {"item_id", "title", "provider", "skills", "hours"} - set(reader.fieldnames or [])
