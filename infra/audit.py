@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from infra import idempotency
 from infra.arguments import args_hash, canonical_json
 from infra.db import Connection
 
@@ -51,6 +52,9 @@ class AuditEvent:
     """Version of the policy that routed or decided."""
     trace_id: str | None = None
     """OpenTelemetry trace id, to join with traces."""
+    idempotency_key: str | None = None
+    """Business key of the action: appending an event with a key already stored returns that event instead.
+    Inside an activity it defaults to the activity execution's key (``infra.idempotency``)."""
 
 
 _HASHED_FIELDS = (
@@ -62,16 +66,27 @@ _HASHED_FIELDS = (
 def row_hash(row: dict[str, Any]) -> str:
     """Hash of a row's content including the previous row's hash."""
     material = {name: row[name] for name in _HASHED_FIELDS}
-    if row.get("actor_role") is not None:  # added later: rows from before it hash without the key
-        material["actor_role"] = row["actor_role"]
+    for added_later in ("actor_role", "idempotency_key"):  # rows from before a column hash without it
+        if row.get(added_later) is not None:
+            material[added_later] = row[added_later]
     material["at"] = row["at"].astimezone(UTC).isoformat()
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
 async def append(conn: Connection, event: AuditEvent) -> int:
-    """Append one event inside the caller's transaction (or a new one); return its sequence number."""
+    """Append one event inside the caller's transaction (or a new one); return its sequence number.
+
+    An event whose idempotency key is already stored (an activity retried after it committed) is not stored
+    again: the stored event's sequence number is returned.
+    """
+    scope = idempotency.current()
+    key = event.idempotency_key or (scope.event_key(event.action) if scope is not None else None)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", AUDIT_LOCK)
+        if key is not None:
+            stored: int | None = await conn.fetchval("SELECT seq FROM audit_events WHERE idempotency_key = $1", key)
+            if stored is not None:
+                return stored
         prev = await conn.fetchval("SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         row: dict[str, Any] = {
             "at": datetime.now(UTC),
@@ -89,6 +104,7 @@ async def append(conn: Connection, event: AuditEvent) -> int:
             "prompt_version": event.prompt_version,
             "policy_version": event.policy_version,
             "trace_id": event.trace_id,
+            "idempotency_key": key,
             "prev_hash": prev or GENESIS_HASH,
         }
         row["hash"] = row_hash(row)

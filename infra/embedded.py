@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from infra import children
 
 
 class EmbeddedError(RuntimeError):
@@ -43,17 +45,43 @@ def choose_port(host: str, wanted: int, what: str) -> tuple[int, str | None]:
     return port, f"port {wanted} for {what} is taken; using {port} instead"
 
 
-def start_postgres(data_dir: Path) -> tuple[Any, str]:
-    """Start (or attach to) the embedded Postgres in ``data_dir/pg``; return the handle and its URL."""
+@dataclass(kw_only=True)
+class EmbeddedPostgres:
+    """The embedded Postgres of a data folder, as one command uses it."""
+
+    pgdata: Path
+    """Its data directory."""
+    pid: int
+    """The postmaster's pid."""
+    started_here: bool
+    """Whether this command started it (and so stops it): one already running is someone else's to stop."""
+
+    def cleanup(self) -> None:
+        """Stop it if this command started it (``pg_ctl stop -m fast``)."""
+        if self.started_here:
+            children.stop_postgres(self.pgdata)
+
+
+def start_postgres(data_dir: Path) -> tuple[EmbeddedPostgres, str]:
+    """Start (or attach to) the embedded Postgres in ``data_dir/pg``; return its handle and URL.
+
+    ``pg_ctl`` starts the postmaster in a session of its own, so the terminal's Ctrl-C reaches only the command
+    that started it, which then stops it in order. Postgres itself refuses a second postmaster on one data
+    directory (``postmaster.pid``); one already running is attached to.
+    """
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = (data_dir / "pg").resolve()
+    already = children.postgres_on(pgdata)
     try:
-        server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+        # cleanup_mode=None: we stop what we started (EmbeddedPostgres.cleanup); pgserver's own bookkeeping keeps
+        # the pids of crashed processes and would then never stop it
+        server = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     except Exception as exc:  # pgserver raises plain exceptions with the initdb/pg_ctl output
-        raise EmbeddedError(f"embedded Postgres did not start in {data_dir / 'pg'}: {exc}") from exc
+        raise EmbeddedError(f"embedded Postgres did not start in {pgdata}: {exc}") from exc
     url: str = server.get_uri()
-    return server, url
+    return EmbeddedPostgres(pgdata=pgdata, pid=server.get_pid() or 0, started_here=already is None), url
 
 
 def temporal_cli() -> str:
@@ -78,15 +106,27 @@ class TemporalDevServer:
     ui_url: str
     """Web UI URL."""
 
-    def stop(self) -> None:
-        """Stop the server and wait for it."""
+    def stop(self, *, force: bool = False) -> None:
+        """Stop the server (SIGTERM, or SIGKILL when ``force``) and wait for it."""
         if self.process.poll() is None:
-            self.process.terminate()
+            if force:
+                self.process.kill()
+            else:
+                self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the process that started it dies (``kill -9`` of up)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 async def start_temporal(data_dir: Path, *, host: str, port: int, ui_port: int) -> TemporalDevServer:
@@ -97,6 +137,8 @@ async def start_temporal(data_dir: Path, *, host: str, port: int, ui_port: int) 
         [temporal_cli(), "server", "start-dev", "--db-filename", str(data_dir / "temporal.sqlite"),
          "--ip", host, "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        # its own session: the terminal's Ctrl-C reaches only ``up``, which stops it last, after the worker drained
+        start_new_session=True, preexec_fn=_die_with_parent,
     )
     server = TemporalDevServer(process=process, address=f"{host}:{port}", ui_url=f"http://{host}:{ui_port}")
     for _ in range(300):

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     certification_reconcile: bool = True
     """Run the daily reconciliation of the certification registry with its cadence workflows (a Temporal Schedule,
     created by the first worker; ``false`` for workers that must not start it, such as test workers)."""
+    shutdown_drain_seconds: float = Field(default=30.0, ge=0, le=3600)
+    """How long a stopping worker lets its running activities finish before it cancels them (a cancelled one runs
+    again at the next start; its effects are idempotent). A second Ctrl-C stops at once."""
     review_sla_seconds: int = 2 * 24 * 3600
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None

@@ -8,7 +8,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from infra import audit
+from infra import audit, idempotency
 from infra.db import Connection
 from infra.outbox import store as notifications
 from infra.runtime import get_pool
@@ -47,18 +47,26 @@ def _event(action: str, *, goal_id: str | None, actor_type: audit.ActorType = "s
 
 @activity.defn
 async def route_action(data: RouteAction) -> RouteDecision:
-    """Decide review for an action from the trust ramp; the random draw happens here and is audited."""
-    async with get_pool().acquire() as conn:
+    """Decide review for an action from the trust ramp; the random draw happens here and is audited.
+
+    A retry after the first execution committed returns that execution's decision: drawing again could route
+    the action differently from what the audit trail says.
+    """
+    async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn) and (earlier := await idempotency.recall(conn)) is not None:
+            return RouteDecision.model_validate(earlier)
         result = await ramp_store.route(
             conn, data.action_type, model=data.model or get_settings().model, prompt_version=data.prompt_version,
             audit_fields={"goal_id": data.goal_id, "workflow_id": activity.info().workflow_id,
                           "run_id": activity.info().workflow_run_id, "trace_id": current_trace_id()})
-    r = result.routing
-    return RouteDecision(review=r.review, because=r.because, forced=r.forced, risk_tier=r.risk_tier.value,
-                         policy_version=r.policy_version + " " + result.policy.label,
-                         fingerprint=result.fingerprint, sla_seconds=result.policy.sla_seconds,
-                         max_escalations=result.policy.max_escalations,
-                         timeout_default=result.policy.timeout_default)
+        r = result.routing
+        decision = RouteDecision(review=r.review, because=r.because, forced=r.forced, risk_tier=r.risk_tier.value,
+                                 policy_version=r.policy_version + " " + result.policy.label,
+                                 fingerprint=result.fingerprint, sla_seconds=result.policy.sla_seconds,
+                                 max_escalations=result.policy.max_escalations,
+                                 timeout_default=result.policy.timeout_default)
+        await idempotency.remember(conn, decision.model_dump(mode="json"))
+    return decision
 
 
 @activity.defn
@@ -167,6 +175,8 @@ async def record_decision(data: RecordDecision) -> None:
     status = outcomes[d.decision]
     executed = data.executed_arguments
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            return  # a retry after the first execution committed: the ramp counted this decision once already
         review = await reviews.record_decision(conn, d.review_id, status=status, decided_by=d.reviewer,
                                                reason=d.reason, executed=executed)
         if review is not None:  # rejections and edits are the agent's errors; forced reviews do not count
@@ -236,6 +246,8 @@ async def apply_staffing(data: ApplyStaffing) -> None:
     """
     rows = _new_rows(data)
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            return  # stored by an attempt whose completion did not reach Temporal; storing again would re-date them
         await _check_bookable(conn, data.goal_id, data.arguments.assignments)
         await assignments.replace_for_goal(conn, data.goal_id, data.review_id, rows,
                                            state="offered" if data.moves else "released")

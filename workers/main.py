@@ -18,6 +18,7 @@ from workers.activities import ALL_ACTIVITIES
 from workers.agent_runs import AgentModels, build_agent_models
 from workers.certification_activities import CERTIFICATION_ACTIVITIES, verification_activity
 from workers.certification_schedule import reconcile_certifications
+from workers.effect_keys import EffectKeys
 from workers.move_activities import MOVE_ACTIVITIES
 from workers.onboarding_activities import ONBOARDING_ACTIVITIES, drafting_activity
 from workers.planning import planning_activity
@@ -63,4 +64,5 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
                               staffing_activity(models.propose_staffing),
                               drafting_activity(models.draft_onboarding_plan),
                               verification_activity(models.verify_certification_renewal)],
-                  graceful_shutdown_timeout=timedelta(seconds=10))
+                  interceptors=[EffectKeys()],
+                  graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_drain_seconds))

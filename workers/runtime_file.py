@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from infra import children
 from infra.settings import Settings
 
 FILE_NAME = "runtime.json"
@@ -26,10 +27,9 @@ def read(settings: Settings) -> dict[str, Any] | None:
         info: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(int(info["pid"]), 0)
-    except (OSError, KeyError, ValueError):
-        return None  # stale file from a process that died
+    up = children.read(settings.data_dir).get("up")
+    if up is None or up.pid != info.get("pid") or up.process() is None:
+        return None  # stale file from a process that died (its pid may even belong to another process now)
     return info
 
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 import signal
 import sys
+from collections.abc import Awaitable
 from typing import Any
 
 import uvicorn
 
-from infra import db
+from infra import children, db
 from infra.audit_anchor import keep_checkpointing
-from infra.embedded import EmbeddedError, TemporalDevServer, choose_port, start_postgres, start_temporal
+from infra.embedded import (
+    EmbeddedError,
+    EmbeddedPostgres,
+    TemporalDevServer,
+    choose_port,
+    start_postgres,
+    start_temporal,
+)
 from infra.outbox.settings import NotificationSettings
 from infra.settings import Settings
 from infra.telemetry import setup_tracing
@@ -35,8 +44,43 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+class _Stopping:
+    """Ctrl-C (or SIGTERM) asks for an orderly stop; a second one forces it."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self.forced = asyncio.Event()
+
+    def on_signal(self) -> None:
+        if self.requested.is_set():
+            say("stopping now: running activities are abandoned (they run again at the next start) …")
+            self.forced.set()
+        self.requested.set()
+
+    async def unless_forced(self, step: Awaitable[Any]) -> bool:
+        """Await ``step`` unless a forced stop comes first; True when it finished."""
+        task = asyncio.ensure_future(step)
+        forced = asyncio.create_task(self.forced.wait())
+        await asyncio.wait({task, forced}, return_when=asyncio.FIRST_COMPLETED)
+        forced.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            return False
+        task.result()
+        return True
+
+
 async def run_up(settings: Settings) -> None:
-    """Start everything, print where it is, run until Ctrl-C, then stop in reverse order."""
+    """Start everything, print where it is, run until Ctrl-C, then stop in order.
+
+    The order matters for the work in flight: the worker first stops taking tasks and lets its running activities
+    finish (up to ``shutdown_drain_seconds``) while Temporal and Postgres are still there to record them; then the
+    console, then Temporal, then Postgres. Postgres and Temporal run in sessions of their own, so the terminal's
+    Ctrl-C reaches only this process. What this process started is recorded in ``processes.json``; servers that an
+    earlier ``up`` on the folder left running (it was killed) are stopped before anything starts.
+    """
     data_dir = settings.ensure_data_dir()
     lock = open(data_dir / "up.lock", "w")  # noqa: SIM115 - held for the process lifetime
     try:
@@ -45,7 +89,15 @@ async def run_up(settings: Settings) -> None:
         raise EmbeddedError(f"talentops is already running on {data_dir}; stop it first "
                             "or set TALENTOPS_DATA_DIR to another folder") from None
     setup_tracing("talentops", console_export=settings.otel_console_export)
-    pg_handle: Any = None
+    left = children.stop_leftovers(data_dir)
+    if left:
+        say(f"stopped {' and '.join(left)}, left running by an earlier talentops up on {data_dir} that was killed")
+    children.record(data_dir, children.describe(os.getpid(), "up"))
+    stopping = _Stopping()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.on_signal)
+    pg_handle: EmbeddedPostgres | None = None
     temporal: TemporalDevServer | None = None
     stack = contextlib.AsyncExitStack()
     try:
@@ -55,6 +107,7 @@ async def run_up(settings: Settings) -> None:
         else:
             say(f"starting embedded Postgres in {data_dir / 'pg'} …")
             pg_handle, database_url = start_postgres(data_dir)
+            children.record(data_dir, children.describe(pg_handle.pid, "postgres"))
         pool = await db.create_pool(database_url)
         stack.push_async_callback(pool.close)
         applied = await db.migrate(pool)
@@ -77,6 +130,7 @@ async def run_up(settings: Settings) -> None:
                     say(line)
             say("starting the embedded Temporal dev server …")
             temporal = await start_temporal(data_dir / "temporal", host=host, port=port, ui_port=ui_port)
+            children.record(data_dir, children.describe(temporal.process.pid, "temporal"))
             address, ui_url = temporal.address, temporal.ui_url
         client = await connect_client(address, settings.temporal_namespace)
 
@@ -87,21 +141,18 @@ async def run_up(settings: Settings) -> None:
         services = Services(pool=pool, client=client, settings=settings)
         server = ConsoleServer(uvicorn.Config(create_app(services), host=settings.console_host, port=console_port,
                                         log_level="warning", lifespan="on"))
-        worker = build_worker(client, settings.task_queue, pool=pool, models=models)
+        worker = build_worker(client, settings.task_queue, pool=pool, models=models, settings=settings)
         runtime_file.write(settings, {"database_url": database_url, "temporal_address": address,
                                       "temporal_ui_url": ui_url, "console_url": console_url,
                                       "task_queue": settings.task_queue})
         stack.callback(runtime_file.remove, settings)
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        outbox_task = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), stop))
+        outbox_stop = asyncio.Event()
+        outbox_task = asyncio.create_task(run_outbox(pool, NotificationSettings.from_settings(settings), outbox_stop))
 
         async def _stop_outbox() -> None:
-            stop.set()
-            await outbox_task
+            outbox_stop.set()
+            await stopping.unless_forced(outbox_task)
 
         stack.push_async_callback(_stop_outbox)
         worker_task = asyncio.create_task(worker.run())
@@ -120,18 +171,29 @@ async def run_up(settings: Settings) -> None:
             await asyncio.sleep(0.05)
         users = await pool.fetch("SELECT login, role FROM users ORDER BY role, login")
         print(_banner(console_url, ui_url, address, database_url, settings, users, models), flush=True)
-        await stop.wait()
-        say("stopping …")
+        await stopping.requested.wait()
+        say(f"stopping: the worker takes no new work and finishes what it runs (up to "
+            f"{settings.shutdown_drain_seconds:g} s; Ctrl-C again to stop at once) …")
+        if not await stopping.unless_forced(worker.shutdown()):
+            worker_task.cancel()
+        with contextlib.suppress(BaseException):
+            await worker_task
+        say("worker stopped; stopping the console …")
         server.should_exit = True
-        await server_task
-        await worker.shutdown()
-        await worker_task
+        if not await stopping.unless_forced(server_task):
+            server.force_exit = True
     finally:
         await stack.aclose()
+        forced = stopping.forced.is_set()
         if temporal is not None:
-            temporal.stop()
+            say("stopping the Temporal dev server …")
+            temporal.stop(force=forced)
+            children.forget(data_dir, "temporal")
         if pg_handle is not None:
-            pg_handle.cleanup()
+            say("stopping Postgres …")
+            children.stop_postgres(pg_handle.pgdata, mode="immediate" if forced else "fast")
+            children.forget(data_dir, "postgres")
+        children.forget(data_dir, "up")
         lock.close()
         say("stopped.")
 

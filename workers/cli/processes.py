@@ -1,14 +1,17 @@
-"""The process commands: ``up``, ``worker`` and ``console`` run the platform, ``status`` says where it runs."""
+"""The process commands: ``up``, ``worker`` and ``console`` run the platform, ``status`` says where it runs, ``stop``
+stops it."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from typing import Annotated, Any
 
 import typer
 
+from infra import children
 from infra.settings import get_settings
 from tools.taxonomy.store import loaded_taxonomy_version
 from workers import runtime_file
@@ -36,6 +39,38 @@ def console() -> None:
     serve_until_stopped(run_console)
 
 
+def stop() -> None:
+    """Stop the `talentops up` running on this data folder (in order, like Ctrl-C), or the servers a killed one
+    left running."""
+    import fcntl
+    import time
+
+    settings = get_settings()
+    data_dir = settings.data_dir
+    up = children.alive(data_dir).get("up")
+    if up is not None:
+        print(f"asking talentops up (pid {up.pid}) to stop …", file=sys.stderr, flush=True)
+        os.kill(up.pid, signal.SIGTERM)
+        deadline = time.monotonic() + settings.shutdown_drain_seconds + 90
+        while up.process() is not None:
+            if time.monotonic() > deadline:
+                fail(f"talentops up (pid {up.pid}) did not stop within {deadline:.0f} s; "
+                     "press Ctrl-C in its terminal twice, or kill it")
+            time.sleep(0.2)
+        print("stopped.", file=sys.stderr)
+        finish()
+    if not data_dir.exists():
+        fail(f"nothing runs on {data_dir}: it does not exist")
+    with open(data_dir / "up.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fail(f"a talentops up on {data_dir} is starting or stopping right now; try again in a moment")
+        stopped = children.stop_leftovers(data_dir)
+    print(f"stopped {' and '.join(stopped)}" if stopped else f"nothing runs on {data_dir}", file=sys.stderr)
+    finish()
+
+
 def status(as_json: JsonOpt = False,
            probe: Annotated[bool, typer.Option(
                "--probe", help="Also ask each agent's model now, with this shell's settings (exit 3 if one does "
@@ -54,6 +89,8 @@ def status(as_json: JsonOpt = False,
     database_url = settings.database_url or (running or {}).get("database_url")
     info: dict[str, Any] = {
         "running": running is not None,
+        # servers on this data folder that no running `up` owns (it was killed): `talentops stop` stops them
+        "left_running": [] if running is not None else children.leftovers(settings.data_dir),
         "data_dir": str(settings.data_dir),
         "database_url": database_url or f"embedded pgserver in {settings.data_dir / 'pg'} (not running)",
         "temporal_address": settings.temporal_address or (running or {}).get("temporal_address"),
@@ -90,8 +127,12 @@ def status(as_json: JsonOpt = False,
     if as_json:
         emit_json(info)
     else:
+        if info["left_running"]:
+            verb = "runs" if len(info["left_running"]) == 1 else "run"
+            print(f"talentops up is not running, but {' and '.join(info['left_running'])} still {verb} on "
+                  f"{settings.data_dir}: `talentops stop` (or the next `talentops up`) stops them")
         for key, value in info.items():
-            if key not in ("models", "probe"):
+            if key not in ("models", "probe", "left_running"):
                 print(f"{key:<17} {value if value is not None else '-'}")
         by_agent = {r.agent: r for r in checked or []}
         print("models" + (" (last checked by a worker)" if by_agent else
