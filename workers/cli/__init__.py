@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workers.cli import processes
+from workers.cli import backup, processes
 from workers.cli.audit import audit_app
 from workers.cli.certifications import certifications_app
 from workers.cli.employees import employees_app
@@ -22,6 +22,8 @@ app.command()(processes.worker)
 app.command()(processes.console)
 app.command()(processes.status)
 app.command()(processes.stop)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.add_typer(goal_app, name="goal")
 app.add_typer(review_app, name="review")
 app.add_typer(work_app, name="work")
