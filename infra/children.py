@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -135,19 +136,36 @@ def stop(proc: psutil.Process, *, timeout: float = 15.0) -> None:
             proc.wait(5)
 
 
+def pg_ctl(pgdata: Path, *args: str, timeout: float = 60) -> None:
+    """Run ``pg_ctl -D pgdata args…`` as the user that owns the cluster (pgserver's ``pgserver`` user under root:
+    Postgres refuses to run as root).
+
+    Raises:
+        subprocess.CalledProcessError: With pg_ctl's own message as ``stderr``.
+    """
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    # files, not pipes: a postmaster that pg_ctl starts inherits them, and a pipe would never close
+    with tempfile.TemporaryFile() as out:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), *args], stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout, user=user,
+                                check=False)
+        if result.returncode != 0:
+            out.seek(0)
+            raise subprocess.CalledProcessError(result.returncode, result.args, stderr=out.read().decode())
+
+
 def stop_postgres(pgdata: Path, *, mode: Literal["fast", "immediate"] = "fast") -> None:
     """Stop the Postgres running on ``pgdata`` with ``pg_ctl`` (``fast``: roll back open transactions, checkpoint).
 
     Falls back to signals when ``pg_ctl`` cannot (it is gone or does not answer).
     """
-    from pgserver._commands import POSTGRES_BIN_PATH
-
     proc = postgres_on(pgdata)
     if proc is None:
         return
     try:
-        subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", mode, "-w", "-t", "30", "stop"],
-                       check=True, capture_output=True, timeout=40)
+        pg_ctl(pgdata, "-m", mode, "-w", "-t", "30", "stop", timeout=40)
     except (OSError, subprocess.SubprocessError):
         stop(proc)
 

@@ -29,19 +29,21 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS says is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def free_port(host: str = "127.0.0.1", *, avoid: frozenset[int] = frozenset()) -> int:
+    """A port the OS says is free right now, other than those in ``avoid`` (ports chosen, not yet bound)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port: int = sock.getsockname()[1]
+        if port not in avoid:
+            return port
 
 
-def choose_port(host: str, wanted: int, what: str) -> tuple[int, str | None]:
-    """Return ``wanted`` if free, else a free port and a sentence announcing the change."""
-    if port_is_free(host, wanted):
+def choose_port(host: str, wanted: int, what: str, *, avoid: frozenset[int] = frozenset()) -> tuple[int, str | None]:
+    """Return ``wanted`` if free (and not in ``avoid``), else a free port and a sentence announcing the change."""
+    if wanted not in avoid and port_is_free(host, wanted):
         return wanted, None
-    port = free_port(host)
+    port = free_port(host, avoid=avoid)
     return port, f"port {wanted} for {what} is taken; using {port} instead"
 
 

@@ -103,6 +103,8 @@ async def save_plan(data: SavePlan) -> None:
     plan = data.plan
     served = {"served_model": data.step.served_model} if data.step.served_model else {}
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            return  # stored by an attempt whose completion did not reach Temporal; re-storing re-dates the grounding
         await _store_tasks(conn, data.goal_id, plan)
         await _record_model(conn, data.goal_id, "draft_tasks", data.step)
         for step in data.graph_steps:
@@ -200,6 +202,8 @@ async def escalate_review(data: Escalation) -> None:
                                            None: None}[default]
     decided = default in ("approve", "reject")
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            return  # recorded by an attempt whose completion did not reach Temporal (a default's decided_at stays)
         await reviews.record_escalation(conn, data.review_id, escalations=data.escalations, due_at=data.due_at,
                                         default_status=status)
         if (data.parked or default == "park") and data.sets_goal_status and data.goal_id is not None:
@@ -337,6 +341,8 @@ async def apply_plan(data: ApplyPlan) -> None:
     tasks are replaced, so a retry computes the same diff), else the goal's stored tasks.
     """
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            return  # applied by an attempt whose completion did not reach Temporal
         before = data.before or await _plan_under_review(conn, data)
         await _store_tasks(conn, data.goal_id, data.plan)
         await audit.append(conn, _event(

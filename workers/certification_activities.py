@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from agents import certification_verifier as verifier
 from agents.models import AgentModel
-from infra import audit
+from infra import audit, idempotency
 from infra.db import Connection
 from infra.runtime import get_pool
 from infra.settings import get_settings
@@ -75,7 +75,8 @@ async def mark_certification_cadence(data: CadenceMark) -> None:
 
 @activity.defn
 async def send_certification_reminder(data: ReminderToSend) -> list[str]:
-    """Tell each audience of one reminder once (per period, reminder and audience); the logins told now."""
+    """Tell each audience of one reminder once (per period, reminder and audience); the logins told now (a retry after
+    the first execution committed: that execution's)."""
     c = data.certification
     reminder = Reminder(on=c.facts.expires_on - timedelta(days=data.days_before), kind=data.kind,
                         days_before=data.days_before, audience=tuple(data.audience))
@@ -83,6 +84,9 @@ async def send_certification_reminder(data: ReminderToSend) -> list[str]:
                     sent_on=data.sent_on)
     told: list[str] = []
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            earlier = await idempotency.recall(conn)
+            return list(earlier["told"]) if earlier is not None else []  # None: the first one told nobody
         holder = await conn.fetchrow("SELECT name, manager_id FROM employees WHERE employee_id = $1", c.employee_id)
         for audience in data.audience:
             first = await conn.fetchval(
@@ -98,6 +102,8 @@ async def send_certification_reminder(data: ReminderToSend) -> list[str]:
             await audit.append(conn, _event("certification.reminded", c, payload={
                 "reminder": data.key, "audience": audience, "recipients": logins}))
             told += logins
+        if told:
+            await idempotency.remember(conn, {"told": told})
     return told
 
 
@@ -133,9 +139,12 @@ def verification_activity(model: AgentModel | None) -> Callable[..., Any]:
     @activity.defn(name="verify_certification_renewal")
     async def verify_certification_renewal(data: VerifyRenewal) -> Verification:
         """The verification agent's checks of a submitted renewal; the exact arguments of the period it would
-        start."""
+        start. A retry after the first execution committed returns that execution's finding without reading the
+        certificate again (a model could read it otherwise than the audited output says)."""
         c = data.certification
         async with get_pool().acquire() as conn:
+            if (earlier := await idempotency.recall(conn)) is not None:
+                return Verification.model_validate(earlier)
             renewal = await store.get_renewal(conn, data.renewal_id)
             cert = await store.get(conn, c.certification_id)
             ctype = await store.get_type(conn, cert.type_id) if cert is not None else None
@@ -170,6 +179,9 @@ def verification_activity(model: AgentModel | None) -> Callable[..., Any]:
                         f"{verdict} Checked: {'; '.join(finding.checked) or 'nothing passed'}.{unread}",
             arguments=arguments, model=reader, prompt_version=verifier.PROMPT_VERSION)
         async with get_pool().acquire() as conn, conn.transaction():  # the output, whether or not reviewed
+            if not await idempotency.claim(conn) and (earlier := await idempotency.recall(conn)) is not None:
+                return Verification.model_validate(earlier)  # an attempt running alongside committed first
+            await idempotency.remember(conn, found_out.model_dump(mode="json"))
             if await conn.fetchval(  # once per renewal, however often the activity is retried
                     "SELECT EXISTS (SELECT 1 FROM audit_events WHERE action = 'agent.verify_certification_renewal'"
                     " AND workflow_id = $1 AND payload->>'renewal_id' = $2)", activity.info().workflow_id,
@@ -272,8 +284,12 @@ async def refuse_renewal(data: ApplyRenewal) -> None:
 
 @activity.defn
 async def find_lapsed_assignments(c: CertificationInput) -> list[FlagCandidate]:
-    """Assignments whose task needs the lapsed certification and runs past the lapse; each flagged once."""
+    """Assignments whose task needs the lapsed certification and runs past the lapse; each flagged once. A retry after
+    the first execution committed returns the assignments that execution flagged (each needs its HR review)."""
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            earlier = await idempotency.recall(conn)
+            return [FlagCandidate.model_validate(f) for f in earlier["flagged"]] if earlier is not None else []
         rows = await conn.fetch(
             "SELECT a.goal_id, a.task_id, t.title AS task_title, a.employee_id, g.manager_login, a.ends_on,"
             " EXISTS (SELECT 1 FROM certification_renewals r WHERE r.certification_id = $1 AND r.status ="
@@ -295,6 +311,8 @@ async def find_lapsed_assignments(c: CertificationInput) -> list[FlagCandidate]:
                 flagged.append(FlagCandidate.model_validate(dict(r)))
                 await audit.append(conn, _event("certification.assignment_flagged", c, goal_id=r["goal_id"],
                                                 payload={"task_id": r["task_id"]}))
+        if flagged:
+            await idempotency.remember(conn, {"flagged": [f.model_dump(mode="json") for f in flagged]})
     return flagged
 
 

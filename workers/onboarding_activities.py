@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from agents import onboarding as onboarding_agent
 from agents.models import AgentModel, served_model
-from infra import audit
+from infra import audit, idempotency
 from infra.db import Connection
 from infra.runtime import get_pool
 from infra.store import onboarding
@@ -74,8 +74,14 @@ def drafting_activity(model: AgentModel | None) -> Callable[..., Any]:
 
     @activity.defn(name="draft_onboarding_plan")
     async def draft_onboarding_plan(o: OnboardingInput) -> DraftedPlan:
-        """Draft the person's plan from their skills gap; it passes the product's checks or fails with why."""
+        """Draft the person's plan from their skills gap; it passes the product's checks or fails with why.
+
+        A retry after the first execution committed returns that execution's plan, without drafting again: a model
+        (or another day's start date) could draft another plan than the one stored and audited.
+        """
         async with get_pool().acquire() as conn:
+            if (earlier := await idempotency.recall(conn)) is not None:
+                return DraftedPlan.model_validate(earlier)
             ctx = await gather(conn, _key(o), starts_on=await _start_date(conn, o))
         async with heartbeating():
             if model is None or model.offline:
@@ -92,13 +98,17 @@ def drafting_activity(model: AgentModel | None) -> Callable[..., Any]:
             {"tool": "gather_onboarding_context", "args": {"gap": ctx.gap_skills, "catalogue": len(ctx.catalogue),
                                                            "buddies": [b.employee_id for b in ctx.buddies]}}],
                          served_model=served)
+        drafted = DraftedPlan(plan=plan, step=step)
         async with get_pool().acquire() as conn, conn.transaction():
+            if not await idempotency.claim(conn) and (earlier := await idempotency.recall(conn)) is not None:
+                return DraftedPlan.model_validate(earlier)  # an attempt running alongside stored its plan first
+            await idempotency.remember(conn, drafted.model_dump(mode="json"))
             await onboarding.save_draft(conn, _key(o), plan, drafted_by=name, status="drafted")
             await audit.append(conn, _event(
                 "agent.draft_onboarding_plan", o, actor_type="agent", actor="draft_onboarding_plan", model=name,
                 prompt_version=step.prompt_version, args_hash=audit.args_hash(plan.model_dump(mode="json")),
                 payload={"output": plan.model_dump(mode="json"), "tool_calls": step.tool_calls}))
-        return DraftedPlan(plan=plan, step=step)
+        return drafted
 
     return draft_onboarding_plan
 
@@ -177,10 +187,14 @@ async def record_onboarding_tick(data: RecordTick) -> None:
 @activity.defn
 async def send_onboarding_nudge(data: Nudge) -> list[str]:
     """Remind an item's owner (or escalate a missed check-in one level up); once per business key. The logins told
-    (empty: the item was done meanwhile, or it was sent already)."""
+    (empty: the item was done meanwhile, or it was sent already). A retry after the first execution committed
+    returns that execution's logins."""
     o = data.onboarding
     key = _key(o)
     async with get_pool().acquire() as conn, conn.transaction():
+        if not await idempotency.claim(conn):
+            earlier = await idempotency.recall(conn)
+            return list(earlier["sent"]) if earlier is not None else []  # None: the first one told nobody
         states = {s.item.item_id: s for s in await onboarding.items(conn, key)}
         plan = await onboarding.get(conn, key)
         state = states.get(data.item_id)
@@ -212,6 +226,7 @@ async def send_onboarding_nudge(data: Nudge) -> list[str]:
                 actor_type="agent", actor=f"onboarding-{data.kind}", payload={
                     "item_id": data.item_id, "step": data.step, "key": data.key, "told": sent,
                     "instead_of": [t.instead_of for t in told if t.instead_of]}))
+            await idempotency.remember(conn, {"sent": sent})
         return sent
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -119,12 +120,13 @@ async def run_up(settings: Settings) -> None:
             if await seed_demo_org(conn):
                 say("seeded the demo organisation (Northwind Bank)")
 
+        taken: frozenset[int] = frozenset()  # ports the embedded Temporal took, which the console must not
         if settings.temporal_address:
             address, ui_url = settings.temporal_address, None
         else:
             host = "127.0.0.1"
             port, note = choose_port(host, settings.temporal_port, "Temporal")
-            ui_port, ui_note = choose_port(host, settings.temporal_ui_port, "the Temporal UI")
+            ui_port, ui_note = choose_port(host, settings.temporal_ui_port, "the Temporal UI", avoid=frozenset({port}))
             for line in (note, ui_note):
                 if line:
                     say(line)
@@ -132,9 +134,14 @@ async def run_up(settings: Settings) -> None:
             temporal = await start_temporal(data_dir / "temporal", host=host, port=port, ui_port=ui_port)
             children.record(data_dir, children.describe(temporal.process.pid, "temporal"))
             address, ui_url = temporal.address, temporal.ui_url
+            taken = frozenset({port, ui_port})
         client = await connect_client(address, settings.temporal_namespace)
+        if temporal is not None:
+            keeper = asyncio.create_task(_keep_temporal_running(temporal, data_dir, stopping))
+            stack.callback(keeper.cancel)
 
-        console_port, console_note = choose_port(settings.console_host, settings.console_port, "the console")
+        console_port, console_note = choose_port(settings.console_host, settings.console_port, "the console",
+                                                 avoid=taken)
         if console_note:
             say(console_note)
         console_url = f"http://{settings.console_host}:{console_port}"
@@ -196,6 +203,29 @@ async def run_up(settings: Settings) -> None:
         children.forget(data_dir, "up")
         lock.close()
         say("stopped.")
+
+
+async def _keep_temporal_running(server: TemporalDevServer, data_dir: Path, stopping: _Stopping) -> None:
+    """Start the Temporal dev server again, on the same port and database, whenever it exits unasked.
+
+    The worker and the console reconnect by themselves; workflows resume from the SQLite file.
+    """
+    while not stopping.requested.is_set():
+        await asyncio.sleep(0.5)
+        code = server.process.poll()
+        if code is None or stopping.requested.is_set():
+            continue
+        say(f"the Temporal dev server exited (code {code}); starting it again on {server.address} …")
+        host, port = server.address.rsplit(":", 1)
+        ui_port = int(server.ui_url.rsplit(":", 1)[1])
+        try:
+            again = await start_temporal(data_dir / "temporal", host=host, port=int(port), ui_port=ui_port)
+        except EmbeddedError as err:
+            say(f"could not start it again ({err}); trying again in 5 s")
+            await asyncio.sleep(5)
+            continue
+        server.process = again.process  # stopping `up` stops the one that runs now
+        children.record(data_dir, children.describe(again.process.pid, "temporal"))
 
 
 def _named_logins() -> set[str]:
