@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -125,15 +126,27 @@ def postgres_on(pgdata: Path) -> psutil.Process | None:
     return proc
 
 
+def _ended(proc: psutil.Process, timeout: float) -> bool:
+    """Wait up to ``timeout`` for ``proc`` to end (a zombie has ended: its parent has yet to read its status)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def stop(proc: psutil.Process, *, timeout: float = 15.0) -> None:
     """SIGTERM, wait up to ``timeout``, then SIGKILL."""
     with contextlib.suppress(psutil.NoSuchProcess):
         proc.terminate()
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
+    if not _ended(proc, timeout):
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-            proc.wait(5)
+        _ended(proc, 5)
 
 
 def pg_ctl(pgdata: Path, *args: str, timeout: float = 60) -> None:
