@@ -2,7 +2,7 @@
 
 Scenarios (fault while the goals are in a phase):
 
-- Ctrl-C of ``up`` while goals are planning, waiting for review, and being staffed;
+- Ctrl-C of ``up`` while goals are planning, waiting for review, and being staffed; twice (forced) while staffing;
 - ``kill -9`` of ``up`` (its Postgres and Temporal left behind; the next ``up`` must stop them);
 - ``kill -9`` of a separate ``talentops worker`` sharing the task queue;
 - a restart of Postgres (``pg_ctl restart``) under the running platform;
@@ -39,6 +39,7 @@ SCENARIOS: dict[str, tuple[Fault, Phase]] = {
     "Ctrl-C of up while planning": ("ctrl_c", "planning"),
     "Ctrl-C of up while waiting for review": ("ctrl_c", "waiting"),
     "Ctrl-C of up while staffing": ("ctrl_c", "staffing"),
+    "Ctrl-C twice (forced) while staffing": ("ctrl_c_twice", "staffing"),
     "kill -9 of up while staffing": ("kill9_up", "staffing"),
     "kill -9 of a separate worker while staffing": ("kill9_worker", "staffing"),
     "Postgres restarted while planning": ("restart_postgres", "planning"),
@@ -56,9 +57,9 @@ def run_scenario(name: str, trials: int, goals: int, root: Path) -> tuple[list[T
         for n in range(1, trials + 1):
             try:
                 result = inject(stack, fault, phase, goals=goals)
-            except AssertionError as err:  # a goal that never ended, a console that never came back
-                result = TrialResult(fault=fault, phase=phase, goals=goals, final={}, problems=[str(err)],
-                                     seconds=0.0)
+            except Exception as err:  # a goal that never ended, a console that never came back: a failed trial
+                result = TrialResult(fault=fault, phase=phase, goals=goals, final={},
+                                     problems=[f"{type(err).__name__}: {err}"], seconds=0.0)
             results.append(result)
             verdict = "ok" if not result.problems else f"{len(result.problems)} problem(s): {result.problems[:2]}"
             print(f"{name}: trial {n}/{trials} in {result.seconds:.0f} s, {verdict}", file=sys.stderr, flush=True)
@@ -108,6 +109,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="talentops-faults-") as tmp:
         for name in args.only or SCENARIOS:
             rows[name] = run_scenario(name, args.trials, args.goals, Path(tmp))
+            if args.out:  # after each scenario, so a long run stopped early keeps what it measured
+                args.out.write_text(report(rows, args, time.monotonic() - began))
     text = report(rows, args, time.monotonic() - began)
     if args.out:
         args.out.write_text(text)

@@ -8,8 +8,9 @@ Used by ``tests/integration/test_fault_trials.py`` (one trial per fault, in the 
 2. submits goals through the API as a manager and drives them, as a reviewer through the API, to the phase under
    test: ``planning`` (just submitted), ``waiting`` (plan reviews open) or ``staffing`` (plan reviews approved,
    the staffing agent running);
-3. injects the fault: Ctrl-C of ``up``, ``kill -9`` of ``up``, ``kill -9`` of a separate ``talentops worker``,
-   a restart of Postgres (``pg_ctl restart``), or the Temporal dev server killed (``up`` starts it again);
+3. injects the fault: Ctrl-C of ``up`` (once: an orderly stop; twice: forced), ``kill -9`` of ``up``,
+   ``kill -9`` of a separate ``talentops worker``, a restart of Postgres (``pg_ctl restart``), or the Temporal
+   dev server killed (``up`` starts it again);
 4. restarts ``up`` when the fault stopped it, approves every review until each goal is final;
 5. checks in Postgres: every goal once, in its right final state; no audit event twice for one action; one
    person per task; each notification and outbox delivery once; the audit chain verifies; and, after a last
@@ -36,9 +37,10 @@ import psutil
 from infra import audit, children, db
 from infra.embedded import free_port
 
-Fault = Literal["ctrl_c", "kill9_up", "kill9_worker", "restart_postgres", "restart_temporal"]
+Fault = Literal["ctrl_c", "ctrl_c_twice", "kill9_up", "kill9_worker", "restart_postgres", "restart_temporal"]
 Phase = Literal["planning", "waiting", "staffing"]
-FAULTS: tuple[Fault, ...] = ("ctrl_c", "kill9_up", "kill9_worker", "restart_postgres", "restart_temporal")
+FAULTS: tuple[Fault, ...] = ("ctrl_c", "ctrl_c_twice", "kill9_up", "kill9_worker", "restart_postgres",
+                             "restart_temporal")
 PHASES: tuple[Phase, ...] = ("planning", "waiting", "staffing")
 PASSWORD = "talentops-demo"
 FINAL = {"staffed", "rejected", "failed"}
@@ -104,11 +106,15 @@ class Stack:
         info: dict[str, Any] = json.loads((self.data_dir / "runtime.json").read_text())
         return info
 
-    def ctrl_c(self, timeout: float = 120) -> float:
-        """Ctrl-C at the terminal (SIGINT to the whole process group); wait for ``up`` to exit; seconds taken."""
+    def ctrl_c(self, timeout: float = 120, *, twice: bool = False) -> float:
+        """Ctrl-C at the terminal (SIGINT to the whole process group; ``twice``: again half a second later, to
+        force); wait for ``up`` to exit; seconds taken."""
         assert self.proc is not None
         began = time.monotonic()
         os.killpg(self.proc.pid, signal.SIGINT)
+        if twice:
+            time.sleep(0.5)
+            os.killpg(self.proc.pid, signal.SIGINT)
         self.proc.wait(timeout)
         return time.monotonic() - began
 
@@ -168,6 +174,15 @@ class Stack:
         return found
 
 
+class Refused(Exception):
+    """The product refused an act (403 or 409) and said why."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = str(detail)
+
+
 class Api:
     """The console's JSON API as one signed-in person."""
 
@@ -191,6 +206,8 @@ class Api:
                 if r.status_code == 401:
                     self.sign_in()
                     continue
+                if r.status_code in (403, 409):  # the product refused the act, with why: the caller decides
+                    raise Refused(r.status_code, r.json().get("detail", r.text))
                 if r.status_code < 500:
                     r.raise_for_status()
                     return r.json()
@@ -210,16 +227,54 @@ def goal_states(api: Api, goal_ids: list[str]) -> dict[str, dict[str, Any]]:
     return {g: api.call("GET", f"/api/goals/{g}") for g in goal_ids}
 
 
-def approve_open_reviews(reviewer: Api, goals: dict[str, dict[str, Any]], only: str | None = None) -> int:
-    """Approve each goal's waiting review (``only``: of this action type); how many were approved."""
-    approved = 0
-    for goal in goals.values():
-        review = goal.get("review")
-        if goal["status"] in ("awaiting_plan_review", "awaiting_review") and review and review["status"] == "pending" \
-                and (only is None or review["action_type"] == only):
-            reviewer.call("POST", f"/api/reviews/{review['review_id']}/decision", json={"decision": "approve"})
-            approved += 1
-    return approved
+@dataclass(kw_only=True)
+class Reviewers:
+    """Two HR reviewers deciding as a person would: approve; hand a decision that concerns the first (separation
+    of duties) to the second; reject a staffing the product refuses to approve (someone it would book is no longer
+    free: another goal took them meanwhile), and remember that goal's right end is then ``rejected``."""
+
+    first: Api
+    """``hr.reviewer``."""
+    second: Api
+    """``hr.reviewer2``."""
+    rejected: set[str] = field(default_factory=set)
+    """Goals whose staffing a reviewer rejected."""
+
+    def decide_waiting(self, goals: dict[str, dict[str, Any]], only: str | None = None) -> None:
+        """Decide each goal's waiting review (``only``: of this action type)."""
+        for goal_id, goal in goals.items():
+            review = goal.get("review")
+            if goal["status"] not in ("awaiting_plan_review", "awaiting_review") or not review \
+                    or review["status"] != "pending" or (only is not None and review["action_type"] != only):
+                continue
+            path = f"/api/reviews/{review['review_id']}/decision"
+            try:
+                self._decide(path, {"decision": "approve"})
+            except Refused as refusal:
+                if "already decided" in refusal.detail or "not accepting decisions" in refusal.detail:
+                    continue  # seen before the goal moved on, or Temporal is coming back: look again next round
+                if review["action_type"] != "propose_staffing":
+                    raise
+                self._decide(path, {"decision": "reject", "reason": f"cannot be approved: {refusal.detail}"[:1900]})
+                self.rejected.add(goal_id)
+
+    def _decide(self, path: str, body: dict[str, Any]) -> None:
+        try:
+            self.first.call("POST", path, json=body)
+        except Refused as refusal:
+            if "separation of duties" not in refusal.detail:
+                raise
+            self.second.call("POST", path, json=body)
+
+    def close(self) -> None:
+        """Close both connection pools."""
+        self.first.close()
+        self.second.close()
+
+
+def reviewers(base: str) -> Reviewers:
+    """``hr.reviewer`` and ``hr.reviewer2``, signed in."""
+    return Reviewers(first=Api(base, "hr.reviewer"), second=Api(base, "hr.reviewer2"))
 
 
 def wait_for(api: Api, goal_ids: list[str], done: Any, what: str, timeout: float = 300) -> dict[str, dict[str, Any]]:
@@ -246,7 +301,7 @@ class TrialResult:
     goals: int
     """Goals submitted."""
     final: dict[str, int]
-    """Goals per final status."""
+    """Goals per final status (``rejected`` only where the reviewer rejected a staffing it could not approve)."""
     problems: list[str]
     """Every broken promise, in words (empty: the trial passed)."""
     seconds: float
@@ -264,20 +319,21 @@ def inject(stack: Stack, fault: Fault, phase: Phase, *, goals: int = 2) -> Trial
     if fault == "kill9_worker":
         stack.start_worker()
         time.sleep(5)  # it polls before the goals arrive, so it takes a share of their tasks
-    manager, reviewer = Api(base, "mgr.payments"), Api(base, "hr.reviewer")
+    manager, hr = Api(base, "mgr.payments"), reviewers(base)
+    rejected: set[str] = set()
     try:
         ids = [manager.call("POST", "/api/goals", json={"text": GOALS[i % len(GOALS)]})["goal_id"]
                for i in range(goals)]
         if phase in ("waiting", "staffing"):
-            wait_for(reviewer, ids, lambda gs: all(g["status"] in FINAL | {"awaiting_plan_review"}
+            wait_for(hr.first, ids, lambda gs: all(g["status"] in FINAL | {"awaiting_plan_review"}
                                                    for g in gs.values()), "plan reviews open")
         if phase == "staffing":
-            approve_open_reviews(reviewer, goal_states(reviewer, ids), only="decompose_goal")
+            hr.decide_waiting(goal_states(hr.first, ids), only="decompose_goal")
     finally:
         manager.close()
-        reviewer.close()
-    if fault == "ctrl_c":
-        stop_seconds = stack.ctrl_c()
+        hr.close()
+    if fault in ("ctrl_c", "ctrl_c_twice"):
+        stop_seconds = stack.ctrl_c(twice=fault == "ctrl_c_twice")
         stack.start()
     elif fault == "kill9_up":
         stack.kill9()
@@ -288,22 +344,24 @@ def inject(stack: Stack, fault: Fault, phase: Phase, *, goals: int = 2) -> Trial
         stack.restart_postgres()
     else:
         stack.kill_temporal()
-    reviewer = Api(stack.runtime()["console_url"], "hr.reviewer")
+    hr = reviewers(stack.runtime()["console_url"])
     try:
         deadline = time.monotonic() + 600
         while True:
-            states = goal_states(reviewer, ids)
+            states = goal_states(hr.first, ids)
             if all(g["status"] in FINAL for g in states.values()):
                 break
             if time.monotonic() > deadline:
                 raise AssertionError(f"goals not final in 600 s: { {g: v['status'] for g, v in states.items()} }")
-            approve_open_reviews(reviewer, states)
+            hr.decide_waiting(states)
             time.sleep(0.5)
+        rejected = hr.rejected
     finally:
-        reviewer.close()
+        hr.close()
     problems = asyncio.run(exactly_once_problems(stack.runtime()["database_url"], ids))
-    problems += [f"goal {g} ended {v['status']}: {v.get('status_detail')}" for g, v in states.items()
-                 if v["status"] != "staffed"]
+    right = {g: "rejected" if g in rejected else "staffed" for g in ids}
+    problems += [f"goal {g} ended {v['status']} (right: {right[g]}): {v.get('status_detail')}"
+                 for g, v in states.items() if v["status"] != right[g]]
     final: dict[str, int] = {}
     for g in states.values():
         final[g["status"]] = final.get(g["status"], 0) + 1
