@@ -8,6 +8,7 @@ import fcntl
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -181,11 +182,12 @@ async def run_up(settings: Settings) -> None:
         await stopping.requested.wait()
         say(f"stopping: the worker takes no new work and finishes what it runs (up to "
             f"{settings.shutdown_drain_seconds:g} s; Ctrl-C again to stop at once) …")
+        draining = time.monotonic()
         if not await stopping.unless_forced(worker.shutdown()):
             worker_task.cancel()
         with contextlib.suppress(BaseException):
             await worker_task
-        say("worker stopped; stopping the console …")
+        say(f"worker stopped after {time.monotonic() - draining:.1f} s; stopping the console …")
         server.should_exit = True
         if not await stopping.unless_forced(server_task):
             server.force_exit = True
