@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from test_cli import start_up
 
 from infra import audit, db
 from infra.backup import MANIFEST, BackupError, restore_backup
@@ -62,21 +63,6 @@ def refused(done: subprocess.CompletedProcess[str], *words: str) -> str:
     for word in words:
         assert word in errors[0], errors[0]
     return errors[0]
-
-
-def start_up(env: dict[str, str]) -> subprocess.Popen[str]:
-    """``talentops up``, once it printed its banner."""
-    proc = subprocess.Popen([TALENTOPS, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    banner = ""
-    deadline = time.monotonic() + 120
-    assert proc.stdout is not None
-    while "Press Ctrl-C" not in banner:
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            raise AssertionError(f"talentops up exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
-        banner += line
-        assert time.monotonic() < deadline, "talentops up did not start within 120 s"
-    return proc
 
 
 def stop_up(proc: subprocess.Popen[str]) -> None:
@@ -142,7 +128,7 @@ async def installation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     root = tmp_path_factory.mktemp("backups")
     root.chmod(0o755)
     env = make_env(root / "original")
-    proc = start_up(env)
+    proc, _ = start_up(env)
     try:
         goal_id = cli(env, "goal", "submit", GOAL, "--manager", "mgr.payments").stdout.strip()
         plan = wait_status(env, goal_id, "awaiting_plan_review")
@@ -189,7 +175,7 @@ async def test_a_backup_taken_while_up_runs_restores_into_a_new_folder_and_the_g
     assert (data / "session_secret").read_text() == (installation.data_dir / "session_secret").read_text()
     assert not [p.name for p in data.iterdir() if p.name.startswith(".restore-")], "the staging folder is gone"
 
-    proc = start_up(env)
+    proc, _ = start_up(env)
     try:
         restored = await snapshot(runtime(env)["database_url"])
         assert restored["goals"] == installation.state["goals"], "every goal, same ids, same statuses"

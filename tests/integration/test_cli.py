@@ -63,14 +63,14 @@ def start_up(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     """Start ``talentops up`` and wait until it prints its banner."""
     proc = subprocess.Popen([TALENTOPS, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     banner = ""
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     assert proc.stdout is not None
     while "Press Ctrl-C" not in banner:
         line = proc.stdout.readline()
         if not line and proc.poll() is not None:
             raise AssertionError(f"talentops up exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
         banner += line
-        assert time.monotonic() < deadline, "talentops up did not start within 90 s"
+        assert time.monotonic() < deadline, "talentops up did not start within 120 s"
     return proc, banner
 
 
