@@ -27,7 +27,8 @@ from workflows.usecases.context import Services
 async def reconcile_certifications() -> Reconciled:
     """Compare the registry with the running cadence workflows and repair the difference."""
     activity.heartbeat("reconciling")
-    return await reconcile(Services(pool=get_pool(), client=activity.client(), settings=get_settings()))
+    return await reconcile(Services(pool=get_pool(), client=activity.client(), settings=get_settings()),
+                           progress=activity.heartbeat)
 
 
 async def ensure_reconcile_schedule(client: Client, settings: Settings) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -342,11 +343,13 @@ class Reconciled(BaseModel):
     """Earlier periods told to stop (a later one was recorded)."""
 
 
-async def reconcile(svc: Services, certification_ids: list[str] | None = None) -> Reconciled:
+async def reconcile(svc: Services, certification_ids: list[str] | None = None, *,
+                    progress: Callable[[int], None] | None = None) -> Reconciled:
     """Bring every certification's cadence in line with the registry: start what should run and does not, re-plan
     what runs on other facts, stop earlier periods a later one replaced. Runs daily (a Temporal Schedule) and after
     nothing else: imports and edits re-plan their own certifications at once (:func:`replan`). ``certification_ids``
-    limits it to those (None: every certification)."""
+    limits it to those (None: every certification); ``progress`` is told how many were checked after each one (the
+    activity heartbeats with it: a first run starts hundreds of workflows)."""
     scope = "" if certification_ids is None else " WHERE certification_id = ANY($1::text[])"
     args: list[object] = [] if certification_ids is None else [certification_ids]
     async with svc.pool.acquire() as conn:
@@ -376,11 +379,15 @@ async def reconcile(svc: Services, certification_ids: list[str] | None = None) -
         if same and (r["cadence_ended"] is not None or wid in running):
             continue
         touched += await replan(svc, [r["certification_id"]])
+        if progress is not None:
+            progress(checked)
     for r in running_earlier:
         async with svc.pool.acquire() as conn:
             cert = await store.get(conn, r["certification_id"])
         if cert is not None:
             await _supersede(svc, cert)
+        if progress is not None:
+            progress(checked)
     return Reconciled(checked=checked, started_or_replanned=touched, superseded=len(running_earlier))
 
 
