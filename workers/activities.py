@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from infra import audit, idempotency
 from infra.db import Connection
@@ -289,7 +289,9 @@ async def _check_bookable(conn: Connection, goal_id: str, wanted: Sequence[capac
     await capacity.lock_employees(conn, known)
     overbooked = await capacity.check_goal(conn, goal_id, wanted)
     if overbooked:
-        raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True)
+        # an expected outcome the workflow handles (it proposes again), not a worker error to log with a traceback
+        raise ApplicationError(capacity.refusal(overbooked), type="OverCapacity", non_retryable=True,
+                               category=ApplicationErrorCategory.BENIGN)
 
 
 @activity.defn
