@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -31,6 +32,25 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
     pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
     assert pool is not None
     return pool
+
+
+DATABASE_AWAY: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,  # a connection closed under the query (a restart, a crash)
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.exceptions.CrashShutdownError,
+    ConnectionError,
+)
+"""Errors that mean Postgres went away under a request, not that the request was wrong."""
+
+
+async def answers(pool: asyncpg.Pool[Any], *, timeout: float = 2.0) -> bool:
+    """Whether Postgres answers a trivial query now (False while it restarts or is unreachable)."""
+    try:
+        await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout)
+    except Exception:
+        return False
+    return True
 
 
 def migration_files() -> list[tuple[str, str]]:

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
+from infra import db
 from review_console.api.routes import router as api_router
 from review_console.deps import LoginRequired, csrf_guard
 from review_console.input_guard import install as install_input_guard
@@ -21,6 +23,7 @@ from review_console.pages.rendering import error_page
 from review_console.pages.routes import router as pages_router
 from review_console.security import SecurityHeaders
 from workflows.usecases import ServiceError, Services
+from workflows.usecases.errors import Unavailable
 
 SWAGGER_UI_VERSION = "5.36.0"
 """The swagger-ui-dist release vendored in ``static/swagger-ui/`` (``/docs`` loads nothing from elsewhere)."""
@@ -67,14 +70,29 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(SecurityHeaders, settings=services.settings)
 
     @app.exception_handler(ServiceError)
-    async def service_error(request: Request, exc: ServiceError) -> Response:
+    async def service_error(request: Request, exc: ServiceError, status: int | None = None) -> Response:
         retry_after = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
-        page = error_page(request, exc.status, exc.message)
+            return JSONResponse({"detail": exc.message}, status_code=status or exc.status, headers=headers)
+        page = error_page(request, status or exc.status, exc.message)
         page.headers.update(headers or {})
         return page
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Postgres or Temporal restarting under a running console surfaces as many exception types (a closed
+        # connection, a missing socket, an unavailable RPC): ask whether they answer now rather than guess
+        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
+            away: str | None = "Temporal"
+        else:
+            gone = isinstance(exc, db.DATABASE_AWAY) or not await db.answers(services.pool)
+            away = "the database" if gone else None
+        if away is None:
+            return await service_error(request, ServiceError(
+                "something went wrong on our side; it was logged, and nothing you sent was half-applied"), status=500)
+        return await service_error(request, Unavailable(f"{away} is not answering right now (it may be restarting): "
+                                                        "try again in a few seconds"))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

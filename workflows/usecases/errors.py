@@ -27,3 +27,10 @@ class Conflict(ServiceError):
 
 class Invalid(ServiceError):
     status = 422
+
+
+class Unavailable(ServiceError):
+    """A service the request needs is away for a moment (Postgres or Temporal restarting); worth retrying."""
+
+    status = 503
+    retry_after = 5
