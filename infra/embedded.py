@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import shutil
 import signal
 import socket
@@ -122,13 +123,16 @@ class TemporalDevServer:
                 self.process.wait()
 
 
+# resolved here, in the parent: between fork and exec the child may only do the bare minimum (other threads of the
+# parent may have held locks, such as the dynamic loader's, at the fork)
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when the process that started it dies (``kill -9`` of up)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def start_temporal(data_dir: Path, *, host: str, port: int, ui_port: int) -> TemporalDevServer:
