@@ -739,13 +739,7 @@ def test_every_writing_activity_has_a_case() -> None:
 # --- the tests -------------------------------------------------------------------------------------------------
 
 
-NOT_ONCE_YET: dict[str, str] = {}
-"""Cases known to write again on a retry, in files this change does not own; strict: a fix makes them fail."""
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_ONCE_YET[name])) if name in NOT_ONCE_YET
-    else name for name in SETUPS])
+@pytest.mark.parametrize("name", list(SETUPS))
 async def test_a_retry_after_the_commit_returns_the_same_and_writes_nothing(pool: Pool, name: str,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     case = await SETUPS[name](pool)
