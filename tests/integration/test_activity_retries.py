@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, TypeAlias
@@ -737,6 +737,18 @@ def test_every_writing_activity_has_a_case() -> None:
 
 
 # --- the tests -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def ramp_state_kept(pool: Pool) -> AsyncIterator[None]:
+    """The trust ramp's state as the module found it, put back afterwards: the cases route and decide reminders
+    under their own model and pin, and later modules of the shared database expect the ramp they would find."""
+    before = await pool.fetch("SELECT action_type, state FROM trust_ramp_state")
+    yield
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("DELETE FROM trust_ramp_state")
+        await conn.executemany("INSERT INTO trust_ramp_state (action_type, state) VALUES ($1, $2)",
+                               [(r["action_type"], r["state"]) for r in before])
 
 
 @pytest.mark.parametrize("name", list(SETUPS))

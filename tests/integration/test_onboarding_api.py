@@ -347,8 +347,10 @@ async def test_onboarding_plan_review_moves_and_drops_items(services: Services, 
     assert 'name="due_A1"' not in html, "a decided review is not edited again"
 
     # a reminder the ramp samples is approved or rejected, never edited (the plan started today: A1 is due in
-    # three days, so its first reminder is due now)
-    if view.plan.starts_on == datetime.now(UTC).date():
+    # three days, so its first reminder is due at day 0, 09:00 UTC of the start date; before 09:00 UTC it is not due
+    # yet)
+    now = datetime.now(UTC)
+    if view.plan.starts_on == now.date() and now.hour >= 9:
         async def reminder() -> str | None:
             found: str | None = await services.pool.fetchval(
                 "SELECT review_id FROM review_requests WHERE goal_id = $1 AND action_type = 'send_reminder'",
