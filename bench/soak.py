@@ -57,13 +57,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,7 +89,7 @@ from soak_results import Intervals, Phase, seconds, state_counts
 
 
 async def run_phase(workers: int, settings: DriveSettings, *, pin_plan_reviews: bool, keep: bool,
-                    settle_seconds: float) -> Phase:
+                    settle_seconds: float, variant: str, product_settings: Mapping[str, str]) -> Phase:
     """A fresh installation with ``workers`` workers: drive the goals, inspect, run the bare shape, stop all."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"talentops-soak-w{workers}-"))
     log_dir = data_dir / "soak-logs"
@@ -97,8 +98,8 @@ async def run_phase(workers: int, settings: DriveSettings, *, pin_plan_reviews: 
     say(f"[W={workers}] installation in {data_dir}")
     try:
         began = time.monotonic()
-        up, runtime = await start_up(children, data_dir)
-        extra = await start_workers(children, data_dir, runtime, workers - 1)
+        up, runtime = await start_up(children, data_dir, product_settings)
+        extra = await start_workers(children, data_dir, runtime, workers - 1, product_settings)
         reconcile = await settle_reconcile(runtime.temporal_address, settle_seconds)
         startup = time.monotonic() - began
         say(f"[W={workers}] ready in {startup:.0f} s: console {runtime.console_url}, Temporal "
@@ -134,13 +135,21 @@ async def run_phase(workers: int, settings: DriveSettings, *, pin_plan_reviews: 
                      activity_failures={c.name: activity_failures(read_text(c.stderr)) for c in children.started},
                      reconcile=reconcile,
                      exit_codes={c.name: c.process.returncode for c in children.started}, cpu=cpu,
-                     bench_cpu=bench_cpu, load=load, startup=startup, leftovers=len(leftovers))
+                     bench_cpu=bench_cpu, load=load, startup=startup, leftovers=len(leftovers), variant=variant)
     finally:
         children.stop_all()
         if keep:
             say(f"[W={workers}] kept {data_dir}")
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def product_settings(parser: argparse.ArgumentParser, pairs: Sequence[str]) -> dict[str, str]:
+    """``{"TALENTOPS_X": "1"}`` from ``["TALENTOPS_X=1"]``; a sentence and exit code 2 for anything else."""
+    split = [pair.strip().partition("=") for pair in pairs]
+    if any(not name.startswith("TALENTOPS_") or not sep for name, sep, _ in split):
+        parser.error(f"a product setting is NAME=VALUE with a TALENTOPS_ name, not {', '.join(pairs)!r}")
+    return {name: value for name, _, value in split}
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -157,6 +166,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="wait this long at most for the first certification reconcile to end before the goals")
     parser.add_argument("--free-ramp", action="store_true", help="do not pin the plan review at 100%%")
     parser.add_argument("--keep", action="store_true", help="keep each phase's data folder (logs in soak-logs/)")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a product setting for up and the workers, e.g. TALENTOPS_WORKER_ACTIVITY_SLOTS=8 "
+                             "(repeatable)")
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE[,NAME=VALUE…]",
+                        help="run every worker count once per variant, with these settings on top (repeatable), "
+                             "e.g. '4 slots:TALENTOPS_WORKER_ACTIVITY_SLOTS=4'")
     parser.add_argument("--note", default="", help="a line for the top of the report")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     parser.add_argument("--bare-worker", nargs=2, metavar=("ADDRESS", "TASK_QUEUE"), help=argparse.SUPPRESS)
@@ -166,6 +181,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         if not counts or min(counts) < 1 or args.goals < 1 or args.concurrency < 1 or args.poll <= 0:
             parser.error("--workers, --goals, --concurrency and --poll must be positive")
         args.worker_counts = counts
+        args.product_settings = product_settings(parser, args.setting)
+        args.variants = [("", {})]
+        if args.variant:
+            args.variants = []
+            for text in args.variant:
+                label, sep, pairs = text.partition(":")
+                if not sep or not label.strip():
+                    parser.error(f"--variant takes LABEL:NAME=VALUE[,NAME=VALUE…], not {text!r}")
+                args.variants.append((label.strip(), product_settings(parser, pairs.split(","))))
     return args
 
 
@@ -177,11 +201,12 @@ async def soak(args: argparse.Namespace) -> str:
     started, began = datetime.now(UTC), time.monotonic()
     stop_on_signals()
     phases: list[Phase] = []
-    for workers in args.worker_counts:
+    for (label, variant), workers in itertools.product(args.variants, args.worker_counts):
         phases.append(await run_phase(workers, settings, pin_plan_reviews=not args.free_ramp, keep=args.keep,
-                                      settle_seconds=args.settle_seconds))
+                                      settle_seconds=args.settle_seconds, variant=label,
+                                      product_settings=args.product_settings | variant))
         iv = Intervals.of(phases[-1])
-        say(f"[W={workers}] submit→review p50 {seconds(iv.submit_to_review.p50)} p95 "
+        say(f"[W={phases[-1].name}] submit→review p50 {seconds(iv.submit_to_review.p50)} p95 "
             f"{seconds(iv.submit_to_review.p95)}; staffing decision→staffed p50 {seconds(iv.staffing_to_staffed.p50)}"
             f"; {dict(state_counts(phases[-1]))}")
     return render(phases, settings, args, started, time.monotonic() - began)

@@ -87,8 +87,15 @@ class Session:
         return response
 
     async def request(self, method: str, path: str, body: Any | None = None) -> httpx.Response:
-        """Send a request; on 401 sign in again once and resend."""
-        response = await self._send(method, path, body)
+        """Send a request; on 401 sign in again once and resend. A GET whose connection the server closed before
+        answering (a kept-alive connection it timed out just as the request went) is sent again once, as a browser
+        does; it still counts in ``transport_errors``."""
+        try:
+            response = await self._send(method, path, body)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if method != "GET":
+                raise
+            response = await self._send(method, path, body)
         if response.status_code == 401 and path != "/api/login":
             await self.sign_in()
             response = await self._send(method, path, body)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -233,9 +233,10 @@ def worker_ready(child: Child) -> bool:
     return printed(child, "worker polling task queue") and matcher_warm(child)
 
 
-async def start_up(children: Children, data_dir: Path) -> tuple[Child, Runtime]:
-    """Start ``talentops up`` on free ports, wait for the banner, ``runtime.json`` and the matcher's warm-up."""
-    env = base_env(data_dir) | {"TALENTOPS_CONSOLE_PORT": str(free_port()),
+async def start_up(children: Children, data_dir: Path, settings: Mapping[str, str]) -> tuple[Child, Runtime]:
+    """Start ``talentops up`` on free ports with ``settings`` (``TALENTOPS_…`` variables) added, wait for the
+    banner, ``runtime.json`` and the matcher's warm-up."""
+    env = base_env(data_dir) | dict(settings) | {"TALENTOPS_CONSOLE_PORT": str(free_port()),
                                 "TALENTOPS_TEMPORAL_PORT": str(free_port()),
                                 "TALENTOPS_TEMPORAL_UI_PORT": str(free_port())}
     up = children.start("up", [talentops_command(), "up"], env, stop_signal=signal.SIGINT)
@@ -249,9 +250,11 @@ async def start_up(children: Children, data_dir: Path) -> tuple[Child, Runtime]:
     return up, runtime
 
 
-async def start_workers(children: Children, data_dir: Path, runtime: Runtime, count: int) -> list[Child]:
-    """Start ``count`` extra ``talentops worker`` processes (sharing the data folder, hence the session secret)."""
-    env = base_env(data_dir) | {"TALENTOPS_DATABASE_URL": runtime.database_url,
+async def start_workers(children: Children, data_dir: Path, runtime: Runtime, count: int,
+                        settings: Mapping[str, str]) -> list[Child]:
+    """Start ``count`` extra ``talentops worker`` processes with ``settings`` added (sharing the data folder, hence
+    the session secret)."""
+    env = base_env(data_dir) | dict(settings) | {"TALENTOPS_DATABASE_URL": runtime.database_url,
                                 "TALENTOPS_TEMPORAL_ADDRESS": runtime.temporal_address,
                                 "TALENTOPS_TASK_QUEUE": runtime.task_queue,
                                 "TALENTOPS_CERTIFICATION_RECONCILE": "false"}

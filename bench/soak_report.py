@@ -9,7 +9,7 @@ import re
 import shlex
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -83,7 +83,7 @@ def phase_section(phase: Phase, settings: DriveSettings) -> list[str]:
     again = sum(1 for r in phase.goals if sum(d.kind == "staffing" for d in r.decisions) > 1)
     bare_problems = Counter(b.problem for b in phase.bare if b.problem)
     lines = [
-        f"## {phase.workers} worker{'s' if phase.workers > 1 else ''}",
+        f"## {phase.workers} worker{'s' if phase.workers > 1 else ''}{', ' + phase.variant if phase.variant else ''}",
         "",
         f"Installation ready in {phase.startup:.0f} s (`up` + {phase.workers - 1} extra worker(s), matchers warm; "
         f"the first certification reconcile: {phase.reconcile}). "
@@ -216,12 +216,12 @@ def summary_tables(phases: Sequence[Phase]) -> list[str]:
     for phase in phases:
         iv, c = Intervals.of(phase), state_counts(phase)
         settled = sum(1 for r in phase.goals if r.outcome == "final")
-        outcomes.append(f"| {phase.workers} | {len(phase.goals)} | {settled / phase.wall * 60:.1f} | {c['staffed']} | "
+        outcomes.append(f"| {phase.name} | {len(phase.goals)} | {settled / phase.wall * 60:.1f} | {c['staffed']} | "
                         f"{c['rejected']} | {c['failed']} | {c['refused']} | {c['stuck']} | {c['lost']} | "
                         f"{c['error']} |")
-        first.append(f"| {phase.workers} | {p50_p95(iv.submit_to_review)} | {p50_p95(iv.bare_start_to_ready)} | "
+        first.append(f"| {phase.name} | {p50_p95(iv.submit_to_review)} | {p50_p95(iv.bare_start_to_ready)} | "
                      f"{ratios(iv.submit_to_review, iv.bare_start_to_ready)} |")
-        resumed.append(f"| {phase.workers} | {p50_p95(iv.plan_to_resumed)} | {p50_p95(iv.staffing_to_staffed)} | "
+        resumed.append(f"| {phase.name} | {p50_p95(iv.plan_to_resumed)} | {p50_p95(iv.staffing_to_staffed)} | "
                        f"{p50_p95(iv.bare_update_to_done)} | {ratios(iv.plan_to_resumed, iv.bare_update_to_done)} | "
                        f"{ratios(iv.staffing_to_staffed, iv.bare_update_to_done)} |")
     return [*outcomes, "", *first, "", *resumed]
@@ -241,13 +241,18 @@ def shown_arguments(argv: Sequence[str]) -> list[str]:
     return shown
 
 
+def settings_text(settings: Mapping[str, str]) -> str:
+    """```TALENTOPS_X=1`, …`` or "the defaults"."""
+    return ", ".join(f"`{name}={value}`" for name, value in settings.items()) or "the defaults"
+
+
 def render(phases: Sequence[Phase], settings: DriveSettings, args: argparse.Namespace, started: datetime,
            wall: float) -> str:
     """The whole report."""
     command = ".venv/bin/python bench/soak.py " + shlex.join(shown_arguments(sys.argv[1:]))
     pin = ("the admin pins the plan review (`decompose_goal`) at 100%, so every goal passes both gates"
            if not args.free_ramp else "the trust ramp is left alone (plan reviews may be skipped once it promotes)")
-    counts = " / ".join(str(p.workers) for p in phases)
+    counts = " / ".join(dict.fromkeys(str(p.workers) for p in phases))
     lines = [
         f"# Soak: goals driven through the API, {counts} worker(s), against bare Temporal",
         "",
@@ -260,7 +265,8 @@ def render(phases: Sequence[Phase], settings: DriveSettings, args: argparse.Name
         f"stuck = no progress for {settings.stuck_seconds:.0f} s while the product owes the next step; "
         f"lost = not settled {settings.lost_seconds:.0f} s after submission; {pin}. Each worker count runs on a "
         "fresh installation (`talentops up` in its own temporary data folder, offline planner), so each starts "
-        "with nobody booked.",
+        f"with nobody booked. Product settings: {settings_text(args.product_settings)}"
+        + "".join(f"; variant *{label}*: {settings_text(extra)}" for label, extra in args.variants if label) + ".",
         "",
         *summary_tables(phases),
         "",

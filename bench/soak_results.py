@@ -96,6 +96,13 @@ class Phase:
     """Seconds until the installation was ready (``up``, extra workers, reconcile settled)."""
     leftovers: int
     """Processes still naming the data folder after the stop (then killed)."""
+    variant: str = ""
+    """Label of the product settings this phase ran with (``--variant``), empty for the plain run."""
+
+    @property
+    def name(self) -> str:
+        """``2`` or ``2, 4 slots``: the worker count and the variant, for tables and headings."""
+        return f"{self.workers}, {self.variant}" if self.variant else str(self.workers)
 
 @dataclass(frozen=True)
 class Intervals:

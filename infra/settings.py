@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     shutdown_drain_seconds: float = Field(default=30.0, ge=0, le=3600)
     """How long a stopping worker lets its running activities finish before it cancels them (a cancelled one runs
     again at the next start; its effects are idempotent). A second Ctrl-C stops at once."""
+    worker_activity_slots: int | None = Field(default=None, ge=1, le=1000)
+    """Most activities one worker runs at once (unset: Temporal's default, 100). Past it, work waits in Temporal's
+    task queue, where no activity timeout runs, instead of inside a worker that has no CPU left for it."""
+    worker_target_cpu: float | None = Field(default=None, gt=0, lt=1)
+    """When set (e.g. 0.8), a worker takes another activity only while the machine's CPU use is under this share
+    (Temporal's resource-based slot supplier, never more than ``worker_activity_slots``); unset: fixed slots."""
     review_sla_seconds: int = 2 * 24 * 3600
     """How long a review may wait before it is escalated."""
     session_secret: str | None = None

@@ -22,6 +22,7 @@ from workers.effect_keys import EffectKeys
 from workers.move_activities import MOVE_ACTIVITIES
 from workers.onboarding_activities import ONBOARDING_ACTIVITIES, drafting_activity
 from workers.planning import planning_activity
+from workers.slots import worker_tuner
 from workers.staffing import staffing_activity
 from workflows import attestation
 from workflows.certification import CertificationWorkflow
@@ -64,5 +65,5 @@ def build_worker(client: Client, task_queue: str, *, pool: asyncpg.Pool[Any], mo
                               staffing_activity(models.propose_staffing),
                               drafting_activity(models.draft_onboarding_plan),
                               verification_activity(models.verify_certification_renewal)],
-                  interceptors=[EffectKeys()],
+                  interceptors=[EffectKeys()], tuner=worker_tuner(settings),
                   graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_drain_seconds))
