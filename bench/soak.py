@@ -144,12 +144,17 @@ async def run_phase(workers: int, settings: DriveSettings, *, pin_plan_reviews: 
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def product_settings(parser: argparse.ArgumentParser, pairs: Sequence[str]) -> dict[str, str]:
-    """``{"TALENTOPS_X": "1"}`` from ``["TALENTOPS_X=1"]``; a sentence and exit code 2 for anything else."""
-    split = [pair.strip().partition("=") for pair in pairs]
-    if any(not name.startswith("TALENTOPS_") or not sep for name, sep, _ in split):
-        parser.error(f"a product setting is NAME=VALUE with a TALENTOPS_ name, not {', '.join(pairs)!r}")
-    return {name: value for name, _, value in split}
+def variants_of(parser: argparse.ArgumentParser, texts: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
+    """``[("4 slots", {"TALENTOPS_WORKER_ACTIVITY_SLOTS": "4"})]`` from ``["4 slots:TALENTOPS_…=4"]``; one
+    unlabelled variant with the defaults when there is none; a sentence and exit code 2 for anything malformed."""
+    variants: list[tuple[str, dict[str, str]]] = []
+    for text in texts:
+        label, colon, pairs = text.partition(":")
+        split = [pair.strip().partition("=") for pair in pairs.split(",")]
+        if not colon or not label.strip() or any(not name.startswith("TALENTOPS_") or not eq for name, eq, _ in split):
+            parser.error(f"--variant takes LABEL:NAME=VALUE[,NAME=VALUE…] with TALENTOPS_ names, not {text!r}")
+        variants.append((label.strip(), {name: value for name, _, value in split}))
+    return variants or [("", {})]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -166,9 +171,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="wait this long at most for the first certification reconcile to end before the goals")
     parser.add_argument("--free-ramp", action="store_true", help="do not pin the plan review at 100%%")
     parser.add_argument("--keep", action="store_true", help="keep each phase's data folder (logs in soak-logs/)")
-    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="a product setting for up and the workers, e.g. TALENTOPS_WORKER_ACTIVITY_SLOTS=8 "
-                             "(repeatable)")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE[,NAME=VALUE…]",
                         help="run every worker count once per variant, with these settings on top (repeatable), "
                              "e.g. '4 slots:TALENTOPS_WORKER_ACTIVITY_SLOTS=4'")
@@ -181,15 +183,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         if not counts or min(counts) < 1 or args.goals < 1 or args.concurrency < 1 or args.poll <= 0:
             parser.error("--workers, --goals, --concurrency and --poll must be positive")
         args.worker_counts = counts
-        args.product_settings = product_settings(parser, args.setting)
-        args.variants = [("", {})]
-        if args.variant:
-            args.variants = []
-            for text in args.variant:
-                label, sep, pairs = text.partition(":")
-                if not sep or not label.strip():
-                    parser.error(f"--variant takes LABEL:NAME=VALUE[,NAME=VALUE…], not {text!r}")
-                args.variants.append((label.strip(), product_settings(parser, pairs.split(","))))
+        args.variants = variants_of(parser, args.variant)
     return args
 
 
@@ -204,7 +198,7 @@ async def soak(args: argparse.Namespace) -> str:
     for (label, variant), workers in itertools.product(args.variants, args.worker_counts):
         phases.append(await run_phase(workers, settings, pin_plan_reviews=not args.free_ramp, keep=args.keep,
                                       settle_seconds=args.settle_seconds, variant=label,
-                                      product_settings=args.product_settings | variant))
+                                      product_settings=variant))
         iv = Intervals.of(phases[-1])
         say(f"[W={phases[-1].name}] submit→review p50 {seconds(iv.submit_to_review.p50)} p95 "
             f"{seconds(iv.submit_to_review.p95)}; staffing decision→staffed p50 {seconds(iv.staffing_to_staffed.p50)}"

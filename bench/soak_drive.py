@@ -116,6 +116,11 @@ class DriveSettings:
     """Timeout of one HTTP request, in seconds."""
 
 
+def concerns_reviewer(response: httpx.Response) -> bool:
+    """Whether the product refused a decision because it concerns the reviewer (separation of duties)."""
+    return response.status_code == 403 and "separation of duties" in response.text
+
+
 def swap_for(review: dict[str, Any], refused: str) -> dict[str, str]:
     """Task -> the next candidate the matcher offered, for each task a capacity refusal names ("… this goal puts
     them on T3 at 40%"): not the refused person, not already on the goal. Empty when there is none to offer."""
@@ -250,13 +255,13 @@ class GoalDriver:
             decision = Decision(kind=kind, review_id=review["review_id"], decision="approve",
                                 sent_at=time.monotonic())
             response = await self._send_decision(reviewer, decision, {"args_hash": review["args_hash"]})
-            if response.status_code == 403 and "separation of duties" in response.text:
+            if concerns_reviewer(response):
                 run.handoffs.append(f"{login}: {ApiError(response).detail}")
                 continue
             run.decisions.append(decision)
             if response.status_code == 409 and kind == "staffing":
                 response = await self._swap_or_reject(reviewer, review, decision, ApiError(response).detail)
-                if response.status_code == 403 and "separation of duties" in response.text:
+                if concerns_reviewer(response):
                     # the swap named the reviewer (the matcher offers HR people too): the next one decides
                     run.handoffs.append(f"{login} (after swapping in themselves): {ApiError(response).detail}")
                     continue

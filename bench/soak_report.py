@@ -265,8 +265,9 @@ def render(phases: Sequence[Phase], settings: DriveSettings, args: argparse.Name
         f"stuck = no progress for {settings.stuck_seconds:.0f} s while the product owes the next step; "
         f"lost = not settled {settings.lost_seconds:.0f} s after submission; {pin}. Each worker count runs on a "
         "fresh installation (`talentops up` in its own temporary data folder, offline planner), so each starts "
-        f"with nobody booked. Product settings: {settings_text(args.product_settings)}"
-        + "".join(f"; variant *{label}*: {settings_text(extra)}" for label, extra in args.variants if label) + ".",
+        "with nobody booked. Product settings: "
+        + "; ".join(f"variant *{label}*: {settings_text(extra)}" if label else settings_text(extra)
+                    for label, extra in args.variants) + ".",
         "",
         *summary_tables(phases),
         "",
